@@ -1,0 +1,15 @@
+namespace LeakTools.Commands;
+
+/// <summary>
+/// Stable error ids. PowerShell appends the cmdlet's type name, so scripts and tests can match
+/// e.g. "NoProcessFoundForGivenId,LeakTools.Commands.GetProcessMemoryCommand".
+/// </summary>
+public static class ErrorIds
+{
+    public const string NotLinux = "NotLinux";
+    public const string NoProcessFoundForGivenId = "NoProcessFoundForGivenId";
+    public const string NoProcessFoundForGivenName = "NoProcessFoundForGivenName";
+    public const string ProcessExited = "ProcessExited";
+    public const string ProcessAccessDenied = "ProcessAccessDenied";
+    public const string ProcfsParseFailed = "ProcfsParseFailed";
+}

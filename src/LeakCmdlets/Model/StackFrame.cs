@@ -1,0 +1,42 @@
+namespace LeakTools.Model;
+
+/// <summary>
+/// One frame of a user or kernel stack. Plain settable properties of simple types, so the object
+/// keeps its meaning after serialization (remoting, Export-Clixml, ConvertTo-Json).
+/// </summary>
+public sealed class StackFrame
+{
+    /// <summary>The instruction address in the traced process (or the kernel).</summary>
+    public ulong Address { get; set; }
+
+    /// <summary>The bare, demangled function name (e.g. "fibonacci"), or null when no symbol covers the address.</summary>
+    public string? Symbol { get; set; }
+
+    /// <summary>Offset of <see cref="Address"/> from the start of <see cref="Symbol"/>.</summary>
+    public ulong Offset { get; set; }
+
+    /// <summary>File name of the module that holds the address (e.g. "libc.so.6", "app", "[kernel]").</summary>
+    public string? Module { get; set; }
+
+    /// <summary>Path of the module as the target process sees it.</summary>
+    public string? ModulePath { get; set; }
+
+    /// <summary>Offset of the address within the module file; what an unresolved frame shows.</summary>
+    public ulong ModuleOffset { get; set; }
+
+    /// <summary>Source file, where debug information says so.</summary>
+    public string? File { get; set; }
+
+    /// <summary>Source line, where debug information says so.</summary>
+    public int? Line { get; set; }
+
+    public bool IsKernel { get; set; }
+
+    /// <summary>"fibonacci+0x1c", or "app+0x1234" when no symbol is known; never a bare "[unknown]".</summary>
+    public override string ToString()
+    {
+        if (Symbol is not null) return Offset == 0 ? Symbol : $"{Symbol}+0x{Offset:x}";
+        if (Module is not null) return $"{Module}+0x{ModuleOffset:x}";
+        return $"0x{Address:x}";
+    }
+}
