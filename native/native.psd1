@@ -3,5 +3,9 @@
 # for programs the module runs at run time (default output: native/build).
 @{
     Executables = @(
+        # Benchmark programs run by scripts/Bench.ps1 (build.ps1 Bench).
+        @{ Name = 'allocbench'; Sources = @('bench/allocbench.c'); Flags = @('-O2', '-g', '-fno-builtin', '-pthread') }
+        @{ Name = 'outstanding'; Sources = @('bench/outstanding.c'); Flags = @('-O0', '-g', '-fno-omit-frame-pointer', '-fno-inline') }
+        @{ Name = 'manymaps'; Sources = @('bench/manymaps.c'); Flags = @('-O2', '-g') }
     )
 }

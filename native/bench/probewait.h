@@ -1,0 +1,74 @@
+/* Lets a benchmark program notice that a uprobe has been attached to it.
+ *
+ * The kernel installs a uprobe by writing an int3 into the probed process's copy of the code page,
+ * so the first bytes of a probed libc function change in this process's memory. A program snapshots
+ * them at start, tells its driver it is ready, and starts timing only once they differ: no guessing
+ * with sleeps, and the probes are certainly live before the first timed call. */
+#ifndef LEAKTOOLS_BENCH_PROBEWAIT_H
+#define LEAKTOOLS_BENCH_PROBEWAIT_H
+
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* The probe sites our tracer picks lie on the entry path, well inside the first bytes. */
+#define PROBEWAIT_BYTES 48
+
+struct probe_watch {
+    const char *name;
+    const unsigned char *code;
+    unsigned char original[PROBEWAIT_BYTES];
+};
+
+static inline void probe_watch_init(struct probe_watch *w, const char *name)
+{
+    /* dlsym finds libc's definition, never a PLT stub of this executable. */
+    w->name = name;
+    w->code = (const unsigned char *)dlsym(RTLD_DEFAULT, name);
+    if (w->code == NULL) {
+        fprintf(stderr, "cannot find %s\n", name);
+        exit(2);
+    }
+    memcpy(w->original, w->code, PROBEWAIT_BYTES);
+}
+
+static inline int probe_watch_changed(const struct probe_watch *w)
+{
+    return memcmp(w->original, w->code, PROBEWAIT_BYTES) != 0;
+}
+
+static inline double probewait_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline double probewait_realtime(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Waits until every watched function is probed; returns 0 on timeout. */
+static inline int probe_watch_wait(struct probe_watch *watches, int count, double timeout_seconds)
+{
+    double deadline = probewait_now() + timeout_seconds;
+    for (;;) {
+        int all = 1;
+        for (int i = 0; i < count; i++)
+            all &= probe_watch_changed(&watches[i]);
+        if (all)
+            return 1;
+        if (probewait_now() > deadline)
+            return 0;
+        struct timespec pause = { 0, 1000000 }; /* 1 ms */
+        nanosleep(&pause, NULL);
+    }
+}
+
+#endif
