@@ -1,0 +1,412 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Measures LeakTools' tracing overhead, report latency and memory at scale, symbolization throughput and the
+    procfs cmdlets, prints a Markdown table and writes it to docs/benchmarks.md.
+
+.DESCRIPTION
+    Run through the build (which builds the module and the benchmark programs first):
+
+        dotnet tool restore && dotnet pwsh ./build.ps1 Bench
+
+    Every figure is the median of several runs with the spread (min-max), and every ratio is against a baseline
+    taken in the same run, because shared machines are noisy. A missed goal is shown as MISSED; a measurement
+    whose API is not there yet is shown as such instead of failing the whole run.
+
+.PARAMETER Quick
+    Development run: one short run per case and smaller fixtures. Writes native/build/benchmarks-quick.md, never
+    docs/benchmarks.md.
+
+.PARAMETER Section
+    Which sections to run (default all): Overhead, Scale, Symbols, Procfs.
+#>
+[CmdletBinding()]
+param(
+    [switch] $Quick,
+
+    [ValidateSet('Overhead', 'Scale', 'Symbols', 'Procfs')]
+    [string[]] $Section = @('Overhead', 'Scale', 'Symbols', 'Procfs')
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+
+$Root = Split-Path $PSScriptRoot -Parent
+$ModulePath = Join-Path $Root 'LeakTools.psd1'
+$NativeBuildDir = Join-Path $Root 'native/build'
+$ChildScripts = Join-Path $PSScriptRoot 'bench'
+Import-Module (Join-Path $PSScriptRoot 'BenchTools.psm1') -Force
+Import-Module $ModulePath -Force
+
+# Sizes and repetitions: full run within the 10-minute budget on a 2-core machine; -Quick for development.
+$Settings = if ($Quick) {
+    @{ Runs = 1; PairSeconds = 0.3; TracerMargin = 3; Outstanding = 100000; Stacks = 1000; ReportRuns = 1
+        SymbolAddresses = 20000; SymbolRuns = 1; ProcfsRuns = 2; VmStatCalls = 50; ImportRuns = 2 }
+}
+else {
+    @{ Runs = 3; PairSeconds = 1.5; TracerMargin = 4; Outstanding = 1000000; Stacks = 10000; ReportRuns = 3
+        SymbolAddresses = 100000; SymbolRuns = 3; ProcfsRuns = 5; VmStatCalls = 200; ImportRuns = 5 }
+}
+
+$Rows = [Collections.Generic.List[object]]::new()
+$Clock = [Diagnostics.Stopwatch]::StartNew()
+
+function Write-BenchStep([string] $Message) {
+    Write-Host ("[{0,5:0}s] {1}" -f $Clock.Elapsed.TotalSeconds, $Message) -ForegroundColor Cyan
+}
+
+function Get-BenchProgram([string] $Name) {
+    $path = Join-Path $NativeBuildDir $Name
+    if (-not (Test-Path $path)) { throw "$path is missing; run it through 'build.ps1 Bench', which builds it." }
+    return $path
+}
+
+#region 1. Tracing overhead
+
+# One run of allocbench under one tracing case; returns the parsed result line plus what the tracer reported.
+function Invoke-AllocBenchCase([string] $Case, [int] $Threads) {
+    $exe = Get-BenchProgram 'allocbench'
+    $seconds = $Settings.PairSeconds.ToString([cultureinfo]::InvariantCulture)
+    $arguments = @('-t', "$Threads", '-s', $seconds)
+    if ($Case -ne 'Untraced') { $arguments += @('-w', '60') }
+    $process = Start-BenchProgram $exe $arguments
+    $extra = ''
+    try {
+        if ($Case -ne 'Untraced') { $null = Wait-BenchLine $process '^ready' 10 }
+        $duration = $Settings.PairSeconds + $Settings.TracerMargin
+        switch ($Case) {
+            'Untraced' { }
+            { $_ -in 'Floor', 'Entry' } {
+                $options = [LeakTools.Tracing.AllocationTracerOptions]@{ ProcessId = $process.Id; CountOnly = $true; ForceEntrySites = ($Case -eq 'Entry') }
+                $tracer = [LeakTools.Tracing.AllocationTracer]::Start($options)
+                try {
+                    if (-not $process.WaitForExit([int](($duration + 30) * 1000))) { throw 'allocbench did not finish.' }
+                    $extra = "$($tracer.ReadStatistics())"
+                }
+                finally { $tracer.Dispose() }
+            }
+            'FindMemoryLeak' {
+                $leaks = @(Find-MemoryLeak -Id $process.Id -Duration $duration -WarningAction SilentlyContinue)
+                $extra = "$($leaks.Count) stacks reported"
+            }
+            'WatchAllocation' {
+                $events = (Watch-Allocation -Id $process.Id -Duration $duration -WarningAction SilentlyContinue -WarningVariable lossWarnings | Measure-Object).Count
+                $extra = "$events events consumed"
+                if ($lossWarnings) { $extra += "; $($lossWarnings[-1])" }
+            }
+        }
+        if (-not $process.WaitForExit(60000)) { throw 'allocbench did not finish.' }
+        $line = $process.StandardOutput.ReadToEnd() -split '\r?\n' | Where-Object { $_ -match 'ns_per_pair=' } | Select-Object -Last 1
+        if (-not $line) { throw "allocbench printed no result (exit $($process.ExitCode))." }
+        $result = ConvertFrom-KeyValueLine $line
+        $result['Extra'] = $extra
+        # A traced run only counts if the probes were in place for the whole timed loop.
+        $result['Valid'] = ($Case -eq 'Untraced') -or ($result['probed_at_start'] -eq 1 -and $result['probed_at_end'] -eq 1)
+        return $result
+    }
+    finally { Stop-BenchProgram $process }
+}
+
+function Measure-TracingOverhead {
+    $s = '1. Tracing overhead'
+    $cases = [ordered]@{
+        Untraced        = @{ Label = 'untraced'; Available = $true }
+        Floor           = @{ Label = 'counting probe on our sites (floor)'; Available = (Test-BenchType 'LeakTools.Tracing.AllocationTracer') }
+        Entry           = @{ Label = 'counting probe at first instruction'; Available = (Test-BenchType 'LeakTools.Tracing.AllocationTracer') }
+        FindMemoryLeak  = @{ Label = 'Find-MemoryLeak'; Available = (Test-BenchCommand 'Find-MemoryLeak') }
+        WatchAllocation = @{ Label = 'Watch-Allocation, output consumed'; Available = (Test-BenchCommand 'Watch-Allocation') }
+    }
+    foreach ($threads in 1, 2) {
+        $samples = @{}; $notes = @{}
+        foreach ($case in $cases.Keys) { $samples[$case] = [Collections.Generic.List[double]]::new(); $notes[$case] = [Collections.Generic.List[string]]::new() }
+        # Cases interleaved run by run, so a burst of load from elsewhere spreads over all of them.
+        for ($run = 1; $run -le $Settings.Runs; $run++) {
+            foreach ($case in $cases.Keys) {
+                if (-not $cases[$case].Available) { continue }
+                Write-BenchStep "malloc/free, $threads thread(s), $($cases[$case].Label), run $run"
+                try {
+                    $r = Invoke-AllocBenchCase $case $threads
+                    if ($r.Valid) { $samples[$case].Add($r['ns_per_pair']) }
+                    else { $notes[$case].Add("run $run discarded: probes not in place for the whole loop") }
+                    if ($r.Extra) { $notes[$case].Add("run ${run}: $($r['pairs']) pairs, $($r.Extra)") }
+                }
+                catch { $notes[$case].Add("run $run failed: $_") }
+            }
+        }
+        $untraced = Get-Median $samples['Untraced'].ToArray()
+        $floor = Get-Median $samples['Floor'].ToArray()
+        foreach ($case in $cases.Keys) {
+            $name = "malloc(64)/free pair, $threads thread$(if ($threads -gt 1) { 's' }), $($cases[$case].Label)"
+            if (-not $cases[$case].Available) {
+                $Rows.Add((New-MissingRow $s $name 'not available yet')); continue
+            }
+            $values = $samples[$case].ToArray()
+            $median = Get-Median $values
+            $ratio = ''; $goal = ''; $verdict = ''
+            if ($case -ne 'Untraced' -and $untraced -gt 0) { $ratio = "$(Format-BenchNumber ($median / $untraced))× untraced" }
+            if ($case -in 'Entry', 'FindMemoryLeak', 'WatchAllocation' -and $floor -gt 0) {
+                $ratio += "; $(Format-BenchNumber ($median / $floor))× floor"
+            }
+            if ($case -in 'FindMemoryLeak', 'WatchAllocation') {
+                $goal = '≤ 1.2× floor and ≤ 3200 ns'
+                $verdict = if ([double]::IsNaN($floor)) { 'no floor measured' }
+                else {
+                    $missed = @(
+                        if ((Get-GoalVerdict ($median / $floor) 1.2) -ne 'met') { 'ratio' }
+                        if ((Get-GoalVerdict $median 3200) -ne 'met') { 'absolute' }
+                    )
+                    if ($missed.Count -eq 0) { 'met' } else { "**MISSED** ($($missed -join ' and '))" }
+                }
+            }
+            if ($values.Count -eq 0 -and -not $verdict) { $verdict = 'no valid run' }
+            $Rows.Add((New-BenchRow -Section $s -Measurement $name -Samples $values -Unit 'ns' -Ratio $ratio -Goal $goal -Verdict $verdict -Note ($notes[$case] -join '; ')))
+        }
+    }
+}
+
+#endregion
+
+#region 2. Report latency and memory at scale
+
+function Measure-ReportAtScale {
+    $s = '2. Report at scale'
+    $n = $Settings.Outstanding; $k = $Settings.Stacks
+    $latencyName = "Find-MemoryLeak report latency, $($n.ToString('N0')) outstanding from $($k.ToString('N0')) stacks"
+    $memoryName = 'Find-MemoryLeak peak RSS per outstanding allocation'
+    if (-not (Test-BenchCommand 'Find-MemoryLeak')) {
+        $Rows.Add((New-MissingRow $s $latencyName 'not available yet' '≤ 1 s'))
+        $Rows.Add((New-MissingRow $s $memoryName 'not available yet' '≤ 150 B'))
+        return
+    }
+    $latencies = [Collections.Generic.List[double]]::new()
+    $perAllocation = [Collections.Generic.List[double]]::new()
+    $notes = [Collections.Generic.List[string]]::new()
+    $duration = if ($Quick) { 4 } else { 10 }
+    for ($run = 1; $run -le $Settings.ReportRuns; $run++) {
+        Write-BenchStep "Find-MemoryLeak over $n outstanding allocations, run $run"
+        $process = Start-BenchProgram (Get-BenchProgram 'outstanding') @('-n', "$n", '-k', "$k", '-w', '90')
+        try {
+            $null = Wait-BenchLine $process '^ready' 10
+            $r = Invoke-FreshPwsh (Join-Path $ChildScripts 'Measure-LeakReport.ps1') @{ ModulePath = $ModulePath; ProcessId = $process.Id; Duration = $duration } -TimeoutSeconds ($duration + 120)
+            $fixture = ConvertFrom-KeyValueLine (Wait-BenchLine $process '^allocated' 5)
+            # The window starts no earlier than the moment the fixture saw its probes, so this latency is an upper bound.
+            $windowEnd = $fixture['probed_at'] + $duration
+            $latencies.Add($r.Returned - $windowEnd)
+            $perAllocation.Add(($r.HwmAfterKb - $r.HwmBeforeKb) * 1024.0 / $n)
+            $note = "run ${run}: $($r.Stacks) stacks / $($r.Count) allocations / $($r.Bytes) bytes reported (expected $k / $n / $($n * 32))"
+            $note += ", attach $(Format-BenchNumber ($fixture['probed_at'] - $r.Started)) s, allocating under tracing $(Format-BenchNumber ($fixture['done_at'] - $fixture['probed_at'])) s"
+            $note += ", peak RSS $([math]::Round($r.HwmBeforeKb / 1024)) → $([math]::Round($r.HwmAfterKb / 1024)) MiB"
+            if ($fixture['done_at'] -gt $windowEnd) { $note += ', WINDOW ENDED BEFORE ALL ALLOCATIONS WERE MADE' }
+            if ($r.Lost) { $note += ", losses: $($r.Lost)" }
+            if ($r.Warnings) { $note += ", warnings: $($r.Warnings)" }
+            $notes.Add($note)
+        }
+        catch { $notes.Add("run $run failed: $_") }
+        finally { Stop-BenchProgram $process }
+    }
+    $noteText = ($notes -join '; ') + '. Latency = return of Find-MemoryLeak minus (moment the target saw its probes + -Duration), an upper bound; peak RSS in a fresh pwsh, VmHWM after minus before, kernel BPF map memory not included.'
+    $lat = $latencies.ToArray(); $mem = $perAllocation.ToArray()
+    $Rows.Add((New-BenchRow -Section $s -Measurement $latencyName -Samples $lat -Unit 's' -Goal '≤ 1 s' -Verdict (Get-GoalVerdict (Get-Median $lat) 1.0) -Note $noteText))
+    $Rows.Add((New-BenchRow -Section $s -Measurement $memoryName -Samples $mem -Unit 'B' -Goal '≤ 150 B' -Verdict (Get-GoalVerdict (Get-Median $mem) 150)))
+}
+
+#endregion
+
+#region 3. Symbolization throughput
+
+# A binary with 100,000 small functions, generated and compiled once, kept in native/build.
+function Get-LargeSymbolBinary {
+    $dir = Join-Path $NativeBuildDir 'bench'
+    $binary = Join-Path $NativeBuildDir 'bigsyms'
+    $stamp = 'bigsyms v1: 100000 functions'
+    $stampFile = "$binary.stamp"
+    if ((Test-Path $binary) -and (Test-Path $stampFile) -and (Get-Content $stampFile -Raw).Trim() -eq $stamp) { return $binary }
+    New-Item -ItemType Directory -Force -Path $dir | Out-Null
+    $source = Join-Path $dir 'bigsyms.c'
+    Write-BenchStep 'Generating and compiling a binary with 100,000 functions (once; cached in native/build)'
+    $text = [Text.StringBuilder]::new()
+    $null = $text.AppendLine('/* Generated by scripts/Bench.ps1: many symbols for the symbolization benchmark. */')
+    $null = $text.AppendLine('#include <unistd.h>')
+    for ($i = 0; $i -lt 100000; $i++) {
+        $null = $text.AppendLine("int bench_symbol_$($i.ToString('D6'))(int x) { return x * $($i % 97 + 3) + $i; }")
+    }
+    $null = $text.AppendLine('int main(void) { for (;;) pause(); }')
+    [IO.File]::WriteAllText($source, $text.ToString())
+    # -O0: the point is the symbol count, and it compiles several times faster than -O1.
+    & clang -O0 -o $binary $source
+    if ($LASTEXITCODE -ne 0) { throw 'Compiling the 100k-symbol binary failed.' }
+    Set-Content -Path $stampFile -Value $stamp
+    return $binary
+}
+
+function Get-ExecutableMapping([int] $ProcessId, [string] $PathPattern) {
+    foreach ($line in [IO.File]::ReadAllLines("/proc/$ProcessId/maps")) {
+        $f = $line -split '\s+', 6
+        if ($f.Count -eq 6 -and $f[1] -like 'r-x*' -and $f[5] -like $PathPattern) {
+            $range = $f[0] -split '-'
+            return [pscustomobject]@{ Start = [Convert]::ToUInt64($range[0], 16); End = [Convert]::ToUInt64($range[1], 16); Path = $f[5] }
+        }
+    }
+    throw "No executable mapping matching '$PathPattern' in process $ProcessId."
+}
+
+function New-AddressFile($Mapping, [int] $Count, [int] $Seed) {
+    $random = [Random]::new($Seed)
+    $size = [long]($Mapping.End - $Mapping.Start)
+    $lines = [string[]]::new($Count)
+    for ($i = 0; $i -lt $Count; $i++) { $lines[$i] = [string]($Mapping.Start + [ulong]$random.NextInt64($size)) }
+    $file = [IO.Path]::GetTempFileName()
+    [IO.File]::WriteAllLines($file, $lines)
+    return $file
+}
+
+function Measure-Symbolization {
+    $s = '3. Symbolization'
+    $targets = [ordered]@{ libc = 'libc, '; big = '100k-symbol binary, ' }
+    if (-not (Test-BenchType 'LeakTools.Symbols.ProcessSymbolizer')) {
+        foreach ($t in $targets.Values) { foreach ($c in 'cold', 'warm') { $Rows.Add((New-MissingRow $s "$($t)$c cache" 'not available yet')) } }
+        return
+    }
+    $binary = Get-LargeSymbolBinary
+    $symbolCount = @(& nm --defined-only $binary | Where-Object { $_ -match ' [Tt] ' }).Count
+    $process = Start-BenchProgram $binary
+    $files = [Collections.Generic.List[string]]::new()
+    try {
+        Start-Sleep -Milliseconds 100 # let the loader map libc
+        $mappings = @{ libc = (Get-ExecutableMapping $process.Id '*/libc.so*'); big = (Get-ExecutableMapping $process.Id '*/bigsyms') }
+        foreach ($target in $targets.Keys) {
+            $cold = [Collections.Generic.List[double]]::new(); $warm = [Collections.Generic.List[double]]::new(); $notes = [Collections.Generic.List[string]]::new()
+            $coldFile = New-AddressFile $mappings[$target] $Settings.SymbolAddresses 1; $files.Add($coldFile)
+            $warmFile = New-AddressFile $mappings[$target] $Settings.SymbolAddresses 2; $files.Add($warmFile)
+            for ($run = 1; $run -le $Settings.SymbolRuns; $run++) {
+                Write-BenchStep "Symbolizing $($Settings.SymbolAddresses) addresses in $target, run $run"
+                try {
+                    $r = Invoke-FreshPwsh (Join-Path $ChildScripts 'Measure-Symbolization.ps1') @{ ModulePath = $ModulePath; ProcessId = $process.Id; ColdAddressFile = $coldFile; WarmAddressFile = $warmFile }
+                    $cold.Add($r.ColdCount / ($r.ColdMs / 1000)); $warm.Add($r.WarmCount / ($r.WarmMs / 1000))
+                    if ($r.WarmFrames -ne $r.WarmCount) { $notes.Add("run ${run}: $($r.WarmFrames) frames for $($r.WarmCount) addresses") }
+                    $notes.Add("run ${run}: cold call $(Format-BenchNumber $r.ColdMs) ms, $($r.WarmNamed) of $($r.WarmCount) warm addresses named")
+                }
+                catch { $notes.Add("run $run failed: $_") }
+            }
+            $where = if ($target -eq 'big') { "$($symbolCount.ToString('N0'))-symbol binary, " } else { $targets[$target] }
+            $coldNote = "$($Settings.SymbolAddresses) random addresses in the text mapping, fresh pwsh; cold = new ProcessSymbolizer + first Symbolize call (symbol tables loaded then), warm = second call, other addresses. " + ($notes -join '; ')
+            $Rows.Add((New-BenchRow -Section $s -Measurement "$($where)cold cache" -Samples $cold.ToArray() -Unit 'addr/s' -Note $coldNote))
+            $Rows.Add((New-BenchRow -Section $s -Measurement "$($where)warm cache" -Samples $warm.ToArray() -Unit 'addr/s'))
+        }
+    }
+    finally {
+        Stop-BenchProgram $process
+        foreach ($f in $files) { Remove-Item $f -ErrorAction Ignore }
+    }
+}
+
+#endregion
+
+#region 4. procfs cmdlets
+
+function Measure-Procfs {
+    $s = '4. procfs cmdlets'
+    $runs = $Settings.ProcfsRuns
+
+    $mapName = 'Get-ProcessMemoryMap, 25,000 mappings'
+    if (Test-BenchCommand 'Get-ProcessMemoryMap') {
+        $process = Start-BenchProgram (Get-BenchProgram 'manymaps') @('-n', '25000')
+        try {
+            $null = Wait-BenchLine $process '^ready' 20
+            $mapCount = @([IO.File]::ReadAllLines("/proc/$($process.Id)/maps")).Count
+            Write-BenchStep "Get-ProcessMemoryMap vs pmap -X on $mapCount mappings"
+            $ours = [Collections.Generic.List[double]]::new(); $pmap = [Collections.Generic.List[double]]::new()
+            $objects = @(Get-ProcessMemoryMap -Id $process.Id).Count # warm-up: JIT, as in a session that has run it before
+            for ($run = 1; $run -le $runs; $run++) {
+                $sw = [Diagnostics.Stopwatch]::StartNew()
+                $objects = @(Get-ProcessMemoryMap -Id $process.Id).Count
+                $ours.Add($sw.Elapsed.TotalMilliseconds)
+                $pmap.Add((Measure-ShellCommand "pmap -X $($process.Id)"))
+            }
+            $ratio = (Get-Median $ours.ToArray()) / (Get-Median $pmap.ToArray())
+            $note = "$objects objects for $mapCount lines of /proc/PID/maps; all objects collected; pmap timed as a process with output to /dev/null; first cmdlet call (JIT) not timed"
+            $Rows.Add((New-BenchRow -Section $s -Measurement $mapName -Samples $ours.ToArray() -Unit 'ms' -Ratio "$(Format-BenchNumber $ratio)× pmap -X" -Goal '≤ 1× pmap -X' -Verdict (Get-GoalVerdict $ratio 1.0) -Note $note))
+            $Rows.Add((New-BenchRow -Section $s -Measurement "pmap -X, same process" -Samples $pmap.ToArray() -Unit 'ms'))
+        }
+        finally { Stop-BenchProgram $process }
+    }
+    else { $Rows.Add((New-MissingRow $s $mapName 'not available yet' '≤ 1× pmap -X')) }
+
+    if (Test-BenchCommand 'Get-VmStat') {
+        Write-BenchStep 'Get-VmStat per sample'
+        $calls = $Settings.VmStatCalls
+        $null = Get-VmStat
+        $perCall = for ($run = 1; $run -le $runs; $run++) {
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            for ($i = 0; $i -lt $calls; $i++) { $null = Get-VmStat }
+            $sw.Elapsed.TotalMilliseconds / $calls
+        }
+        $median = Get-Median $perCall
+        $Rows.Add((New-BenchRow -Section $s -Measurement 'Get-VmStat, one sample' -Samples $perCall -Unit 'ms' -Goal '< 1 ms' -Verdict (Get-GoalVerdict $median 1.0 -Strict) -Note "mean over $calls calls per run, cmdlet invocation included"))
+    }
+    else { $Rows.Add((New-MissingRow $s 'Get-VmStat, one sample' 'not available yet' '< 1 ms')) }
+
+    if (Test-BenchCommand 'Get-ProcessMemory') {
+        Write-BenchStep 'Get-ProcessMemory over all processes vs ps aux'
+        $null = @(Get-ProcessMemory -ErrorAction SilentlyContinue -WarningAction SilentlyContinue)
+        $ours = [Collections.Generic.List[double]]::new(); $ps = [Collections.Generic.List[double]]::new(); $count = 0
+        for ($run = 1; $run -le $runs; $run++) {
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $count = @(Get-ProcessMemory -ErrorAction SilentlyContinue -WarningAction SilentlyContinue).Count
+            $ours.Add($sw.Elapsed.TotalMilliseconds)
+            $ps.Add((Measure-ShellCommand 'ps aux'))
+        }
+        $ratio = (Get-Median $ours.ToArray()) / (Get-Median $ps.ToArray())
+        $Rows.Add((New-BenchRow -Section $s -Measurement 'Get-ProcessMemory, all processes' -Samples $ours.ToArray() -Unit 'ms' -Ratio "$(Format-BenchNumber $ratio)× ps aux" -Note "$count processes; it also reads Pss/Uss/Swap (smaps_rollup), which ps does not"))
+        $Rows.Add((New-BenchRow -Section $s -Measurement 'ps aux' -Samples $ps.ToArray() -Unit 'ms'))
+    }
+    else { $Rows.Add((New-MissingRow $s 'Get-ProcessMemory, all processes' 'not available yet')) }
+
+    Write-BenchStep 'Import-Module in a fresh pwsh'
+    $import = [Collections.Generic.List[double]]::new()
+    for ($run = 1; $run -le $Settings.ImportRuns; $run++) {
+        $import.Add((Invoke-FreshPwsh (Join-Path $ChildScripts 'Measure-ImportModule.ps1') @{ ModulePath = $ModulePath }).ImportMs)
+    }
+    $Rows.Add((New-BenchRow -Section $s -Measurement 'Import-Module LeakTools, fresh pwsh' -Samples $import.ToArray() -Unit 'ms' -Goal '< 200 ms' -Verdict (Get-GoalVerdict (Get-Median $import.ToArray()) 200 -Strict)))
+}
+
+#endregion
+
+$sections = [ordered]@{
+    Overhead = { Measure-TracingOverhead }
+    Scale    = { Measure-ReportAtScale }
+    Symbols  = { Measure-Symbolization }
+    Procfs   = { Measure-Procfs }
+}
+foreach ($name in $sections.Keys) {
+    if ($name -notin $Section) { continue }
+    try { & $sections[$name] }
+    catch {
+        Write-Warning "Section $name failed: $_"
+        $Rows.Add((New-MissingRow $name "section $name" "failed: $($_.Exception.Message)"))
+    }
+}
+
+$machine = Get-MachineDescription
+$command = if ($Quick) { 'dotnet pwsh ./scripts/Bench.ps1 -Quick' } else { 'dotnet tool restore && dotnet pwsh ./build.ps1 Bench' }
+$report = [Collections.Generic.List[string]]::new()
+$report.Add('# LeakTools benchmarks')
+$report.Add('')
+if ($Quick) { $report.Add('**Quick development run: one short run per case, small fixtures. Not representative.**'); $report.Add('') }
+$report.Add("- Date: $($machine.Date)")
+$report.Add("- Kernel (uname -r): $($machine.Kernel)")
+$report.Add("- CPU: $($machine.Cpu), $($machine.Cores) cores")
+$report.Add("- Load average at the end: $($machine.Load)")
+$report.Add("- Command: ``$command``")
+$report.Add("- Total time: $([math]::Round($Clock.Elapsed.TotalSeconds)) s")
+$report.Add('')
+$report.Add('Each figure is the median of the runs shown, with the spread (min–max). Ratios are medians against')
+$report.Add('baselines measured in the same run. ns per pair is per thread: each thread''s time divided by its pairs.')
+$report.Add('')
+foreach ($line in Format-BenchTable $Rows.ToArray()) { $report.Add($line) }
+
+$outFile = if ($Quick) { Join-Path $NativeBuildDir 'benchmarks-quick.md' } else { Join-Path $Root 'docs/benchmarks.md' }
+New-Item -ItemType Directory -Force -Path (Split-Path $outFile) | Out-Null
+[IO.File]::WriteAllLines($outFile, $report)
+$report | Out-Host
+Write-Host "Written to $([IO.Path]::GetRelativePath($Root, $outFile)) in $([math]::Round($Clock.Elapsed.TotalSeconds)) s."
