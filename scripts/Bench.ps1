@@ -81,7 +81,7 @@ function Invoke-AllocBenchCase([string] $Case, [int] $Threads) {
                 $tracer = [LeakTools.Tracing.AllocationTracer]::Start($options)
                 try {
                     if (-not $process.WaitForExit([int](($duration + 30) * 1000))) { throw 'allocbench did not finish.' }
-                    $extra = "$($tracer.ReadStatistics())"
+                    $extra = "probe statistics: $(Format-BenchObject $tracer.ReadStatistics())"
                 }
                 finally { $tracer.Dispose() }
             }

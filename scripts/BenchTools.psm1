@@ -192,6 +192,15 @@ function Measure-ShellCommand([string] $CommandLine) {
     return $sw.Elapsed.TotalMilliseconds
 }
 
+# "Name=Value ..." for an object's properties (what a tracer's statistics say), or its text if it has none.
+function Format-BenchObject($Value) {
+    if ($null -eq $Value) { return '' }
+    if ($Value -is [string] -or $Value.GetType().IsPrimitive) { return "$Value" }
+    $parts = foreach ($p in $Value.PSObject.Properties) { if ($p.IsGettable) { "$($p.Name)=$($p.Value)" } }
+    if ($parts) { return $parts -join ' ' }
+    return "$Value"
+}
+
 function Test-BenchCommand([string] $Name) { [bool](Get-Command $Name -CommandType Cmdlet -ErrorAction Ignore) }
 function Test-BenchType([string] $Name) { $null -ne ($Name -as [type]) }
 
