@@ -65,7 +65,10 @@ public static class ProcessFiles
         string path = ProcessDirectory.PathOf(pid, "smaps_rollup");
         if (File.Exists(path))
         {
-            string? text = TryReadText(pid, "smaps_rollup");
+            string? text;
+            try { text = TryReadText(pid, "smaps_rollup"); }
+            catch (IOException) when (ProcessDirectory.Exists(pid)) { return null; } // ESRCH: a zombie, no memory left
+
             if (string.IsNullOrEmpty(text)) return null;
             var reader = new SmapsReader(new StringReader(text), path) { ProcessId = pid };
             return reader.TryReadNext(out MemoryMapping? rollup) ? rollup : null;
