@@ -46,7 +46,7 @@ function Get-PmapX([int] $ProcessId) {
 # capability over the machine's processes, which is what an ordinary user gets. Returns its JSON output.
 function Invoke-Unprivileged([string] $Script) {
     $exe = [Environment]::ProcessPath
-    $pwshArgs = if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+    $pwshArgs = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
     $full = "`$ErrorActionPreference = 'Continue'; Import-Module '$script:RepoRoot/LeakTools.psd1'; $Script"
     $json = & unshare --user --map-root-user $exe @pwshArgs -NoProfile -NonInteractive -Command $full
     if ($LASTEXITCODE -ne 0) { throw "The unprivileged PowerShell failed ($LASTEXITCODE): $json" }
