@@ -2,9 +2,7 @@ BeforeAll {
     Import-Module "$PSScriptRoot/../../LeakTools.psd1" -Force
     . "$PSScriptRoot/ProcfsTestHelpers.ps1"
 
-    $sleeper = Start-ProcfsTestProcess -FilePath sleep -ArgumentList @('300')
-    Copy-Item /bin/sleep (Join-Path $TestDrive 'my (odd) proc')
-    $odd = Start-ProcfsTestProcess -FilePath (Join-Path $TestDrive 'my (odd) proc') -ArgumentList @('300')
+    $sleeper, $odd = Start-SleepFixtures
     $missingPid = 2147483000
 }
 

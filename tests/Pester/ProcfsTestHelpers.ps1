@@ -53,6 +53,14 @@ function Invoke-Unprivileged([string] $Script) {
     return ($json -join "`n") | ConvertFrom-Json
 }
 
+# The quiescent fixtures of the process tests: a plain sleep and a copy of sleep named "my (odd) proc".
+function Start-SleepFixtures {
+    $sleeper = Start-ProcfsTestProcess -FilePath sleep -ArgumentList @('300')
+    Copy-Item /bin/sleep (Join-Path $TestDrive 'my (odd) proc')
+    $odd = Start-ProcfsTestProcess -FilePath (Join-Path $TestDrive 'my (odd) proc') -ArgumentList @('300')
+    return $sleeper, $odd
+}
+
 # A sleep owned by 'nobody', which an unprivileged session may not trace.
 function Start-ForeignProcess {
     Start-ProcfsTestProcess -FilePath setpriv -ArgumentList @('--reuid=65534', '--regid=65534', '--clear-groups', 'sleep', '120')

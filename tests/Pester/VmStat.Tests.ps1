@@ -9,6 +9,27 @@ BeforeAll {
         }
         $values
     }
+    # Runs a command of this module in its own runspace, as a console would, until it has output enough.
+    function Start-StoppableCommand([string] $Command, [int] $WaitForOutputCount) {
+        $ps = [PowerShell]::Create()
+        $null = $ps.AddScript("Import-Module '$PSScriptRoot/../../LeakTools.psd1'; $Command")
+        $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+        $handle = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        while ($output.Count -lt $WaitForOutputCount -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+        [pscustomobject]@{ PowerShell = $ps; Handle = $handle; Output = $output }
+    }
+
+    # Presses Ctrl+C (PowerShell.Stop) and returns how many seconds the command took to stop.
+    function Stop-StoppableCommand([Parameter(ValueFromPipeline)] $Run) {
+        $stopwatch = [Diagnostics.Stopwatch]::StartNew()
+        $Run.PowerShell.Stop()
+        $seconds = $stopwatch.Elapsed.TotalSeconds
+        if (-not $Run.Handle.IsCompleted) { throw 'The command did not complete after Stop().' }
+        $Run.PowerShell.Dispose()
+        $seconds
+    }
+
     # The memory of a machine shared with builds moves between two reads: "close" means within this.
     $tolerance = 256MB
 }
@@ -73,33 +94,15 @@ Describe 'Get-VmStat' {
     }
 
     It 'streams with -Interval alone until stopped (Ctrl+C)' {
-        $ps = [PowerShell]::Create()
-        $null = $ps.AddScript("Import-Module '$PSScriptRoot/../../LeakTools.psd1'; Get-VmStat -Interval 0.1")
-        $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
-        $handle = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
-        $deadline = [DateTime]::UtcNow.AddSeconds(30)
-        while ($output.Count -lt 4 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-        $output.Count | Should -BeGreaterOrEqual 4
-        $stopwatch = [Diagnostics.Stopwatch]::StartNew()
-        $ps.Stop()
-        $stopwatch.Elapsed.TotalSeconds | Should -BeLessThan 5
-        $handle.IsCompleted | Should -BeTrue
-        $ps.Dispose()
+        $run = Start-StoppableCommand 'Get-VmStat -Interval 0.1' -WaitForOutputCount 4
+        $run.Output.Count | Should -BeGreaterOrEqual 4
+        $run | Stop-StoppableCommand | Should -BeLessThan 5
     }
 
     It 'stops a long wait between samples promptly when stopped' {
-        $ps = [PowerShell]::Create()
-        $null = $ps.AddScript("Import-Module '$PSScriptRoot/../../LeakTools.psd1'; Get-VmStat -Interval 600 -Count 2")
-        $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
-        $handle = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), $output)
-        $deadline = [DateTime]::UtcNow.AddSeconds(30)
-        while ($output.Count -lt 1 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-        $output.Count | Should -Be 1
-        $stopwatch = [Diagnostics.Stopwatch]::StartNew()
-        $ps.Stop()
-        $stopwatch.Elapsed.TotalSeconds | Should -BeLessThan 5
-        $handle.IsCompleted | Should -BeTrue
-        $ps.Dispose()
+        $run = Start-StoppableCommand 'Get-VmStat -Interval 600 -Count 2' -WaitForOutputCount 1
+        $run.Output.Count | Should -Be 1
+        $run | Stop-StoppableCommand | Should -BeLessThan 5
     }
 
     It 'rejects -Interval <Interval> with a parameter validation error' -TestCases @(
