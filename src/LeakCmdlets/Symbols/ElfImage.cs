@@ -164,6 +164,9 @@ public sealed class ElfImage : IDisposable
     /// <summary>File size in bytes.</summary>
     public long Length => _length;
 
+    /// <summary>Modification time of the opened file (part of the cache key when there is no build-id).</summary>
+    public DateTime LastWriteTimeUtc => File.GetLastWriteTimeUtc(_handle);
+
     /// <summary>True when the file has a .symtab with content (not stripped, or a separate debug file).</summary>
     public bool HasSymbolTable
     {
