@@ -51,8 +51,10 @@ internal static class SymbolTableCache
     public static string KeyFor(ElfImage binary, ElfImage? debugFile, string modulePath)
     {
         string debugPart = debugFile is null ? "-" : debugFile.BuildId ?? $"{debugFile.Path}:{debugFile.Length}:{debugFile.LastWriteTimeUtc.Ticks}";
+        // A stripped and an unstripped copy share one build-id but not their symbol tables.
+        string symtabPart = binary.HasSymbolTable ? "symtab" : "stripped";
         return binary.BuildId is { } id
-            ? $"build-id:{id}|{debugPart}"
-            : $"file:{modulePath}:{binary.Length}:{binary.LastWriteTimeUtc.Ticks}|{debugPart}";
+            ? $"build-id:{id}|{symtabPart}|{debugPart}"
+            : $"file:{modulePath}:{binary.Length}:{binary.LastWriteTimeUtc.Ticks}|{symtabPart}|{debugPart}";
     }
 }
