@@ -131,6 +131,14 @@ internal sealed class FunctionSymbolTable
         return false;
     }
 
+    /// <summary>Counts the (demangled) names that match; for tests and diagnostics.</summary>
+    public int CountWhere(Func<string, bool> predicate)
+    {
+        int n = 0;
+        for (int i = 0; i < _starts.Length; i++) if (predicate(NameAt(i))) n++;
+        return n;
+    }
+
     private string NameAt(int index)
     {
         string? cached = _names[index];
