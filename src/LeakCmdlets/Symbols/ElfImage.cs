@@ -75,7 +75,8 @@ public sealed class ElfImage : IDisposable
         if (phnum > 0)
         {
             if (phentsize < ProgramHeaderSize) throw new InvalidDataException($"'{path}' has a bad program header size {phentsize}.");
-            byte[] table = ReadBytes(phoff, checked(phnum * phentsize), "program headers");
+            if ((long)phnum * phentsize > _length) throw Truncated("program headers", phoff, int.MaxValue);
+            byte[] table = ReadBytes(phoff, phnum * phentsize, "program headers");
             for (int i = 0; i < phnum; i++)
             {
                 ReadOnlySpan<byte> p = table.AsSpan(i * phentsize, ProgramHeaderSize);
@@ -360,11 +361,17 @@ public sealed class ElfImage : IDisposable
         if (shentsize < SectionHeaderSize) throw new InvalidDataException($"'{Path}' has a bad section header size {shentsize}.");
         byte[] first = ReadBytes(shoff, SectionHeaderSize, "section headers");
         // More than 0xff00 sections: the real count and string-table index live in section 0.
-        if (shnum == 0) shnum = checked((int)BinaryPrimitives.ReadUInt64LittleEndian(first.AsSpan(32)));
+        if (shnum == 0)
+        {
+            ulong extended = BinaryPrimitives.ReadUInt64LittleEndian(first.AsSpan(32));
+            if (extended > (ulong)(_length / shentsize)) throw Truncated("section headers", shoff, int.MaxValue);
+            shnum = (int)extended;
+        }
         if (shstrndx == 0xffff) shstrndx = (int)BinaryPrimitives.ReadUInt32LittleEndian(first.AsSpan(40));
         if (shnum == 0) return Array.Empty<SectionHeader>();
 
-        byte[] table = ReadBytes(shoff, checked(shnum * shentsize), "section headers");
+        if ((long)shnum * shentsize > _length) throw Truncated("section headers", shoff, int.MaxValue);
+        byte[] table = ReadBytes(shoff, shnum * shentsize, "section headers");
         var sections = new SectionHeader[shnum];
         for (int i = 0; i < shnum; i++)
         {
@@ -394,7 +401,8 @@ public sealed class ElfImage : IDisposable
         foreach ((ulong offset, ulong size) in noteSegments)
         {
             if (size == 0 || offset + size > (ulong)_length) continue;
-            string? id = BuildIdFromNotes(ReadBytes(offset, checked((int)size), "note segment"));
+            if (size > int.MaxValue) continue;
+            string? id = BuildIdFromNotes(ReadBytes(offset, (int)size, "note segment"));
             if (id is not null) return id;
         }
         return null;

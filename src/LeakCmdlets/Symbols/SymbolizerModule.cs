@@ -14,7 +14,7 @@ internal sealed class SymbolizerModule : IDisposable
     private readonly object _gate = new();
     private ElfImage? _binary;
     private ElfImage? _debugFile;
-    private ModuleSymbols? _symbols;
+    private volatile ModuleSymbols? _symbols;
     private string? _cacheKey;
 
     private SymbolizerModule(string modulePath)
@@ -79,6 +79,7 @@ internal sealed class SymbolizerModule : IDisposable
     /// <summary>The parsed symbols, or null when the module could not be read.</summary>
     public ModuleSymbols? GetSymbols()
     {
+        if (_symbols is { } ready) return ready;
         lock (_gate)
         {
             if (_symbols is not null || _binary is null || _cacheKey is null) return _symbols;
