@@ -233,32 +233,26 @@ public sealed class ElfImage : IDisposable
     }
 
     /// <summary>Maps a link-time virtual address to its file offset through the PT_LOAD segments.</summary>
-    public bool TryGetFileOffset(ulong virtualAddress, out ulong fileOffset)
-    {
-        foreach (LoadSegment s in _loadSegments)
-        {
-            if (virtualAddress >= s.VirtualAddress && virtualAddress - s.VirtualAddress < s.FileSize)
-            {
-                fileOffset = s.Offset + (virtualAddress - s.VirtualAddress);
-                return true;
-            }
-        }
-        fileOffset = 0;
-        return false;
-    }
+    public bool TryGetFileOffset(ulong virtualAddress, out ulong fileOffset) =>
+        TryTranslate(_loadSegments, virtualAddress, toFileOffset: true, out fileOffset);
 
     /// <summary>Maps a file offset back to its link-time virtual address (the inverse of <see cref="TryGetFileOffset"/>).</summary>
-    public bool TryGetVirtualAddress(ulong fileOffset, out ulong virtualAddress)
+    public bool TryGetVirtualAddress(ulong fileOffset, out ulong virtualAddress) =>
+        TryTranslate(_loadSegments, fileOffset, toFileOffset: false, out virtualAddress);
+
+    /// <summary>Address to file offset or back, within the file contents of one PT_LOAD segment.</summary>
+    internal static bool TryTranslate(ReadOnlySpan<LoadSegment> segments, ulong value, bool toFileOffset, out ulong result)
     {
-        foreach (LoadSegment s in _loadSegments)
+        foreach (LoadSegment s in segments)
         {
-            if (fileOffset >= s.Offset && fileOffset - s.Offset < s.FileSize)
+            ulong from = toFileOffset ? s.VirtualAddress : s.Offset;
+            if (value >= from && value - from < s.FileSize)
             {
-                virtualAddress = s.VirtualAddress + (fileOffset - s.Offset);
+                result = (toFileOffset ? s.Offset : s.VirtualAddress) + (value - from);
                 return true;
             }
         }
-        virtualAddress = 0;
+        result = 0;
         return false;
     }
 
@@ -287,7 +281,7 @@ public sealed class ElfImage : IDisposable
         if (_ownsHandle) _handle.Dispose();
     }
 
-    internal IReadOnlyList<LoadSegment> LoadSegments => _loadSegments;
+    internal ReadOnlySpan<LoadSegment> LoadSegments => _loadSegments;
 
     /// <summary>Indices of .symtab and .dynsym sections, .symtab first.</summary>
     internal IEnumerable<int> SymbolTableSections()

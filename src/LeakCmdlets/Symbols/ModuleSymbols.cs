@@ -32,23 +32,10 @@ internal sealed class ModuleSymbols
         var images = new List<ElfImage>(2);
         if (debugFile is not null) images.Add(debugFile); // its .symtab is the complete one
         images.Add(binary);
-        var segments = new ElfImage.LoadSegment[binary.LoadSegments.Count];
-        for (int i = 0; i < segments.Length; i++) segments[i] = binary.LoadSegments[i];
-        return new ModuleSymbols(segments, FunctionSymbolTable.Build(images), binary.BuildId, debugFile?.Path);
+        return new ModuleSymbols(binary.LoadSegments.ToArray(), FunctionSymbolTable.Build(images), binary.BuildId, debugFile?.Path);
     }
 
     /// <summary>Maps a file offset (from a mapping's pgoff) to the link-time virtual address the symbols use.</summary>
-    public bool TryGetVirtualAddress(ulong fileOffset, out ulong virtualAddress)
-    {
-        foreach (ElfImage.LoadSegment s in _segments)
-        {
-            if (fileOffset >= s.Offset && fileOffset - s.Offset < Math.Max(s.FileSize, 1))
-            {
-                virtualAddress = s.VirtualAddress + (fileOffset - s.Offset);
-                return true;
-            }
-        }
-        virtualAddress = 0;
-        return false;
-    }
+    public bool TryGetVirtualAddress(ulong fileOffset, out ulong virtualAddress) =>
+        ElfImage.TryTranslate(_segments, fileOffset, toFileOffset: false, out virtualAddress);
 }
