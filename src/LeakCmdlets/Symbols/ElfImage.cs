@@ -25,6 +25,8 @@ public sealed class ElfImage : IDisposable
     internal const uint SectionTypeDynamicSymbols = 11;
     internal const uint SectionTypeVersionSymbols = 0x6fffffff;
     internal const uint SectionTypeVersionDefinitions = 0x6ffffffd;
+    private const ulong SectionFlagCompressed = 0x800;
+    private const uint CompressionTypeZlib = 1;
     private const uint SegmentTypeLoad = 1;
     private const uint SegmentTypeNote = 4;
     private const ushort FileTypeSharedObject = 3;
@@ -421,6 +423,42 @@ public sealed class ElfImage : IDisposable
     }
 
     private int FindSection(string name) => Array.IndexOf(_sectionNames, name);
+
+    /// <summary>
+    /// The contents of the named section, inflated when SHF_COMPRESSED with zlib (as Debian's debug files are);
+    /// null when the section is absent, empty or compressed some other way.
+    /// </summary>
+    internal byte[]? ReadSectionContents(string name)
+    {
+        int index = FindSection(name);
+        if (index < 0 || _sections[index].Type == SectionTypeNoBits) return null;
+        byte[] raw = ReadSection(_sections[index], name);
+        if ((_sections[index].Flags & SectionFlagCompressed) == 0) return raw.Length == 0 ? null : raw;
+
+        const int CompressionHeaderSize = 24; // Elf64_Chdr: ch_type, ch_reserved, ch_size, ch_addralign
+        if (raw.Length < CompressionHeaderSize || BinaryPrimitives.ReadUInt32LittleEndian(raw) != CompressionTypeZlib) return null;
+        ulong size = BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(8));
+        if (size == 0 || size > int.MaxValue) throw new InvalidDataException($"'{Path}': compressed section {name} claims {size} bytes.");
+        var result = new byte[size];
+        using var input = new MemoryStream(raw, CompressionHeaderSize, raw.Length - CompressionHeaderSize);
+        using var inflater = new System.IO.Compression.ZLibStream(input, System.IO.Compression.CompressionMode.Decompress);
+        int done = 0;
+        try
+        {
+            while (done < result.Length)
+            {
+                int n = inflater.Read(result, done, result.Length - done);
+                if (n == 0) break;
+                done += n;
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"'{Path}': compressed section {name} is corrupt: {ex.Message}", ex);
+        }
+        if (done != result.Length) throw new InvalidDataException($"'{Path}': compressed section {name} inflates to {done} of {size} bytes.");
+        return result;
+    }
 
     private byte[] ReadSection(SectionHeader section, string what)
     {

@@ -91,6 +91,11 @@ public sealed class ProcessSymbolizer : IDisposable
             {
                 frame.Symbol = name;
                 frame.Offset = offset;
+                if (symbols.Lines.TryFind(virtualAddress, out string file, out int line))
+                {
+                    frame.File = file;
+                    frame.Line = line;
+                }
                 return frame;
             }
             // Not ELF (a JIT's memfd double mapping) or no symbol: the perf map may still name it.
@@ -153,7 +158,7 @@ public sealed class ProcessSymbolizer : IDisposable
                 if (_disposed) throw new ObjectDisposedException(nameof(ProcessSymbolizer));
                 if (_modules.ContainsKey(key)) continue;
             }
-            SymbolizerModule module = SymbolizerModule.Open(mapping.Path, CandidatePaths(mapping), _targetRoot, _options.DebugDirectories);
+            SymbolizerModule module = SymbolizerModule.Open(mapping.Path, CandidatePaths(mapping), _targetRoot, _options);
             lock (_gate)
             {
                 if (!_modules.TryAdd(key, module)) module.Dispose();
