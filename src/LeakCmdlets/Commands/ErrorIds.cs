@@ -12,4 +12,6 @@ public static class ErrorIds
     public const string ProcessExited = "ProcessExited";
     public const string ProcessAccessDenied = "ProcessAccessDenied";
     public const string ProcfsParseFailed = "ProcfsParseFailed";
+    public const string NoTraceTarget = "NoTraceTarget";
+    public const string LibbpfMissing = "LibbpfMissing";
 }
