@@ -1,0 +1,27 @@
+/* Symbolization fixture: known functions at known call depths. */
+#include <stdlib.h>
+#include <stdio.h>
+
+static int helper_static(int x) { return x * 3 + 1; }
+
+__attribute__((noinline)) long fibonacci(int n)
+{
+    long *cells = calloc(1024, sizeof(long));
+    cells[0] = 0;
+    cells[1] = 1;
+    for (int i = 2; i <= n && i < 1024; i++) cells[i] = cells[i - 1] + cells[i - 2];
+    return cells[n < 1024 ? n : 1023] + helper_static(n);
+}
+
+__attribute__((noinline)) long child(int steps)
+{
+    long total = 0;
+    for (int i = 0; i < steps; i++) total += fibonacci(i % 50);
+    return total;
+}
+
+int main(int argc, char **argv)
+{
+    printf("%ld\n", child(argc + 2));
+    return 0;
+}
