@@ -148,6 +148,11 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
             FlushVerbose();
             WriteTracerError(ex, target);
         }
+        catch (ArgumentException) when (target is int pid && !ProcessDirectory.Exists(pid))
+        {
+            // Gone between being named and being attached to (the symbolizer could not read its maps).
+            WriteProcessExited(pid);
+        }
         catch (DllNotFoundException ex)
         {
             ThrowTerminating(ex, ErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, Interop.LibraryNames.LibbpfSoname,

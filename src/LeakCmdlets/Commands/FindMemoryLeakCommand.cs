@@ -157,8 +157,10 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     }
 
     /// <summary>
-    /// After Ctrl+C PowerShell no longer accepts output objects, so what was gathered goes to the host as
-    /// text (as Write-Host would), which the console shows and a runspace's Information stream keeps.
+    /// After Ctrl+C PowerShell accepts no more output objects, but it still takes information records.
+    /// So what was gathered goes out twice on that stream: as text tagged PSHOST, which the console shows
+    /// like Write-Host, and as the MemoryLeak objects tagged <see cref="PartialReportTag"/>, which
+    /// -InformationVariable (or a runspace's Information stream) keeps for scripts.
     /// </summary>
     private void WriteAfterStop(List<MemoryLeak> report)
     {
@@ -168,16 +170,19 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"{leak.Bytes,12} bytes {leak.Count,8} allocations  [{leak.ProcessId}] {leak.StackText}");
         }
-        string message = text.ToString().TrimEnd();
         try
         {
-            WriteInformation(new HostInformationMessage { Message = message }, new[] { "PSHOST", "LeakTools.PartialReport" });
+            WriteInformation(new HostInformationMessage { Message = text.ToString().TrimEnd() }, new[] { "PSHOST" });
+            WriteInformation(report.ToArray(), new[] { PartialReportTag });
         }
         catch (PipelineStoppedException)
         {
-            Host?.UI?.WriteLine(message);
+            // Nothing more can go out; detaching still happens in EndProcessing's finally.
         }
     }
+
+    /// <summary>Tag of the information record that carries the MemoryLeak objects gathered before Ctrl+C.</summary>
+    public const string PartialReportTag = "LeakTools.PartialReport";
 
     private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) =>
         a is null ? b : b is null ? a : (a.Value < b.Value ? a : b);
