@@ -3,5 +3,6 @@
 # for programs the module runs at run time (default output: native/build).
 @{
     Executables = @(
+        @{ Name = 'leaktools-launch'; Sources = @('launcher/leaktools-launch.c'); Output = 'bin' }
     )
 }
