@@ -3,6 +3,7 @@
 # for programs the module runs at run time (default output: native/build).
 @{
     Executables = @(
+        @{ Name = 'leaktools-launch'; Sources = @('launcher/leaktools-launch.c'); Output = 'bin' }
         # Benchmark programs run by scripts/Bench.ps1 (build.ps1 Bench).
         @{ Name = 'allocbench'; Sources = @('bench/allocbench.c'); Flags = @('-O2', '-g', '-fno-builtin', '-pthread') }
         @{ Name = 'outstanding'; Sources = @('bench/outstanding.c'); Flags = @('-O0', '-g', '-fno-omit-frame-pointer', '-fno-inline') }

@@ -14,4 +14,6 @@ public static class ErrorIds
     public const string ProcfsParseFailed = "ProcfsParseFailed";
     public const string ProcfsReadFailed = "ProcfsReadFailed";
     public const string NotAMemoryMapping = "NotAMemoryMapping";
+    public const string NoTraceTarget = "NoTraceTarget";
+    public const string LibbpfMissing = "LibbpfMissing";
 }
