@@ -81,7 +81,10 @@ function Invoke-AllocBenchCase([string] $Case, [int] $Threads) {
                 $tracer = [LeakTools.Tracing.AllocationTracer]::Start($options)
                 try {
                     if (-not $process.WaitForExit([int](($duration + 30) * 1000))) { throw 'allocbench did not finish.' }
-                    $extra = "probe statistics: $(Format-BenchObject $tracer.ReadStatistics())"
+                    $sites = @($tracer.ProbeSites | Where-Object { "$($_.Function)" -in 'Malloc', 'Free' } | ForEach-Object { "$($_.Symbol)+0x$($_.Displacement.ToString('x')) ($($_.ChosenInstruction))" })
+                    $stats = $tracer.ReadStatistics()
+                    $returns = ($stats.ReturnHits.Values | Measure-Object -Sum).Sum
+                    $extra = "sites $($sites -join ', '); probe hits $($stats.TotalHits) at entry, $returns at return"
                 }
                 finally { $tracer.Dispose() }
             }
@@ -189,12 +192,17 @@ function Measure-ReportAtScale {
             $null = Wait-BenchLine $process '^ready' 10
             $r = Invoke-FreshPwsh (Join-Path $ChildScripts 'Measure-LeakReport.ps1') @{ ModulePath = $ModulePath; ProcessId = $process.Id; Duration = $duration } -TimeoutSeconds ($duration + 120)
             $fixture = ConvertFrom-KeyValueLine (Wait-BenchLine $process '^allocated' 5)
-            # The window starts no earlier than the moment the fixture saw its probes, so this latency is an upper bound.
-            $windowEnd = $fixture['probed_at'] + $duration
-            $latencies.Add($r.Returned - $windowEnd)
+            # The watch clock starts after the probes are live (the fixture saw them) and after the engine's first
+            # verbose message, so the later of the two plus -Duration is the earliest the window can have ended:
+            # the latency below is an upper bound.
+            $windowStart = [math]::Max($fixture['probed_at'], ($r.FirstVerbose ?? 0))
+            $windowEnd = $windowStart + $duration
+            $lastEmitted = $r.LastObject ?? $r.Returned
+            $latencies.Add($lastEmitted - $windowEnd)
             $perAllocation.Add(($r.HwmAfterKb - $r.HwmBeforeKb) * 1024.0 / $n)
             $note = "run ${run}: $($r.Stacks) stacks / $($r.Count) allocations / $($r.Bytes) bytes reported (expected $k / $n / $($n * 32))"
             $note += ", attach $(Format-BenchNumber ($fixture['probed_at'] - $r.Started)) s, allocating under tracing $(Format-BenchNumber ($fixture['done_at'] - $fixture['probed_at'])) s"
+            if ($r.FirstObject) { $note += ", first object $(Format-BenchNumber ($r.FirstObject - $windowEnd)) s after the window" }
             $note += ", peak RSS $([math]::Round($r.HwmBeforeKb / 1024)) → $([math]::Round($r.HwmAfterKb / 1024)) MiB"
             if ($fixture['done_at'] -gt $windowEnd) { $note += ', WINDOW ENDED BEFORE ALL ALLOCATIONS WERE MADE' }
             if ($r.Lost) { $note += ", losses: $($r.Lost)" }
@@ -204,7 +212,7 @@ function Measure-ReportAtScale {
         catch { $notes.Add("run $run failed: $_") }
         finally { Stop-BenchProgram $process }
     }
-    $noteText = ($notes -join '; ') + '. Latency = return of Find-MemoryLeak minus (moment the target saw its probes + -Duration), an upper bound; peak RSS in a fresh pwsh, VmHWM after minus before, kernel BPF map memory not included.'
+    $noteText = ($notes -join '; ') + '. Latency = last object emitted minus (start of the watch + -Duration), the start taken as the later of the target seeing its probes and the first verbose message, so an upper bound; peak RSS in a fresh pwsh, VmHWM after minus before, kernel BPF map memory not included.'
     $lat = $latencies.ToArray(); $mem = $perAllocation.ToArray()
     $Rows.Add((New-BenchRow -Section $s -Measurement $latencyName -Samples $lat -Unit 's' -Goal '≤ 1 s' -Verdict (Get-GoalVerdict (Get-Median $lat) 1.0) -Note $noteText))
     $Rows.Add((New-BenchRow -Section $s -Measurement $memoryName -Samples $mem -Unit 'B' -Goal '≤ 150 B' -Verdict (Get-GoalVerdict (Get-Median $mem) 150)))

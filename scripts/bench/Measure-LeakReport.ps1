@@ -14,7 +14,21 @@ Import-Module $ModulePath
 [GC]::Collect()
 $before = Get-PeakRssKb
 $started = Get-UnixNow
-$leaks = @(Find-MemoryLeak -Id $ProcessId -Duration $Duration -WarningAction SilentlyContinue -WarningVariable warnings)
+# Verbose records are merged in to time-stamp them: the engine's are flushed once the probes are attached and
+# the symbolizer is ready, just before the watch clock starts, so the first one bounds the window's start.
+$leaks = [Collections.Generic.List[object]]::new()
+$firstVerbose = $null; $firstObject = $null; $lastObject = $null
+Find-MemoryLeak -Id $ProcessId -Duration $Duration -Verbose -WarningAction SilentlyContinue -WarningVariable warnings 4>&1 |
+    ForEach-Object {
+        if ($_ -is [System.Management.Automation.VerboseRecord]) {
+            if ($null -eq $firstVerbose) { $firstVerbose = Get-UnixNow }
+        }
+        else {
+            $lastObject = Get-UnixNow
+            if ($null -eq $firstObject) { $firstObject = $lastObject }
+            $leaks.Add($_)
+        }
+    }
 $returned = Get-UnixNow
 $after = Get-PeakRssKb
 $count = 0L; $bytes = 0L
@@ -26,6 +40,9 @@ $lost = foreach ($name in 'Lost', 'LostCount', 'Losses', 'Dropped') {
 @{
     Started    = $started
     Returned   = $returned
+    FirstVerbose = $firstVerbose
+    FirstObject = $firstObject
+    LastObject = $lastObject
     HwmBeforeKb = $before
     HwmAfterKb = $after
     Stacks     = $leaks.Count
