@@ -247,22 +247,45 @@ function Get-LargeSymbolBinary {
     return $binary
 }
 
-function Get-ExecutableMapping([int] $ProcessId, [string] $PathPattern) {
+# Where a file is loaded in a process: the start of its mapping at file offset 0 (the load bias for a PIE or
+# shared object; 0 for a fixed-address executable).
+function Get-LoadBase([int] $ProcessId, [string] $PathPattern) {
     foreach ($line in [IO.File]::ReadAllLines("/proc/$ProcessId/maps")) {
         $f = $line -split '\s+', 6
-        if ($f.Count -eq 6 -and $f[1] -like 'r-x*' -and $f[5] -like $PathPattern) {
-            $range = $f[0] -split '-'
-            return [pscustomobject]@{ Start = [Convert]::ToUInt64($range[0], 16); End = [Convert]::ToUInt64($range[1], 16); Path = $f[5] }
+        if ($f.Count -eq 6 -and $f[5] -like $PathPattern -and [Convert]::ToUInt64($f[2], 16) -eq 0) {
+            $path = $f[5]
+            $isFixed = [IO.File]::ReadAllBytes($path)[16] -eq 2 # e_type ET_EXEC
+            $base = if ($isFixed) { [ulong]0 } else { [Convert]::ToUInt64(($f[0] -split '-')[0], 16) }
+            return [pscustomobject]@{ Base = $base; Path = $path }
         }
     }
-    throw "No executable mapping matching '$PathPattern' in process $ProcessId."
+    throw "No mapping of '$PathPattern' in process $ProcessId."
 }
 
-function New-AddressFile($Mapping, [int] $Count, [int] $Seed) {
+# The functions of a file as (start, size) pairs, from nm (.dynsym only for libc, whose .symtab is stripped).
+function Get-FunctionList([string] $Path, [switch] $DynamicSymbols) {
+    $nmArgs = @('-S', '--defined-only') + @(if ($DynamicSymbols) { '-D' }) + @($Path)
+    $list = [Collections.Generic.List[ulong[]]]::new()
+    foreach ($line in & nm @nmArgs) {
+        $f = $line.Split(' ')
+        if ($f.Count -eq 4 -and $f[2] -match '^[TtWi]$') {
+            $size = [Convert]::ToUInt64($f[1], 16)
+            if ($size -gt 0) { $list.Add([ulong[]]@([Convert]::ToUInt64($f[0], 16), $size)) }
+        }
+    }
+    if ($list.Count -eq 0) { throw "nm found no functions in $Path." }
+    return , $list
+}
+
+# Random addresses inside functions (a random function, then a random offset in it), as return addresses
+# in real stacks are.
+function New-AddressFile([ulong] $Base, $Functions, [int] $Count, [int] $Seed) {
     $random = [Random]::new($Seed)
-    $size = [long]($Mapping.End - $Mapping.Start)
     $lines = [string[]]::new($Count)
-    for ($i = 0; $i -lt $Count; $i++) { $lines[$i] = [string]($Mapping.Start + [ulong]$random.NextInt64($size)) }
+    for ($i = 0; $i -lt $Count; $i++) {
+        $fn = $Functions[$random.Next($Functions.Count)]
+        $lines[$i] = [string]($Base + $fn[0] + [ulong]$random.NextInt64([long]$fn[1]))
+    }
     $file = [IO.Path]::GetTempFileName()
     [IO.File]::WriteAllLines($file, $lines)
     return $file
@@ -270,22 +293,22 @@ function New-AddressFile($Mapping, [int] $Count, [int] $Seed) {
 
 function Measure-Symbolization {
     $s = '3. Symbolization'
-    $targets = [ordered]@{ libc = 'libc, '; big = '100k-symbol binary, ' }
+    $targets = [ordered]@{ libc = 'libc, '; big = '100k-function binary, ' }
     if (-not (Test-BenchType 'LeakTools.Symbols.ProcessSymbolizer')) {
         foreach ($t in $targets.Values) { foreach ($c in 'cold', 'warm') { $Rows.Add((New-MissingRow $s "$($t)$c cache" 'not available yet')) } }
         return
     }
     $binary = Get-LargeSymbolBinary
-    $symbolCount = @(& nm --defined-only $binary | Where-Object { $_ -match ' [Tt] ' }).Count
     $process = Start-BenchProgram $binary
     $files = [Collections.Generic.List[string]]::new()
     try {
         Start-Sleep -Milliseconds 100 # let the loader map libc
-        $mappings = @{ libc = (Get-ExecutableMapping $process.Id '*/libc.so*'); big = (Get-ExecutableMapping $process.Id '*/bigsyms') }
+        $modules = @{ libc = (Get-LoadBase $process.Id '*/libc.so*'); big = (Get-LoadBase $process.Id '*/bigsyms') }
         foreach ($target in $targets.Keys) {
             $cold = [Collections.Generic.List[double]]::new(); $warm = [Collections.Generic.List[double]]::new(); $notes = [Collections.Generic.List[string]]::new()
-            $coldFile = New-AddressFile $mappings[$target] $Settings.SymbolAddresses 1; $files.Add($coldFile)
-            $warmFile = New-AddressFile $mappings[$target] $Settings.SymbolAddresses 2; $files.Add($warmFile)
+            $functions = Get-FunctionList $modules[$target].Path -DynamicSymbols:($target -eq 'libc')
+            $coldFile = New-AddressFile $modules[$target].Base $functions $Settings.SymbolAddresses 1; $files.Add($coldFile)
+            $warmFile = New-AddressFile $modules[$target].Base $functions $Settings.SymbolAddresses 2; $files.Add($warmFile)
             for ($run = 1; $run -le $Settings.SymbolRuns; $run++) {
                 Write-BenchStep "Symbolizing $($Settings.SymbolAddresses) addresses in $target, run $run"
                 try {
@@ -296,8 +319,8 @@ function Measure-Symbolization {
                 }
                 catch { $notes.Add("run $run failed: $_") }
             }
-            $where = if ($target -eq 'big') { "$($symbolCount.ToString('N0'))-symbol binary, " } else { $targets[$target] }
-            $coldNote = "$($Settings.SymbolAddresses) random addresses in the text mapping, fresh pwsh; cold = new ProcessSymbolizer + first Symbolize call (symbol tables loaded then), warm = second call, other addresses. " + ($notes -join '; ')
+            $where = if ($target -eq 'big') { "$($functions.Count.ToString('N0'))-function binary, " } else { $targets[$target] }
+            $coldNote = "$($Settings.SymbolAddresses) addresses inside random functions, in a fresh pwsh; cold = new ProcessSymbolizer + first Symbolize call (symbol tables loaded then), warm = second call, other addresses. " + ($notes -join '; ')
             $Rows.Add((New-BenchRow -Section $s -Measurement "$($where)cold cache" -Samples $cold.ToArray() -Unit 'addr/s' -Note $coldNote))
             $Rows.Add((New-BenchRow -Section $s -Measurement "$($where)warm cache" -Samples $warm.ToArray() -Unit 'addr/s'))
         }

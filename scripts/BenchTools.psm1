@@ -80,6 +80,7 @@ function Format-BenchTable([BenchRow[]] $Rows) {
             $spread = "$(Format-BenchNumber $min)–$(Format-BenchNumber $max) ($($row.Samples.Count))"
         }
         $verdict = $row.Verdict
+        if (-not $verdict -and $row.Samples.Count -eq 0) { $verdict = 'no data' }
         if ($row.Note) {
             $noteNumber++
             $verdict = "$verdict [$noteNumber]".Trim()
@@ -171,7 +172,8 @@ function Invoke-FreshPwsh([string] $ScriptPath, [hashtable] $Parameters = @{}, [
         $lines = $stdout.Result -split '\r?\n'
         $json = $lines | Where-Object { $_.StartsWith('{') } | Select-Object -Last 1
         if (-not $json) {
-            $text = (($stdout.Result, $stderr.Result) -join "`n").Trim()
+            $text = (($stdout.Result, $stderr.Result) -join "`n").Trim() -replace '\x1b\[[0-9;]*[A-Za-z]', ''
+
             if ($text.Length -gt 600) { $text = $text.Substring(0, 600) + ' ...' }
             throw "$([IO.Path]::GetFileName($ScriptPath)) printed no result (exit $($process.ExitCode)): $text"
         }

@@ -33,10 +33,8 @@ $returned = Get-UnixNow
 $after = Get-PeakRssKb
 $count = 0L; $bytes = 0L
 foreach ($leak in $leaks) { $count += $leak.Count; $bytes += $leak.Bytes }
-$lost = foreach ($name in 'Lost', 'LostCount', 'Losses', 'Dropped') {
-    $first = $leaks | Select-Object -First 1
-    if ($first -and $first.PSObject.Properties[$name]) { "$name=$($first.$name)" }
-}
+# Every report carries the same loss counters; "none" when nothing was lost.
+$lost = if ($leaks.Count -gt 0 -and $leaks[0].PSObject.Properties['Lost'] -and "$($leaks[0].Lost)" -ne 'none') { "$($leaks[0].Lost)" } else { '' }
 @{
     Started    = $started
     Returned   = $returned

@@ -9,9 +9,8 @@ param(
 )
 $ErrorActionPreference = 'Stop'
 Import-Module $ModulePath
-function Read-Addresses([string] $Path) { [ulong[]]@([IO.File]::ReadAllLines($Path) | ForEach-Object { [ulong]$_ }) }
-$cold = Read-Addresses $ColdAddressFile
-$warm = Read-Addresses $WarmAddressFile
+$cold = [ulong[]][IO.File]::ReadAllLines($ColdAddressFile)
+$warm = [ulong[]][IO.File]::ReadAllLines($WarmAddressFile)
 
 $sw = [Diagnostics.Stopwatch]::StartNew()
 $symbolizer = [LeakTools.Symbols.ProcessSymbolizer]::new($ProcessId)
