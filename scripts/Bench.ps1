@@ -14,18 +14,25 @@
     whose API is not there yet is shown as such instead of failing the whole run.
 
 .PARAMETER Quick
-    Development run: one short run per case and smaller fixtures. Writes native/build/benchmarks-quick.md, never
+    Development run: one short run per case and smaller fixtures. Writes native/build/benchmarks-dev.md, never
     docs/benchmarks.md.
 
 .PARAMETER Section
     Which sections to run (default all): Overhead, Scale, Symbols, Procfs.
+
+.PARAMETER Runs
+    Development: override how many runs each measurement takes (full-size fixtures otherwise unchanged).
+    Writes native/build/benchmarks-dev.md, never docs/benchmarks.md.
 #>
 [CmdletBinding()]
 param(
     [switch] $Quick,
 
     [ValidateSet('Overhead', 'Scale', 'Symbols', 'Procfs')]
-    [string[]] $Section = @('Overhead', 'Scale', 'Symbols', 'Procfs')
+    [string[]] $Section = @('Overhead', 'Scale', 'Symbols', 'Procfs'),
+
+    [ValidateRange(1, 20)]
+    [int] $Runs
 )
 
 $ErrorActionPreference = 'Stop'
@@ -47,6 +54,10 @@ else {
     @{ Runs = 3; PairSeconds = 1.5; TracerMargin = 4; Outstanding = 1000000; Stacks = 10000; ReportRuns = 3
         SymbolAddresses = 100000; SymbolRuns = 3; ProcfsRuns = 5; VmStatCalls = 200; ImportRuns = 5 }
 }
+
+if ($Runs) { foreach ($key in 'Runs', 'ReportRuns', 'SymbolRuns', 'ProcfsRuns', 'ImportRuns') { $Settings[$key] = $Runs } }
+$Development = $Quick -or $Runs -or $Section.Count -lt 4
+$LoadAtStart = ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' '
 
 $Rows = [Collections.Generic.List[object]]::new()
 $Clock = [Diagnostics.Stopwatch]::StartNew()
@@ -184,7 +195,8 @@ function Measure-ReportAtScale {
     $latencies = [Collections.Generic.List[double]]::new()
     $perAllocation = [Collections.Generic.List[double]]::new()
     $notes = [Collections.Generic.List[string]]::new()
-    $duration = if ($Quick) { 4 } else { 10 }
+    # Long enough for the fixture to make all its allocations under tracing on a busy machine (checked per run).
+    $duration = if ($Quick) { 5 } else { 15 }
     for ($run = 1; $run -le $Settings.ReportRuns; $run++) {
         Write-BenchStep "Find-MemoryLeak over $n outstanding allocations, run $run"
         $process = Start-BenchProgram (Get-BenchProgram 'outstanding') @('-n', "$n", '-k', "$k", '-w', '90')
@@ -206,7 +218,7 @@ function Measure-ReportAtScale {
             $note += ", peak RSS $([math]::Round($r.HwmBeforeKb / 1024)) → $([math]::Round($r.HwmAfterKb / 1024)) MiB"
             if ($fixture['done_at'] -gt $windowEnd) { $note += ', WINDOW ENDED BEFORE ALL ALLOCATIONS WERE MADE' }
             if ($r.Lost) { $note += ", losses: $($r.Lost)" }
-            if ($r.Warnings) { $note += ", warnings: $($r.Warnings)" }
+            elseif ($r.Warnings) { $note += ", warnings: $($r.Warnings.TrimEnd('.'))" }
             $notes.Add($note)
         }
         catch { $notes.Add("run $run failed: $_") }
@@ -419,15 +431,15 @@ foreach ($name in $sections.Keys) {
 }
 
 $machine = Get-MachineDescription
-$command = if ($Quick) { 'dotnet pwsh ./scripts/Bench.ps1 -Quick' } else { 'dotnet tool restore && dotnet pwsh ./build.ps1 Bench' }
+$command = if ($Development) { "dotnet pwsh ./scripts/Bench.ps1 $(@($PSBoundParameters.GetEnumerator() | ForEach-Object { "-$($_.Key) $($_.Value -join ',')" }) -join ' ')".Replace(' True', '') } else { 'dotnet tool restore && dotnet pwsh ./build.ps1 Bench' }
 $report = [Collections.Generic.List[string]]::new()
 $report.Add('# LeakTools benchmarks')
 $report.Add('')
-if ($Quick) { $report.Add('**Quick development run: one short run per case, small fixtures. Not representative.**'); $report.Add('') }
+if ($Development) { $report.Add('**Development run (-Quick, -Runs or -Section): not representative.**'); $report.Add('') }
 $report.Add("- Date: $($machine.Date)")
 $report.Add("- Kernel (uname -r): $($machine.Kernel)")
 $report.Add("- CPU: $($machine.Cpu), $($machine.Cores) cores")
-$report.Add("- Load average at the end: $($machine.Load)")
+$report.Add("- Load average (1/5/15 min) at start: $LoadAtStart; at the end: $($machine.Load)")
 $report.Add("- Command: ``$command``")
 $report.Add("- Total time: $([math]::Round($Clock.Elapsed.TotalSeconds)) s")
 $report.Add('')
@@ -436,7 +448,7 @@ $report.Add('baselines measured in the same run. ns per pair is per thread: each
 $report.Add('')
 foreach ($line in Format-BenchTable $Rows.ToArray()) { $report.Add($line) }
 
-$outFile = if ($Quick) { Join-Path $NativeBuildDir 'benchmarks-quick.md' } else { Join-Path $Root 'docs/benchmarks.md' }
+$outFile = if ($Development) { Join-Path $NativeBuildDir 'benchmarks-dev.md' } else { Join-Path $Root 'docs/benchmarks.md' }
 New-Item -ItemType Directory -Force -Path (Split-Path $outFile) | Out-Null
 [IO.File]::WriteAllLines($outFile, $report)
 $report | Out-Host
