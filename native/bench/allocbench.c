@@ -83,18 +83,7 @@ int main(int argc, char **argv)
     }
 
     struct probe_watch watches[2];
-    probe_watch_init(&watches[0], "malloc");
-    probe_watch_init(&watches[1], "free");
-    int probed_at_start = 0;
-    if (wait_timeout > 0) {
-        printf("ready pid=%d\n", (int)getpid());
-        fflush(stdout);
-        if (!probe_watch_wait(watches, 2, wait_timeout)) {
-            printf("error=probe-timeout\n");
-            return 3;
-        }
-        probed_at_start = 1;
-    }
+    int probed_at_start = probe_watch_malloc_free(watches, wait_timeout);
 
     struct worker workers[64] = { 0 };
     pthread_barrier_init(&start_line, NULL, threads);

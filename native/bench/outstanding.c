@@ -72,16 +72,7 @@ int main(int argc, char **argv)
     live = calloc((size_t)(per_stack * stacks), sizeof *live);
 
     struct probe_watch watches[2];
-    probe_watch_init(&watches[0], "malloc");
-    probe_watch_init(&watches[1], "free");
-    if (wait_timeout > 0) {
-        printf("ready pid=%d\n", (int)getpid());
-        fflush(stdout);
-        if (!probe_watch_wait(watches, 2, wait_timeout)) {
-            printf("error=probe-timeout\n");
-            return 3;
-        }
-    }
+    probe_watch_malloc_free(watches, wait_timeout);
     double probed = probewait_realtime();
     for (long s = 0; s < stacks; s++)
         chain(digits, s);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The probe sites our tracer picks lie on the entry path, well inside the first bytes. */
 #define PROBEWAIT_BYTES 48
@@ -69,6 +70,23 @@ static inline int probe_watch_wait(struct probe_watch *watches, int count, doubl
         struct timespec pause = { 0, 1000000 }; /* 1 ms */
         nanosleep(&pause, NULL);
     }
+}
+
+/* Snapshots malloc and free into watches[0..1]. With a timeout > 0, prints "ready pid=N" for the driver and
+ * waits until both are probed, exiting with status 3 if they never are; returns whether it waited. */
+static inline int probe_watch_malloc_free(struct probe_watch watches[2], double timeout_seconds)
+{
+    probe_watch_init(&watches[0], "malloc");
+    probe_watch_init(&watches[1], "free");
+    if (timeout_seconds <= 0)
+        return 0;
+    printf("ready pid=%d\n", (int)getpid());
+    fflush(stdout);
+    if (!probe_watch_wait(watches, 2, timeout_seconds)) {
+        printf("error=probe-timeout\n");
+        exit(3);
+    }
+    return 1;
 }
 
 #endif
