@@ -106,7 +106,8 @@ function Invoke-AllocBenchCase([string] $Case, [int] $Threads) {
             'WatchAllocation' {
                 $events = (Watch-Allocation -Id $process.Id -Duration $duration -WarningAction SilentlyContinue -WarningVariable lossWarnings | Measure-Object).Count
                 $extra = "$events events consumed"
-                if ($lossWarnings) { $extra += "; $($lossWarnings[-1])" }
+                $loss = @($lossWarnings | Where-Object { "$_" -match 'lost|drop' } | Select-Object -Last 1)
+                if ($loss) { $extra += "; $($loss[0])" }
             }
         }
         if (-not $process.WaitForExit(60000)) { throw 'allocbench did not finish.' }
@@ -131,8 +132,12 @@ function Measure-TracingOverhead {
         WatchAllocation = @{ Label = 'Watch-Allocation, output consumed'; Available = (Test-BenchCommand 'Watch-Allocation') }
     }
     foreach ($threads in 1, 2) {
-        $samples = @{}; $notes = @{}
-        foreach ($case in $cases.Keys) { $samples[$case] = [Collections.Generic.List[double]]::new(); $notes[$case] = [Collections.Generic.List[string]]::new() }
+        $samples = @{}; $cpuSamples = @{}; $notes = @{}
+        foreach ($case in $cases.Keys) {
+            $samples[$case] = [Collections.Generic.List[double]]::new()
+            $cpuSamples[$case] = [Collections.Generic.List[double]]::new()
+            $notes[$case] = [Collections.Generic.List[string]]::new()
+        }
         # Cases interleaved run by run, so a burst of load from elsewhere spreads over all of them.
         for ($run = 1; $run -le $Settings.Runs; $run++) {
             foreach ($case in $cases.Keys) {
@@ -140,7 +145,7 @@ function Measure-TracingOverhead {
                 Write-BenchStep "malloc/free, $threads thread(s), $($cases[$case].Label), run $run"
                 try {
                     $r = Invoke-AllocBenchCase $case $threads
-                    if ($r.Valid) { $samples[$case].Add($r['ns_per_pair']) }
+                    if ($r.Valid) { $samples[$case].Add($r['ns_per_pair']); $cpuSamples[$case].Add($r['cpu_ns_per_pair']) }
                     else { $notes[$case].Add("run $run discarded: probes not in place for the whole loop") }
                     if ($r.Extra) { $notes[$case].Add("run ${run}: $($r['pairs']) pairs, $($r.Extra)") }
                 }
@@ -173,6 +178,11 @@ function Measure-TracingOverhead {
                 }
             }
             if ($values.Count -eq 0 -and -not $verdict) { $verdict = 'no valid run' }
+            else {
+                # Thread CPU time is much less sensitive to a busy machine than wall time: it helps read a noisy run.
+                $cpu = $cpuSamples[$case].ToArray()
+                $notes[$case].Insert(0, "thread CPU time per pair $(Format-BenchNumber (Get-Median $cpu)) ns (min–max $(Format-BenchNumber ($cpu | Measure-Object -Minimum).Minimum)–$(Format-BenchNumber ($cpu | Measure-Object -Maximum).Maximum))")
+            }
             $Rows.Add((New-BenchRow -Section $s -Measurement $name -Samples $values -Unit 'ns' -Ratio $ratio -Goal $goal -Verdict $verdict -Note ($notes[$case] -join '; ')))
         }
     }
