@@ -45,8 +45,10 @@ Describe 'Get-ProcessMemory' {
             $info.Uss | Should -BeGreaterThan 0
             $info.Uss | Should -BeLessOrEqual $info.Pss
             $info.Pss | Should -BeLessOrEqual $info.Rss
+            # Pss of shared pages moves whenever another process maps them: compare fresh reads, closely.
+            $ours = (Get-ProcessMemory -Id $sleeper.Id).Pss
             $rollupPss = [long]((Get-Content "/proc/$($sleeper.Id)/smaps_rollup" | Select-String '^Pss:\s+(\d+)').Matches[0].Groups[1].Value) * 1KB
-            $info.Pss | Should -Be $rollupPss
+            [math]::Abs($ours - $rollupPss) | Should -BeLessOrEqual (16KB + 0.05 * $rollupPss)
         }
 
         It 'has the name, command line and swap of the process' {
