@@ -144,6 +144,15 @@ Describe 'Get-ProcessMemory' {
         }
     }
 
+    It 'samples every process when none is named, with growth from the second round on' {
+        $samples = @(Get-ProcessMemory -Interval 0.3 -Count 2 -WarningAction SilentlyContinue -ErrorVariable err)
+        $err | Should -BeNullOrEmpty
+        $mine = @($samples | Where-Object Id -eq $sleeper.Id)
+        $mine.Sample | Should -Be @(1, 2)
+        $mine[1].Growth | Should -Be ($mine[1].Rss - $mine[0].Rss)
+        $mine[1].BytesPerSecond | Should -Not -BeNullOrEmpty
+    }
+
     It 'reports a process that exits between samples once, without a stack trace' {
         $shortLived = Start-ProcfsTestProcess -FilePath sleep -ArgumentList @('1')
         $samples = @(Get-ProcessMemory -Id $shortLived.Id -Interval 0.5 -Count 8 -ErrorVariable err -ErrorAction SilentlyContinue)
