@@ -154,10 +154,10 @@ Describe 'Get-ProcessMemory' {
     }
 
     It 'reports a process that exits between samples once, without a stack trace' {
-        $shortLived = Start-ProcfsTestProcess -FilePath sleep -ArgumentList @('1')
-        $samples = @(Get-ProcessMemory -Id $shortLived.Id -Interval 0.5 -Count 8 -ErrorVariable err -ErrorAction SilentlyContinue)
+        $shortLived = Start-ProcfsTestProcess -FilePath sleep -ArgumentList @('2')
+        $samples = @(Get-ProcessMemory -Id $shortLived.Id -Interval 0.5 -Count 20 -ErrorVariable err -ErrorAction SilentlyContinue)
         $samples.Count | Should -BeGreaterOrEqual 1
-        $samples.Count | Should -BeLessThan 8
+        $samples.Count | Should -BeLessThan 20
         $err.Count | Should -Be 1
         $err[0].FullyQualifiedErrorId | Should -Be 'ProcessExited,LeakTools.Commands.GetProcessMemoryCommand'
         $err[0].TargetObject | Should -Be $shortLived.Id
