@@ -66,9 +66,9 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
 
     /// <summary>
     /// Reads the mappings of <paramref name="pid"/> from smaps and hands each to <paramref name="sink"/> as it is
-    /// parsed. Kernel threads have none, which is not an error. False when the read failed (already reported).
+    /// parsed. Kernel threads have none, which is not an error. A failed read is reported here.
     /// </summary>
-    internal bool ReadMappings(int pid, Action<MemoryMapping> sink)
+    internal void ReadMappings(int pid, Action<MemoryMapping> sink)
     {
         try
         {
@@ -76,15 +76,15 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
             if (stat is null)
             {
                 ReportExited(pid);
-                return false;
+                return;
             }
-            if (stat.IsKernelThread) return true;
+            if (stat.IsKernelThread) return;
 
             using TextReader? text = ProcessFiles.TryOpenText(pid, "smaps");
             if (text is null)
             {
                 ReportExited(pid);
-                return false;
+                return;
             }
             var reader = new SmapsReader(text, ProcessDirectory.PathOf(pid, "smaps"))
             {
@@ -95,19 +95,14 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
             while (reader.TryReadNext(out MemoryMapping? mapping))
             {
                 sink(mapping);
-
             }
-            // An exiting process's smaps ends early (or is empty) without an error: only its vanished directory tells.
-            if (!ProcessDirectory.Exists(pid))
-            {
-                ReportExited(pid);
-                return false;
-            }
-            return true;
+            // A process that exits mid-read may end its smaps early instead of failing (ESRCH, caught below):
+            // only its vanished directory tells.
+            if (!ProcessDirectory.Exists(pid)) ReportExited(pid);
         }
         catch (Exception e) when (ReportReadFailure(pid, e))
         {
-            return false;
+            // Reported by the filter.
         }
     }
 
