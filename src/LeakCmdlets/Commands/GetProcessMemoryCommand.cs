@@ -129,8 +129,9 @@ public sealed class GetProcessMemoryCommand : ProcfsProcessCmdletBase
             info.Sample = sample;
             return info;
         }
-        catch (Exception e) when (ReportReadFailure(pid, e))
+        catch (Exception e) when (IsReadFailure(e))
         {
+            ReportReadFailure(pid, e);
             return null;
         }
     }

@@ -21,28 +21,30 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
     protected bool IsAllProcesses =>
         ParameterSetName == NameParameterSet && (Name is null || Name.Length == 0);
 
-    /// <summary>Reports why process <paramref name="pid"/> could not be read; true when the exception was one of ours to report.</summary>
-    protected bool ReportReadFailure(int pid, Exception e)
+    /// <summary>The failures of reading /proc/PID that <see cref="ReportReadFailure"/> turns into errors.</summary>
+    protected static bool IsReadFailure(Exception e) =>
+        e is UnauthorizedAccessException or ProcfsFormatException or IOException;
+
+    /// <summary>Reports why process <paramref name="pid"/> could not be read, with the error that fits.</summary>
+    protected void ReportReadFailure(int pid, Exception e)
     {
         switch (e)
         {
             case UnauthorizedAccessException:
                 if (IsAllProcesses) _deniedWhileQuiet++;
                 else WriteAccessDenied(pid, e);
-                return true;
+                break;
             case ProcfsFormatException format:
                 WriteNonTerminatingError(format, ErrorIds.ProcfsParseFailed, ErrorCategory.ParserError, pid,
                     "The kernel printed a format LeakTools does not know; please report it with the file's content.");
-                return true;
+                break;
             case IOException when ProcessFiles.IsGone(e, pid):
                 ReportExited(pid);
-                return true;
-            case IOException:
+                break;
+            default:
                 WriteNonTerminatingError(e, ErrorIds.ProcfsReadFailed, ErrorCategory.ReadError, pid,
                     "Check that /proc is mounted and the process is still running, then try again.");
-                return true;
-            default:
-                return false;
+                break;
         }
     }
 
@@ -100,9 +102,9 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
             // only its vanished directory tells.
             if (!ProcessDirectory.Exists(pid)) ReportExited(pid);
         }
-        catch (Exception e) when (ReportReadFailure(pid, e))
+        catch (Exception e) when (IsReadFailure(e))
         {
-            // Reported by the filter.
+            ReportReadFailure(pid, e);
         }
     }
 
