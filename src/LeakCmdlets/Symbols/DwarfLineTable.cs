@@ -7,8 +7,9 @@ namespace LeakTools.Symbols;
 
 /// <summary>
 /// Address to source file and line from DWARF .debug_line (versions 2 to 5, 32- and 64-bit DWARF): runs each
-/// unit's line-number program and keeps its rows sorted by address. A malformed unit ends the parse; the rows
-/// read before it stay usable.
+/// unit's line-number program and keeps its rows per sequence, as emitted (a sequence's addresses only grow),
+/// with the sequences sorted by start address: no sort over the rows, which run into the millions for libc.
+/// A malformed unit ends the parse; the sequences read before it stay usable.
 /// </summary>
 internal sealed class DwarfLineTable
 {
@@ -17,19 +18,25 @@ internal sealed class DwarfLineTable
     private const ulong ContentPath = 1, ContentDirectoryIndex = 2;
 
     private readonly ulong[] _addresses;
-    private readonly int[] _files; // -1 marks the end of a sequence: no line information past it
+    private readonly int[] _files;
     private readonly int[] _lines;
     private readonly string[] _fileNames;
+    private readonly Sequence[] _sequences;
+    private readonly ulong[] _sequenceStarts;
 
-    private DwarfLineTable(ulong[] addresses, int[] files, int[] lines, string[] fileNames)
+    private DwarfLineTable(RowBuffer rows, List<Sequence> sequences, string[] fileNames)
     {
-        _addresses = addresses;
-        _files = files;
-        _lines = lines;
+        _addresses = rows.Addresses.ToArray();
+        _files = rows.Files.ToArray();
+        _lines = rows.Lines.ToArray();
         _fileNames = fileNames;
+        _sequences = sequences.ToArray();
+        _sequenceStarts = new ulong[_sequences.Length];
+        for (int i = 0; i < _sequences.Length; i++) _sequenceStarts[i] = _sequences[i].Start;
+        Array.Sort(_sequenceStarts, _sequences);
     }
 
-    public static DwarfLineTable Empty { get; } = new(Array.Empty<ulong>(), Array.Empty<int>(), Array.Empty<int>(), Array.Empty<string>());
+    public static DwarfLineTable Empty { get; } = new(new RowBuffer(), new List<Sequence>(), Array.Empty<string>());
 
     public int RowCount => _addresses.Length;
 
@@ -43,7 +50,8 @@ internal sealed class DwarfLineTable
 
     internal static DwarfLineTable Parse(byte[] debugLine, byte[]? lineStrings, byte[]? strings)
     {
-        var rows = new List<Row>();
+        var rows = new RowBuffer();
+        var sequences = new List<Sequence>();
         var fileNames = new List<string>();
         var fileIndex = new Dictionary<string, int>(StringComparer.Ordinal);
         int offset = 0;
@@ -51,56 +59,48 @@ internal sealed class DwarfLineTable
         {
             while (offset < debugLine.Length)
             {
-                int next = ParseUnit(debugLine, offset, lineStrings, strings, rows, fileNames, fileIndex);
+                int next = ParseUnit(debugLine, offset, lineStrings, strings, rows, sequences, fileNames, fileIndex);
                 if (next <= offset) break;
                 offset = next;
             }
         }
         catch (Exception ex) when (ex is IndexOutOfRangeException or ArgumentOutOfRangeException or FormatException or OverflowException)
         {
-            // Malformed from here on: keep what was read.
+            // Malformed from here on: keep the sequences already ended.
         }
-
-        rows.Sort(static (a, b) =>
-        {
-            int c = a.Address.CompareTo(b.Address);
-            if (c != 0) return c;
-            // At one address an end of sequence comes first, so the next sequence's row wins the lookup.
-            c = (a.File >= 0).CompareTo(b.File >= 0);
-            return c != 0 ? c : a.Order.CompareTo(b.Order);
-        });
-        var addresses = new ulong[rows.Count];
-        var files = new int[rows.Count];
-        var lineNumbers = new int[rows.Count];
-        for (int i = 0; i < rows.Count; i++) (addresses[i], files[i], lineNumbers[i]) = (rows[i].Address, rows[i].File, rows[i].Line);
-        return new DwarfLineTable(addresses, files, lineNumbers, fileNames.ToArray());
+        rows.Truncate(sequences.Count == 0 ? 0 : sequences[^1].FirstRow + sequences[^1].RowCount);
+        return new DwarfLineTable(rows, sequences, fileNames.ToArray());
     }
 
-    /// <summary>The source position of the last row at or before <paramref name="address"/> in its sequence.</summary>
+    /// <summary>The source position of the last row at or before <paramref name="address"/> in the sequence that covers it.</summary>
     public bool TryFind(ulong address, out string file, out int line)
     {
-        int index = Array.BinarySearch(_addresses, address);
+        file = string.Empty;
+        line = 0;
+        int s = Array.BinarySearch(_sequenceStarts, address);
+        if (s < 0) s = ~s - 1;
+        else while (s + 1 < _sequenceStarts.Length && _sequenceStarts[s + 1] == address) s++;
+        if (s < 0 || address >= _sequences[s].End) return false;
+
+        Sequence sequence = _sequences[s];
+        int index = Array.BinarySearch(_addresses, sequence.FirstRow, sequence.RowCount, address);
         if (index >= 0)
         {
-            while (index + 1 < _addresses.Length && _addresses[index + 1] == address) index++;
+            // Several rows at one address: the last one describes the instruction there.
+            while (index + 1 < sequence.FirstRow + sequence.RowCount && _addresses[index + 1] == address) index++;
         }
         else
         {
             index = ~index - 1;
         }
-        if (index >= 0 && _files[index] >= 0 && _lines[index] > 0)
-        {
-            file = _fileNames[_files[index]];
-            line = _lines[index];
-            return true;
-        }
-        file = string.Empty;
-        line = 0;
-        return false;
+        if (index < sequence.FirstRow || _lines[index] <= 0) return false;
+        file = _fileNames[_files[index]];
+        line = _lines[index];
+        return true;
     }
 
     private static int ParseUnit(byte[] data, int start, byte[]? lineStrings, byte[]? strings,
-        List<Row> rows, List<string> fileNames, Dictionary<string, int> fileIndex)
+        RowBuffer rows, List<Sequence> sequences, List<string> fileNames, Dictionary<string, int> fileIndex)
     {
         var r = new Reader(data, start);
         ulong unitLength = r.U32();
@@ -167,6 +167,7 @@ internal sealed class DwarfLineTable
         r.Position = programStart;
         ulong address = 0;
         int file = 1, line = 1;
+        int sequenceStart = rows.Count;
         while (r.Position < end)
         {
             int opcode = r.U8();
@@ -189,7 +190,9 @@ internal sealed class DwarfLineTable
                     switch (sub)
                     {
                         case 1: // end_sequence
-                            rows.Add(new Row(address, -1, 0, rows.Count));
+                            if (rows.Count > sequenceStart)
+                                sequences.Add(new Sequence(rows.Addresses[sequenceStart], address, sequenceStart, rows.Count - sequenceStart));
+                            sequenceStart = rows.Count;
                             address = 0;
                             file = 1;
                             line = 1;
@@ -212,13 +215,14 @@ internal sealed class DwarfLineTable
                     break;
             }
         }
+        rows.Truncate(sequenceStart); // rows of a sequence that never ended are dropped
         return (int)end;
     }
 
-    private static void Emit(List<Row> rows, ulong address, List<int> files, int file, int line)
+    private static void Emit(RowBuffer rows, ulong address, List<int> files, int file, int line)
     {
         int index = file >= 0 && file < files.Count ? files[file] : -1;
-        if (index >= 0) rows.Add(new Row(address, index, line, rows.Count));
+        if (index >= 0) rows.Add(address, index, line);
     }
 
     /// <summary>A DWARF 5 directory or file table: a format description, then the entries.</summary>
@@ -281,7 +285,32 @@ internal sealed class DwarfLineTable
         return i;
     }
 
-    private readonly record struct Row(ulong Address, int File, int Line, int Order);
+    private readonly record struct Sequence(ulong Start, ulong End, int FirstRow, int RowCount);
+
+    /// <summary>Rows as three parallel growable arrays (cheaper than a list of structs for millions of rows).</summary>
+    private sealed class RowBuffer
+    {
+        public List<ulong> Addresses { get; } = new();
+        public List<int> Files { get; } = new();
+        public List<int> Lines { get; } = new();
+
+        public int Count => Addresses.Count;
+
+        public void Add(ulong address, int file, int line)
+        {
+            Addresses.Add(address);
+            Files.Add(file);
+            Lines.Add(line);
+        }
+
+        public void Truncate(int count)
+        {
+            if (count >= Count) return;
+            Addresses.RemoveRange(count, Count - count);
+            Files.RemoveRange(count, Count - count);
+            Lines.RemoveRange(count, Count - count);
+        }
+    }
 
     /// <summary>Little-endian cursor over a byte array; reading past the end throws IndexOutOfRangeException.</summary>
     private struct Reader
