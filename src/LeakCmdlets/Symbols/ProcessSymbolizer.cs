@@ -23,6 +23,7 @@ public sealed class ProcessSymbolizer : IDisposable
     private volatile MapsSnapshot _snapshot;
     private PerfMapSymbols? _perfMap;
     private bool _disposed;
+    private readonly bool _sharesMountNamespace;
 
     /// <summary>Takes the maps snapshot and opens the modules. Throws <see cref="ArgumentException"/> when no such process exists.</summary>
     public ProcessSymbolizer(int pid, SymbolizerOptions? options = null)
@@ -41,6 +42,7 @@ public sealed class ProcessSymbolizer : IDisposable
             throw new ArgumentException($"No process with id {pid} exists (or it exited before its memory map could be read).", nameof(pid), ex);
         }
         NamespaceProcessId = ReadNamespacePid(pid) ?? pid;
+        _sharesMountNamespace = SharesOurMountNamespace(pid);
         _snapshot = new MapsSnapshot(mappings, OpenModules(mappings));
         _perfMap = TryReadPerfMap();
     }
@@ -179,14 +181,32 @@ public sealed class ProcessSymbolizer : IDisposable
         return info;
     }
 
-    /// <summary>map_files first: it is the exact mapped file even when deleted or outside our mount namespace.</summary>
+    /// <summary>
+    /// map_files first: it is the exact mapped file even when deleted or outside our mount namespace. Our own
+    /// view of the path comes last and only when the target sees the same mounts; otherwise the same path
+    /// could name another file (the host's libc instead of the container's).
+    /// </summary>
     private IEnumerable<string> CandidatePaths(SymbolizerMapping mapping)
     {
         yield return $"{_procDirectory}/map_files/{mapping.Range}";
-        if (!mapping.Deleted)
+        if (mapping.Deleted) yield break;
+        yield return _targetRoot + mapping.Path;
+        if (_sharesMountNamespace) yield return mapping.Path;
+    }
+
+    internal static bool SharesOurMountNamespace(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
         {
-            yield return _targetRoot + mapping.Path;
-            yield return mapping.Path;
+            // The links read "mnt:[4026531841]": the same inode means the same namespace.
+            string? theirs = new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget;
+            string? ours = new FileInfo("/proc/self/ns/mnt").LinkTarget;
+            return theirs is not null && theirs == ours;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 

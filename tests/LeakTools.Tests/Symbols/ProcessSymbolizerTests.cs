@@ -46,6 +46,7 @@ public class ProcessSymbolizerTests
         StackFrame[] frames = symbolizer.Symbolize(new[] { process.Child, process.Fibonacci });
         Assert.Equal(new[] { "child", "fibonacci" }, Array.ConvertAll(frames, f => f.Symbol));
         Assert.Equal(symbolizer.ProcessId, process.Id);
+        Assert.True(ProcessSymbolizer.SharesOurMountNamespace(process.Id));
     }
 
     [Fact]
@@ -188,6 +189,7 @@ public class ProcessSymbolizerTests
         Assert.False(File.Exists(Path.Combine(appDir, "app")), "the host must not see the container's binary");
 
         // A JIT in the container writes its perf map under its own pid, in its own /tmp.
+        Assert.False(ProcessSymbolizer.SharesOurMountNamespace(pid));
         int? nspid = ProcessSymbolizer.ReadNamespacePid(pid);
         Assert.Equal(1, nspid);
         File.WriteAllText($"/proc/{pid}/root/tmp/perf-1.map", "7f0000001000 40 jitted_leaker\n");
