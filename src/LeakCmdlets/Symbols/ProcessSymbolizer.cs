@@ -22,6 +22,7 @@ public sealed class ProcessSymbolizer : IDisposable
     // takes no lock and allocates nothing but its frame.
     private volatile MapsSnapshot _snapshot;
     private PerfMapSymbols? _perfMap;
+    private (string Path, long Length, DateTime Modified) _perfMapVersion;
     private bool _disposed;
     private readonly bool _sharesMountNamespace;
 
@@ -233,9 +234,14 @@ public sealed class ProcessSymbolizer : IDisposable
         {
             try
             {
-                if (!File.Exists(path)) continue;
+                var info = new FileInfo(path);
+                if (!info.Exists) continue;
+                var version = (path, info.Length, info.LastWriteTimeUtc);
+                if (_perfMap is not null && version == _perfMapVersion) return _perfMap; // unchanged since the last read
                 using var reader = new StreamReader(path);
-                return PerfMapSymbols.Parse(reader, shown);
+                PerfMapSymbols symbols = PerfMapSymbols.Parse(reader, shown);
+                _perfMapVersion = version;
+                return symbols;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

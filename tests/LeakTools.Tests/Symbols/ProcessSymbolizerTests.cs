@@ -254,6 +254,13 @@ public class ProcessSymbolizerTests
             Assert.Equal($"perf-{process.Id}.map", main.Module);
             Assert.Equal("[stub] LeakyCache::Add(int)", symbolizer.Symbolize(0x7f00000a0100).Symbol);
             Assert.Null(symbolizer.Symbolize(0x7f00000a0180).Symbol);
+
+            // A JIT appends as it compiles; Refresh picks the new methods up.
+            File.AppendAllText(perfMap, "7f00000b0000 10 Later::Compiled\n");
+            Assert.Null(symbolizer.Symbolize(0x7f00000b0004).Symbol);
+            symbolizer.Refresh();
+            Assert.Equal("Later::Compiled", symbolizer.Symbolize(0x7f00000b0004).Symbol);
+            Assert.Equal("Program::Main", symbolizer.Symbolize(0x7f00000a0042).Symbol);
         }
         finally
         {
