@@ -10,7 +10,7 @@ public class KernelSymbolizerTests
 {
     private static KernelSymbolizer FromExcerpt()
     {
-        using var reader = new StreamReader(Path.Combine(AppContext.BaseDirectory, "Samples", "proc", "kallsyms-excerpt.txt"));
+        using var reader = new StreamReader(Path.Combine(AppContext.BaseDirectory, "Samples", "proc", "symbols", "kallsyms-excerpt.txt"));
         return KernelSymbolizer.Parse(reader);
     }
 
