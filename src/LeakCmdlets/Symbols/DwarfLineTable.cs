@@ -7,8 +7,9 @@ namespace LeakTools.Symbols;
 
 /// <summary>
 /// Address to source file and line from DWARF .debug_line (versions 2 to 5, 32- and 64-bit DWARF): runs each
-/// unit's line-number program and keeps its rows sorted by address. A malformed unit ends the parse; the rows
-/// read before it stay usable.
+/// unit's line-number program and keeps its rows per sequence, as emitted (a sequence's addresses only grow),
+/// with the sequences sorted by start address: no sort over the rows, which run into the millions for libc.
+/// A malformed unit ends the parse; the sequences read before it stay usable.
 /// </summary>
 internal sealed class DwarfLineTable
 {
@@ -17,19 +18,25 @@ internal sealed class DwarfLineTable
     private const ulong ContentPath = 1, ContentDirectoryIndex = 2;
 
     private readonly ulong[] _addresses;
-    private readonly int[] _files; // -1 marks the end of a sequence: no line information past it
+    private readonly int[] _files;
     private readonly int[] _lines;
     private readonly string[] _fileNames;
+    private readonly Sequence[] _sequences;
+    private readonly ulong[] _sequenceStarts;
 
-    private DwarfLineTable(ulong[] addresses, int[] files, int[] lines, string[] fileNames)
+    private DwarfLineTable(RowBuffer rows, List<Sequence> sequences, string[] fileNames)
     {
-        _addresses = addresses;
-        _files = files;
-        _lines = lines;
+        _addresses = rows.Addresses.ToArray();
+        _files = rows.Files.ToArray();
+        _lines = rows.Lines.ToArray();
         _fileNames = fileNames;
+        _sequences = sequences.ToArray();
+        _sequenceStarts = new ulong[_sequences.Length];
+        for (int i = 0; i < _sequences.Length; i++) _sequenceStarts[i] = _sequences[i].Start;
+        Array.Sort(_sequenceStarts, _sequences);
     }
 
-    public static DwarfLineTable Empty { get; } = new(Array.Empty<ulong>(), Array.Empty<int>(), Array.Empty<int>(), Array.Empty<string>());
+    public static DwarfLineTable Empty { get; } = new(new RowBuffer(), new List<Sequence>(), Array.Empty<string>());
 
     public int RowCount => _addresses.Length;
 
@@ -43,64 +50,58 @@ internal sealed class DwarfLineTable
 
     internal static DwarfLineTable Parse(byte[] debugLine, byte[]? lineStrings, byte[]? strings)
     {
-        var rows = new List<Row>();
-        var fileNames = new List<string>();
-        var fileIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var rows = new RowBuffer();
+        var sequences = new List<Sequence>();
+        var context = new FileNames(lineStrings, strings);
         int offset = 0;
         try
         {
             while (offset < debugLine.Length)
             {
-                int next = ParseUnit(debugLine, offset, lineStrings, strings, rows, fileNames, fileIndex);
+                int next = ParseUnit(debugLine, offset, context, rows, sequences);
                 if (next <= offset) break;
                 offset = next;
             }
         }
         catch (Exception ex) when (ex is IndexOutOfRangeException or ArgumentOutOfRangeException or FormatException or OverflowException)
         {
-            // Malformed from here on: keep what was read.
+            // Malformed from here on: keep the sequences already ended.
         }
-
-        rows.Sort(static (a, b) =>
-        {
-            int c = a.Address.CompareTo(b.Address);
-            if (c != 0) return c;
-            // At one address an end of sequence comes first, so the next sequence's row wins the lookup.
-            c = (a.File >= 0).CompareTo(b.File >= 0);
-            return c != 0 ? c : a.Order.CompareTo(b.Order);
-        });
-        var addresses = new ulong[rows.Count];
-        var files = new int[rows.Count];
-        var lineNumbers = new int[rows.Count];
-        for (int i = 0; i < rows.Count; i++) (addresses[i], files[i], lineNumbers[i]) = (rows[i].Address, rows[i].File, rows[i].Line);
-        return new DwarfLineTable(addresses, files, lineNumbers, fileNames.ToArray());
+        rows.Truncate(sequences.Count == 0 ? 0 : sequences[^1].FirstRow + sequences[^1].RowCount);
+        return new DwarfLineTable(rows, sequences, context.Names.ToArray());
     }
 
-    /// <summary>The source position of the last row at or before <paramref name="address"/> in its sequence.</summary>
+    /// <summary>The source position of the last row at or before <paramref name="address"/> in the sequence that covers it.</summary>
     public bool TryFind(ulong address, out string file, out int line)
     {
-        int index = Array.BinarySearch(_addresses, address);
+        file = string.Empty;
+        line = 0;
+        int s = Array.BinarySearch(_sequenceStarts, address);
+        if (s < 0) s = ~s - 1;
+        else while (s + 1 < _sequenceStarts.Length && _sequenceStarts[s + 1] == address) s++;
+        if (s < 0 || address >= _sequences[s].End) return false;
+
+        Sequence sequence = _sequences[s];
+        int index = Array.BinarySearch(_addresses, sequence.FirstRow, sequence.RowCount, address);
         if (index >= 0)
         {
-            while (index + 1 < _addresses.Length && _addresses[index + 1] == address) index++;
+            // Several rows at one address: the last one describes the instruction there.
+            while (index + 1 < sequence.FirstRow + sequence.RowCount && _addresses[index + 1] == address) index++;
         }
         else
         {
             index = ~index - 1;
         }
-        if (index >= 0 && _files[index] >= 0 && _lines[index] > 0)
-        {
-            file = _fileNames[_files[index]];
-            line = _lines[index];
-            return true;
-        }
-        file = string.Empty;
-        line = 0;
-        return false;
+        if (index < sequence.FirstRow || _lines[index] <= 0) return false;
+        file = _fileNames[_files[index]];
+        line = _lines[index];
+        return true;
     }
 
-    private static int ParseUnit(byte[] data, int start, byte[]? lineStrings, byte[]? strings,
-        List<Row> rows, List<string> fileNames, Dictionary<string, int> fileIndex)
+    // Runs once per unit (thousands per library) and only once per process: without this, most of the parse
+    // would run as unoptimized tier-0 code before tiered compilation catches up.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static int ParseUnit(byte[] data, int start, FileNames names, RowBuffer rows, List<Sequence> sequences)
     {
         var r = new Reader(data, start);
         ulong unitLength = r.U32();
@@ -137,11 +138,11 @@ internal sealed class DwarfLineTable
         var directories = new List<string>();
         if (version >= 5)
         {
-            ReadEntryTable(ref r, dwarf64, lineStrings, strings, out List<(string Path, int Directory)> dirEntries);
+            ReadEntryTable(ref r, dwarf64, names, out List<(string Path, int Directory)> dirEntries);
             foreach ((string path, _) in dirEntries) directories.Add(path);
-            ReadEntryTable(ref r, dwarf64, lineStrings, strings, out List<(string Path, int Directory)> fileEntries);
+            ReadEntryTable(ref r, dwarf64, names, out List<(string Path, int Directory)> fileEntries);
             foreach ((string path, int dir) in fileEntries)
-                files.Add(Intern(JoinPath(dir >= 0 && dir < directories.Count ? directories[dir] : null, path), fileNames, fileIndex));
+                files.Add(names.Intern(dir >= 0 && dir < directories.Count ? directories[dir] : null, path));
         }
         else
         {
@@ -160,13 +161,14 @@ internal sealed class DwarfLineTable
                 int dir = (int)r.Uleb();
                 r.Uleb();
                 r.Uleb();
-                files.Add(Intern(JoinPath(dir < directories.Count ? directories[dir] : null, name), fileNames, fileIndex));
+                files.Add(names.Intern(dir < directories.Count ? directories[dir] : null, name));
             }
         }
 
         r.Position = programStart;
         ulong address = 0;
         int file = 1, line = 1;
+        int sequenceStart = rows.Count;
         while (r.Position < end)
         {
             int opcode = r.U8();
@@ -189,7 +191,9 @@ internal sealed class DwarfLineTable
                     switch (sub)
                     {
                         case 1: // end_sequence
-                            rows.Add(new Row(address, -1, 0, rows.Count));
+                            if (rows.Count > sequenceStart)
+                                sequences.Add(new Sequence(rows.Addresses[sequenceStart], address, sequenceStart, rows.Count - sequenceStart));
+                            sequenceStart = rows.Count;
                             address = 0;
                             file = 1;
                             line = 1;
@@ -212,17 +216,19 @@ internal sealed class DwarfLineTable
                     break;
             }
         }
+        rows.Truncate(sequenceStart); // rows of a sequence that never ended are dropped
         return (int)end;
     }
 
-    private static void Emit(List<Row> rows, ulong address, List<int> files, int file, int line)
+    private static void Emit(RowBuffer rows, ulong address, List<int> files, int file, int line)
     {
         int index = file >= 0 && file < files.Count ? files[file] : -1;
-        if (index >= 0) rows.Add(new Row(address, index, line, rows.Count));
+        if (index >= 0) rows.Add(address, index, line);
     }
 
     /// <summary>A DWARF 5 directory or file table: a format description, then the entries.</summary>
-    private static void ReadEntryTable(ref Reader r, bool dwarf64, byte[]? lineStrings, byte[]? strings, out List<(string Path, int Directory)> entries)
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    private static void ReadEntryTable(ref Reader r, bool dwarf64, FileNames names, out List<(string Path, int Directory)> entries)
     {
         int formatCount = r.U8();
         var formats = new (ulong Content, ulong Form)[formatCount];
@@ -241,8 +247,8 @@ internal sealed class DwarfLineTable
                 switch ((byte)form)
                 {
                     case FormString: text = r.CString(); break;
-                    case FormLineStrp: text = StringAt(lineStrings, dwarf64 ? r.U64() : r.U32()); break;
-                    case FormStrp: text = StringAt(strings, dwarf64 ? r.U64() : r.U32()); break;
+                    case FormLineStrp: text = names.LineString(dwarf64 ? r.U64() : r.U32()); break;
+                    case FormStrp: text = names.DebugString(dwarf64 ? r.U64() : r.U32()); break;
                     case FormUdata: number = r.Uleb(); break;
                     case FormData1: number = (ulong)r.U8(); break;
                     case FormData2: number = (ulong)r.U16(); break;
@@ -259,29 +265,82 @@ internal sealed class DwarfLineTable
         }
     }
 
-    private static string StringAt(byte[]? table, ulong offset)
+    /// <summary>
+    /// File names shared by all units. Each unit repeats its directory and file tables (libc: ~1,700 units), so the
+    /// strings are decoded once per string-table offset and joined once per (directory, name) pair.
+    /// </summary>
+    private sealed class FileNames
     {
-        if (table is null || offset >= (ulong)table.Length) return string.Empty;
-        ReadOnlySpan<byte> rest = table.AsSpan((int)offset);
-        int end = rest.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end < 0 ? rest : rest[..end]);
-    }
+        private readonly byte[]? _lineStrings;
+        private readonly byte[]? _strings;
+        private readonly Dictionary<ulong, string> _lineStringCache = new();
+        private readonly Dictionary<ulong, string> _stringCache = new();
+        private readonly Dictionary<(string? Directory, string Name), int> _index = new();
 
-    private static string JoinPath(string? directory, string name) =>
-        string.IsNullOrEmpty(directory) || name.StartsWith('/') ? name : directory.TrimEnd('/') + "/" + name;
-
-    private static int Intern(string path, List<string> names, Dictionary<string, int> index)
-    {
-        if (!index.TryGetValue(path, out int i))
+        public FileNames(byte[]? lineStrings, byte[]? strings)
         {
-            i = names.Count;
-            names.Add(path);
-            index.Add(path, i);
+            _lineStrings = lineStrings;
+            _strings = strings;
         }
-        return i;
+
+        public List<string> Names { get; } = new();
+
+        public string LineString(ulong offset) => Cached(_lineStringCache, _lineStrings, offset);
+
+        public string DebugString(ulong offset) => Cached(_stringCache, _strings, offset);
+
+        public int Intern(string? directory, string name)
+        {
+            if (!_index.TryGetValue((directory, name), out int i))
+            {
+                i = Names.Count;
+                Names.Add(string.IsNullOrEmpty(directory) || name.StartsWith('/') ? name : directory.TrimEnd('/') + "/" + name);
+                _index.Add((directory, name), i);
+            }
+            return i;
+        }
+
+        private static string Cached(Dictionary<ulong, string> cache, byte[]? table, ulong offset)
+        {
+            if (cache.TryGetValue(offset, out string? text)) return text;
+            text = string.Empty;
+            if (table is not null && offset < (ulong)table.Length)
+            {
+                ReadOnlySpan<byte> rest = table.AsSpan((int)offset);
+                int end = rest.IndexOf((byte)0);
+                text = Encoding.UTF8.GetString(end < 0 ? rest : rest[..end]);
+            }
+            cache[offset] = text;
+            return text;
+        }
     }
 
-    private readonly record struct Row(ulong Address, int File, int Line, int Order);
+    private readonly record struct Sequence(ulong Start, ulong End, int FirstRow, int RowCount);
+
+    /// <summary>Rows as three parallel growable arrays (cheaper than a list of structs for millions of rows).</summary>
+    private sealed class RowBuffer
+    {
+        public List<ulong> Addresses { get; } = new();
+        public List<int> Files { get; } = new();
+        public List<int> Lines { get; } = new();
+
+        public int Count => Addresses.Count;
+
+        public void Add(ulong address, int file, int line)
+        {
+            Addresses.Add(address);
+            Files.Add(file);
+            Lines.Add(line);
+        }
+
+        public void Truncate(int count)
+        {
+            if (count >= Count) return;
+            Addresses.RemoveRange(count, Count - count);
+            Files.RemoveRange(count, Count - count);
+            Lines.RemoveRange(count, Count - count);
+        }
+    }
 
     /// <summary>Little-endian cursor over a byte array; reading past the end throws IndexOutOfRangeException.</summary>
     private struct Reader

@@ -44,6 +44,7 @@ public sealed class ElfImage : IDisposable
     private readonly LoadSegment[] _loadSegments;
     private readonly SectionHeader[] _sections;
     private readonly string[] _sectionNames;
+    private RawSymbolTable?[]? _symbolTables;
 
     private ElfImage(SafeFileHandle handle, bool ownsHandle, string path)
     {
@@ -294,13 +295,23 @@ public sealed class ElfImage : IDisposable
             if (_sections[i].Type == SectionTypeDynamicSymbols) yield return i;
     }
 
-    internal bool IsExecutableSection(int index) =>
-        index > 0 && index < _sections.Length && (_sections[index].Flags & 0x4) != 0; // SHF_EXECINSTR
-
-    internal uint SectionType(int index) => _sections[index].Type;
+    /// <summary>End address (sh_addr + sh_size) of section <paramref name="index"/>, or <paramref name="fallback"/> when unknown.</summary>
+    internal ulong SectionEnd(int index, ulong fallback)
+    {
+        if (index <= 0 || index >= _sections.Length || _sections[index].Size == 0) return fallback;
+        SectionHeader s = _sections[index];
+        return s.Address + s.Size;
+    }
 
     /// <summary>The raw symbols and string table of one symbol-table section (plus versions for .dynsym).</summary>
     internal RawSymbolTable ReadSymbolTable(int sectionIndex)
+    {
+        // Kept while the image is open: TryFindFunction is called once per allocator name over the same tables.
+        _symbolTables ??= new RawSymbolTable?[_sections.Length];
+        return _symbolTables[sectionIndex] ??= ReadSymbolTableUncached(sectionIndex);
+    }
+
+    private RawSymbolTable ReadSymbolTableUncached(int sectionIndex)
     {
         SectionHeader section = _sections[sectionIndex];
         if (section.Type == SectionTypeNoBits || section.Size < SymbolSize)
