@@ -25,21 +25,38 @@ function Stop-Fixture($Process) {
     if ($Process -and -not $Process.HasExited) { $Process.Kill(); $Process.WaitForExit(2000) | Out-Null }
 }
 
-# BPF programs of LeakTools (named memleak__*) that this PowerShell process holds. Other helpers' tests
-# may run the same programs at the same time, so programs held by other processes do not count.
+# Ids of the BPF objects this PowerShell process holds file descriptors for (fdinfo lists prog_id and
+# link_id). Other helpers' tests may run the same programs at the same time, so only ours count.
+function Get-HeldBpfId([string] $Kind) {
+    @(Get-ChildItem -LiteralPath "/proc/$PID/fdinfo" -ErrorAction Ignore | ForEach-Object {
+            foreach ($line in (Get-Content -LiteralPath $_.FullName -ErrorAction Ignore)) {
+                if ($line -match "^${Kind}_id:\s*(\d+)") { [int]$Matches[1] }
+            }
+        } | Select-Object -Unique)
+}
+
+# LeakTools' BPF programs (named memleak__*) that this process holds.
 function Get-OurBpfProgram {
-    $programs = & bpftool -j prog show | ConvertFrom-Json
-    @($programs | Where-Object {
-            $_.PSObject.Properties['name'] -and $_.name -like 'memleak_*' -and
-            $_.PSObject.Properties['pids'] -and ($_.pids.pid -contains $PID)
+    $held = Get-HeldBpfId prog
+    @(& bpftool -j prog show | ConvertFrom-Json | Where-Object {
+            $_.PSObject.Properties['name'] -and $_.name -like 'memleak_*' -and $held -contains $_.id
         })
 }
 
-# BPF links whose program is one of ours.
+# BPF links this process holds whose program is one of LeakTools'.
 function Get-OurBpfLink {
-    $ours = @(Get-OurBpfProgram | ForEach-Object id)
-    $links = & bpftool -j link show | ConvertFrom-Json
-    @($links | Where-Object { $_.PSObject.Properties['prog_id'] -and $ours -contains $_.prog_id })
+    $held = Get-HeldBpfId link
+    $programs = @(& bpftool -j prog show | ConvertFrom-Json | Where-Object { $_.PSObject.Properties['name'] -and $_.name -like 'memleak_*' } | ForEach-Object id)
+    @(& bpftool -j link show | ConvertFrom-Json | Where-Object {
+            $held -contains $_.id -and $_.PSObject.Properties['prog_id'] -and $programs -contains $_.prog_id
+        })
+}
+
+# Whether any of these program ids still exists anywhere on the machine (the kernel frees a program
+# once nothing holds it, so an id seen during a trace must be gone after it).
+function Test-BpfProgramAlive([int[]] $Id) {
+    $alive = @(& bpftool -j prog show | ConvertFrom-Json | ForEach-Object id)
+    @($Id | Where-Object { $alive -contains $_ }).Count -gt 0
 }
 
 # The first frame's symbol, the allocator's direct caller.

@@ -96,11 +96,13 @@ Describe 'Watch-Allocation stopped with Ctrl+C' {
                 AddCommand('Watch-Allocation').AddParameter('Id', $process.Id).AddParameter('Duration', 60)
             $handle = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]$null, $output)
             Wait-Until { $output.Count -gt 100 } | Should -BeTrue -Because 'events stream while it runs'
-            @(Get-OurBpfProgram).Count | Should -BeGreaterThan 0
+            $ids = @(Get-OurBpfProgram).id
+            $ids.Count | Should -BeGreaterThan 0
             $ps.Stop()
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
             Get-OurBpfProgram | Should -BeNullOrEmpty
             Get-OurBpfLink | Should -BeNullOrEmpty
+            Test-BpfProgramAlive $ids | Should -BeFalse -Because 'the kernel freed the programs of the trace'
             $process.HasExited | Should -BeFalse -Because 'the target keeps running'
         }
         finally {
