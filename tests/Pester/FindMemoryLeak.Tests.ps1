@@ -181,6 +181,10 @@ Describe 'Find-MemoryLeak errors' {
             Should -Throw -ErrorId 'NoProcessFoundForGivenId,LeakTools.Commands.FindMemoryLeakCommand'
     }
 
+    It 'rejects a -Duration that is no duration' {
+        { Find-MemoryLeak -Id $PID -Duration 'soon' } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,LeakTools.Commands.FindMemoryLeakCommand'
+    }
+
     It 'reports a name that matches nothing' {
         $null = Find-MemoryLeak -Name 'no-such-process-leaktools' -Duration 1 -ErrorAction SilentlyContinue -ErrorVariable err
         $err[0].FullyQualifiedErrorId | Should -Be 'NoProcessFoundForGivenName,LeakTools.Commands.FindMemoryLeakCommand'

@@ -219,11 +219,13 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         if (loss.MapFull > warned.MapFull || loss.StackCollisions > warned.StackCollisions
             || loss.MissedReturns > warned.MissedReturns || loss.RingBufferDrops > warned.RingBufferDrops)
         {
-            WriteWarning($"{Describe(target)}: the trace lost data ({loss}). Reported bytes and counts are a lower bound; "
-                + "use -SampleRate or -MinSize to trace fewer allocations.");
+            WriteWarning($"{Describe(target)}: the trace lost data ({loss}). {LossAdvice}");
             target.WarnedLoss = loss;
         }
     }
+
+    /// <summary>What a loss means for this cmdlet's output and what to do about it.</summary>
+    protected abstract string LossAdvice { get; }
 
     protected void RefreshSymbols()
     {

@@ -49,6 +49,9 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     [Parameter]
     public SwitchParameter IncludeAddresses { get; set; }
 
+    protected override string LossAdvice =>
+        "Reported bytes and counts are a lower bound; trace fewer allocations with -SampleRate or -MinSize.";
+
     protected override void EndProcessing()
     {
         try

@@ -25,6 +25,9 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
     [Parameter]
     public SwitchParameter IncludeStack { get; set; }
 
+    protected override string LossAdvice =>
+        "Some calls are missing from the stream: consume the events faster, or emit fewer with -MinSize or -SampleRate.";
+
     protected override void EndProcessing()
     {
         try
