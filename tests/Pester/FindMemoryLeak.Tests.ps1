@@ -113,6 +113,23 @@ Describe 'Find-MemoryLeak on the classic case in its own mount namespace' {
         $text | Should -Match 'Bytes'
         $text | Should -Match 'fibonacci\+0x[0-9a-f]+ ← child\+0x[0-9a-f]+ ← start_thread'
     }
+
+    It 'survives serialization with its stack' {
+        $leak = $leaks | Where-Object { (Get-DirectCaller $_) -eq 'fibonacci' }
+        $json = $leak | ConvertTo-Json -Depth 4 | ConvertFrom-Json
+        $json.StackText | Should -Be $leak.StackText
+        $json.Stack[0].Symbol | Should -Be 'fibonacci'
+        $json.Bytes | Should -Be $leak.Bytes
+        $file = Join-Path ([IO.Path]::GetTempPath()) "leaktools-$PID.xml"
+        try {
+            $leak | Export-Clixml -Path $file
+            $back = Import-Clixml -Path $file
+            $back.Stack[1].Symbol | Should -Be 'child'
+            $back.Lost.MapFull | Should -Be $leak.Lost.MapFull
+            ($back | Out-String -Width 200) | Should -Match 'fibonacci\+0x[0-9a-f]+ ← child'
+        }
+        finally { Remove-Item $file -ErrorAction Ignore }
+    }
 }
 
 Describe 'Find-MemoryLeak -Command' {
@@ -149,6 +166,25 @@ Describe 'Find-MemoryLeak -Interval -Count' {
             $second.TraceDuration | Should -BeGreaterThan $first.TraceDuration
         }
         finally { Stop-Fixture $process }
+    }
+}
+
+Describe 'Find-MemoryLeak with processes from the pipeline' {
+    It 'traces every piped process at once and reports each' {
+        $fp = Start-Fixture 'leak_sites_fp'
+        $pie = Start-Fixture 'leak_sites_pie'
+        try {
+            $leaks = @($fp, $pie | Find-MemoryLeak -Duration 1)
+            @($leaks.ProcessId | Select-Object -Unique | Sort-Object) | Should -Be @(@($fp.Id, $pie.Id) | Sort-Object)
+            foreach ($process in $fp, $pie) {
+                @($leaks | Where-Object { $_.ProcessId -eq $process.Id -and (Get-DirectCaller $_) -eq 'leak_calloc' }).Count | Should -Be 1
+            }
+            $byProperty = @([pscustomobject]@{ ProcessId = $fp.Id } | Find-MemoryLeak -Duration 1 -Top 1)
+            $byProperty.Count | Should -Be 1
+            $byProperty[0].ProcessId | Should -Be $fp.Id
+            (Get-DirectCaller $byProperty[0]) | Should -Be 'leak_mmap'
+        }
+        finally { Stop-Fixture $fp; Stop-Fixture $pie }
     }
 }
 
