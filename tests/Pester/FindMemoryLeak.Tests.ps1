@@ -256,28 +256,19 @@ Describe 'Find-MemoryLeak errors' {
 Describe 'Find-MemoryLeak stopped with Ctrl+C' {
     It 'detaches and still hands over what it gathered' {
         $process = Start-Fixture 'leak_sites_fp'
-        $ps = [PowerShell]::Create()
         try {
-            $null = $ps.AddCommand('Import-Module').AddParameter('Name', "$RepoRoot/LeakTools.psd1").AddStatement().
-                AddCommand('Find-MemoryLeak').AddParameter('Id', $process.Id).AddParameter('Duration', 60).AddParameter('OlderThan', 0)
-            $handle = $ps.BeginInvoke()
-            Wait-Until { @(Get-OurBpfProgram).Count -gt 0 } | Should -BeTrue -Because 'the trace attaches'
-            $ids = @(Get-OurBpfProgram).id
-            Start-Sleep -Milliseconds 500
-            $ps.Stop()
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            $partial = @($ps.Streams.Information | Where-Object { $_.Tags -contains 'LeakTools.PartialReport' })
+            $script:attached = $null
+            $result = Invoke-StoppedTrace -Command Find-MemoryLeak -Parameters @{ Id = $process.Id; Duration = 60; OlderThan = 0 } -Target $process -Ready {
+                # Let it gather for half a second once attached.
+                if (-not $script:attached) { $script:attached = [DateTime]::UtcNow }
+                ([DateTime]::UtcNow - $script:attached).TotalSeconds -ge 0.5
+            }
+            $partial = @($result.Information | Where-Object { $_.Tags -contains 'LeakTools.PartialReport' })
             $partial.Count | Should -Be 1
             @($partial[0].MessageData | Where-Object { (Get-DirectCaller $_) -eq 'leak_malloc' }).Count | Should -Be 1
-            Get-OurBpfProgram | Should -BeNullOrEmpty
-            Get-OurBpfLink | Should -BeNullOrEmpty
-            Test-BpfProgramAlive $ids | Should -BeFalse -Because 'the kernel freed the programs of the trace'
-            $process.HasExited | Should -BeFalse -Because 'the target keeps running'
+            @($result.Information | Where-Object { $_.Tags -contains 'PSHOST' }).MessageData.Message | Should -Match 'leak_malloc\+0x'
         }
-        finally {
-            $ps.Dispose()
-            Stop-Fixture $process
-        }
+        finally { Stop-Fixture $process }
     }
 }
 

@@ -89,26 +89,12 @@ Describe 'Watch-Allocation with a slow consumer' {
 Describe 'Watch-Allocation stopped with Ctrl+C' {
     It 'stops streaming and detaches' {
         $process = Start-Fixture 'leak_sites_fp'
-        $ps = [PowerShell]::Create()
-        $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
         try {
-            $null = $ps.AddCommand('Import-Module').AddParameter('Name', "$RepoRoot/LeakTools.psd1").AddStatement().
-                AddCommand('Watch-Allocation').AddParameter('Id', $process.Id).AddParameter('Duration', 60)
-            $handle = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]$null, $output)
-            Wait-Until { $output.Count -gt 100 } | Should -BeTrue -Because 'events stream while it runs'
-            $ids = @(Get-OurBpfProgram).id
-            $ids.Count | Should -BeGreaterThan 0
-            $ps.Stop()
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            Get-OurBpfProgram | Should -BeNullOrEmpty
-            Get-OurBpfLink | Should -BeNullOrEmpty
-            Test-BpfProgramAlive $ids | Should -BeFalse -Because 'the kernel freed the programs of the trace'
-            $process.HasExited | Should -BeFalse -Because 'the target keeps running'
+            $result = Invoke-StoppedTrace -Command Watch-Allocation -Parameters @{ Id = $process.Id; Duration = 60 } -Target $process -Ready { $output.Count -gt 100 }
+            $result.Output.Count | Should -BeGreaterThan 100
+            $result.Output[0].GetType().FullName | Should -Be 'LeakTools.Model.AllocationEvent'
         }
-        finally {
-            $ps.Dispose()
-            Stop-Fixture $process
-        }
+        finally { Stop-Fixture $process }
     }
 }
 
