@@ -38,33 +38,43 @@ internal sealed class FunctionSymbolTable
     /// <summary>Collects FUNC and IFUNC symbols of every symbol table in <paramref name="images"/>; earlier images win ties.</summary>
     public static FunctionSymbolTable Build(IEnumerable<ElfImage> images)
     {
-        var candidates = new List<Candidate>();
-        var stringTables = new List<byte[]>();
+        // Read every table first so that the candidate list is allocated once at its final size (120k+ symbols).
+        var rawTables = new List<(ElfImage Image, RawSymbolTable Raw)>();
+        int total = 0;
         foreach (ElfImage image in images)
         {
             foreach (int section in image.SymbolTableSections())
             {
                 RawSymbolTable raw = image.ReadSymbolTable(section);
                 if (raw.Count == 0) continue;
-                ushort table = checked((ushort)stringTables.Count);
-                stringTables.Add(raw.Strings);
-                ReadOnlySpan<byte> symbols = raw.Symbols;
-                for (int i = 0; i < raw.Count; i++)
-                {
-                    ReadOnlySpan<byte> sym = symbols.Slice(i * ElfImage.SymbolSize, ElfImage.SymbolSize);
-                    byte type = (byte)(sym[4] & 0xf);
-                    if (type != ElfImage.SymbolTypeFunction && type != ElfImage.SymbolTypeIndirectFunction) continue;
-                    ushort shndx = BinaryPrimitives.ReadUInt16LittleEndian(sym[6..]);
-                    ulong value = BinaryPrimitives.ReadUInt64LittleEndian(sym[8..]);
-                    if (shndx == 0 || shndx >= 0xff00 || value == 0) continue;
-                    uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(sym);
-                    if (nameOffset == 0 || nameOffset >= raw.Strings.Length) continue;
-                    ulong size = BinaryPrimitives.ReadUInt64LittleEndian(sym[16..]);
-                    bool local = (sym[4] >> 4) == 0;
-                    // Prefer a sized global name over a local alias or an unsized label at the same address.
-                    int rank = (size == 0 ? 2 : local ? 1 : 0) * 8 + LeadingUnderscores(raw.NameAt(nameOffset));
-                    candidates.Add(new Candidate(value, size, table, nameOffset, rank, candidates.Count));
-                }
+                rawTables.Add((image, raw));
+                total += raw.Count;
+            }
+        }
+        var candidates = new List<Candidate>(total);
+        var stringTables = new List<byte[]>(rawTables.Count);
+        foreach ((ElfImage image, RawSymbolTable raw) in rawTables)
+        {
+            ushort table = checked((ushort)stringTables.Count);
+            stringTables.Add(raw.Strings);
+            ReadOnlySpan<byte> symbols = raw.Symbols;
+            for (int i = 0; i < raw.Count; i++)
+            {
+                ReadOnlySpan<byte> sym = symbols.Slice(i * ElfImage.SymbolSize, ElfImage.SymbolSize);
+                byte type = (byte)(sym[4] & 0xf);
+                if (type != ElfImage.SymbolTypeFunction && type != ElfImage.SymbolTypeIndirectFunction) continue;
+                ushort shndx = BinaryPrimitives.ReadUInt16LittleEndian(sym[6..]);
+                ulong value = BinaryPrimitives.ReadUInt64LittleEndian(sym[8..]);
+                if (shndx == 0 || shndx >= 0xff00 || value == 0) continue;
+                uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(sym);
+                if (nameOffset == 0 || nameOffset >= raw.Strings.Length) continue;
+                ulong size = BinaryPrimitives.ReadUInt64LittleEndian(sym[16..]);
+                bool local = (sym[4] >> 4) == 0;
+                // Prefer a sized global name over a local alias or an unsized label at the same address.
+                int rank = (size == 0 ? 2 : local ? 1 : 0) * 8 + LeadingUnderscores(raw.NameAt(nameOffset));
+                // An unsized label (like _init) may reach no further than its section: never over .plt into .text.
+                ulong end = size > 0 ? value + size : image.SectionEnd(shndx, value + LastSymbolDefaultSpan);
+                candidates.Add(new Candidate(value, end, size > 0, table, nameOffset, rank, candidates.Count));
             }
         }
         if (candidates.Count == 0) return Empty;
@@ -78,30 +88,28 @@ internal sealed class FunctionSymbolTable
         });
 
         var starts = new List<ulong>(candidates.Count);
-        var sizes = new List<ulong>(candidates.Count);
+        var ends = new List<ulong>(candidates.Count);
+        var sized = new List<bool>(candidates.Count);
         var tables = new List<ushort>(candidates.Count);
         var names = new List<uint>(candidates.Count);
         foreach (Candidate c in candidates)
         {
             if (starts.Count > 0 && starts[^1] == c.Start)
             {
-                if (c.Size > sizes[^1]) sizes[^1] = c.Size;
+                // An alias at the same address: keep the preferred name, but the largest known extent.
+                if (c.Sized && (!sized[^1] || c.End > ends[^1])) (ends[^1], sized[^1]) = (c.End, true);
                 continue;
             }
             starts.Add(c.Start);
-            sizes.Add(c.Size);
+            ends.Add(c.End);
+            sized.Add(c.Sized);
             tables.Add(c.Table);
             names.Add(c.NameOffset);
         }
-
-        var ends = new ulong[starts.Count];
-        for (int i = 0; i < ends.Length; i++)
-        {
-            // An unsized symbol (assembly label) reaches to the next symbol.
-            ends[i] = sizes[i] > 0 ? starts[i] + sizes[i]
-                : i + 1 < starts.Count ? starts[i + 1] : starts[i] + LastSymbolDefaultSpan;
-        }
-        return new FunctionSymbolTable(starts.ToArray(), ends, tables.ToArray(), names.ToArray(), stringTables.ToArray());
+        // An unsized symbol reaches to the next symbol at most.
+        for (int i = 0; i + 1 < starts.Count; i++)
+            if (!sized[i] && ends[i] > starts[i + 1]) ends[i] = starts[i + 1];
+        return new FunctionSymbolTable(starts.ToArray(), ends.ToArray(), tables.ToArray(), names.ToArray(), stringTables.ToArray());
     }
 
     /// <summary>Aliases at one address ("malloc", "__libc_malloc"): the public spelling has fewer leading underscores.</summary>
@@ -131,6 +139,14 @@ internal sealed class FunctionSymbolTable
         return false;
     }
 
+    /// <summary>Counts the (demangled) names that match; for tests and diagnostics.</summary>
+    public int CountWhere(Func<string, bool> predicate)
+    {
+        int n = 0;
+        for (int i = 0; i < _starts.Length; i++) if (predicate(NameAt(i))) n++;
+        return n;
+    }
+
     private string NameAt(int index)
     {
         string? cached = _names[index];
@@ -144,5 +160,5 @@ internal sealed class FunctionSymbolTable
         return name;
     }
 
-    private readonly record struct Candidate(ulong Start, ulong Size, ushort Table, uint NameOffset, int Rank, int Order);
+    private readonly record struct Candidate(ulong Start, ulong End, bool Sized, ushort Table, uint NameOffset, int Rank, int Order);
 }

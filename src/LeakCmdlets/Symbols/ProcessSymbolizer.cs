@@ -18,9 +18,13 @@ public sealed class ProcessSymbolizer : IDisposable
     private readonly string _targetRoot;
     private readonly object _gate = new();
     private readonly Dictionary<string, SymbolizerModule> _modules = new(StringComparer.Ordinal);
-    private SymbolizerMapping[] _mappings;
+    // Maps plus, per mapping, its opened module and display name; replaced whole by Refresh, so a lookup
+    // takes no lock and allocates nothing but its frame.
+    private volatile MapsSnapshot _snapshot;
     private PerfMapSymbols? _perfMap;
+    private (string Path, long Length, DateTime Modified) _perfMapVersion;
     private bool _disposed;
+    private readonly bool _sharesMountNamespace;
 
     /// <summary>Takes the maps snapshot and opens the modules. Throws <see cref="ArgumentException"/> when no such process exists.</summary>
     public ProcessSymbolizer(int pid, SymbolizerOptions? options = null)
@@ -28,17 +32,19 @@ public sealed class ProcessSymbolizer : IDisposable
         ProcessId = pid;
         _options = options ?? new SymbolizerOptions();
         _procDirectory = $"/proc/{pid}";
+        SymbolizerMapping[] mappings;
         _targetRoot = $"/proc/{pid}/root";
         try
         {
-            _mappings = SymbolizerMapsReader.Read(pid);
+            mappings = SymbolizerMapsReader.Read(pid);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or ArgumentException || (ex is IOException && !Directory.Exists(_procDirectory)))
         {
             throw new ArgumentException($"No process with id {pid} exists (or it exited before its memory map could be read).", nameof(pid), ex);
         }
         NamespaceProcessId = ReadNamespacePid(pid) ?? pid;
-        OpenModules(_mappings);
+        _sharesMountNamespace = SharesOurMountNamespace(pid);
+        _snapshot = new MapsSnapshot(mappings, OpenModules(mappings));
         _perfMap = TryReadPerfMap();
     }
 
@@ -63,8 +69,7 @@ public sealed class ProcessSymbolizer : IDisposable
             return; // exited: the snapshot and the opened files stay usable
         }
         if (mappings.Length == 0) return; // a zombie has an empty maps file
-        OpenModules(mappings);
-        lock (_gate) _mappings = mappings;
+        _snapshot = new MapsSnapshot(mappings, OpenModules(mappings));
         PerfMapSymbols? perfMap = TryReadPerfMap();
         if (perfMap is not null) _perfMap = perfMap;
     }
@@ -72,23 +77,28 @@ public sealed class ProcessSymbolizer : IDisposable
     public StackFrame Symbolize(ulong address)
     {
         var frame = new StackFrame { Address = address };
-        SymbolizerMapping[] mappings = _mappings;
+        MapsSnapshot snapshot = _snapshot;
+        SymbolizerMapping[] mappings = snapshot.Mappings;
+        MappingInfo[] mappingInfo = snapshot.Info;
         int index = FindMapping(mappings, address);
         if (index >= 0 && mappings[index].IsFileBacked)
         {
             SymbolizerMapping mapping = mappings[index];
             ulong fileOffset = address - mapping.Start + mapping.Offset;
-            frame.Module = System.IO.Path.GetFileName(mapping.Path);
+            frame.Module = mappingInfo[index].FileName;
             frame.ModulePath = mapping.Path;
             frame.ModuleOffset = fileOffset;
-            SymbolizerModule? module;
-            lock (_gate) _modules.TryGetValue(ModuleKey(mapping), out module);
-            ModuleSymbols? symbols = module?.GetSymbols();
+            ModuleSymbols? symbols = mappingInfo[index].Module?.GetSymbols();
             if (symbols is not null && symbols.TryGetVirtualAddress(fileOffset, out ulong virtualAddress)
                 && symbols.Functions.TryFind(virtualAddress, out string name, out ulong offset))
             {
                 frame.Symbol = name;
                 frame.Offset = offset;
+                if (symbols.Lines.TryFind(virtualAddress, out string file, out int line))
+                {
+                    frame.File = file;
+                    frame.Line = line;
+                }
                 return frame;
             }
             // Not ELF (a JIT's memfd double mapping) or no symbol: the perf map may still name it.
@@ -138,8 +148,10 @@ public sealed class ProcessSymbolizer : IDisposable
         }
     }
 
-    private void OpenModules(SymbolizerMapping[] mappings)
+    private MappingInfo[] OpenModules(SymbolizerMapping[] mappings)
     {
+        // Open through the executable mappings (their map_files entry is what the process runs), then give
+        // every mapping of the same file, readable-only ones too, the same module.
         foreach (SymbolizerMapping mapping in mappings)
         {
             if (!mapping.IsFileBacked || !mapping.IsExecutable) continue;
@@ -149,22 +161,53 @@ public sealed class ProcessSymbolizer : IDisposable
                 if (_disposed) throw new ObjectDisposedException(nameof(ProcessSymbolizer));
                 if (_modules.ContainsKey(key)) continue;
             }
-            SymbolizerModule module = SymbolizerModule.Open(mapping.Path, CandidatePaths(mapping), _targetRoot, _options.DebugDirectories);
+            SymbolizerModule module = SymbolizerModule.Open(mapping.Path, CandidatePaths(mapping), _targetRoot, _options);
             lock (_gate)
             {
                 if (!_modules.TryAdd(key, module)) module.Dispose();
             }
         }
+
+        var info = new MappingInfo[mappings.Length];
+        lock (_gate)
+        {
+            for (int i = 0; i < mappings.Length; i++)
+            {
+                SymbolizerMapping mapping = mappings[i];
+                SymbolizerModule? module = null;
+                if (mapping.IsFileBacked) _modules.TryGetValue(ModuleKey(mapping), out module);
+                info[i] = new MappingInfo(module, mapping.IsFileBacked ? System.IO.Path.GetFileName(mapping.Path) : mapping.Path);
+            }
+        }
+        return info;
     }
 
-    /// <summary>map_files first: it is the exact mapped file even when deleted or outside our mount namespace.</summary>
+    /// <summary>
+    /// map_files first: it is the exact mapped file even when deleted or outside our mount namespace. Our own
+    /// view of the path comes last and only when the target sees the same mounts; otherwise the same path
+    /// could name another file (the host's libc instead of the container's).
+    /// </summary>
     private IEnumerable<string> CandidatePaths(SymbolizerMapping mapping)
     {
         yield return $"{_procDirectory}/map_files/{mapping.Range}";
-        if (!mapping.Deleted)
+        if (mapping.Deleted) yield break;
+        yield return _targetRoot + mapping.Path;
+        if (_sharesMountNamespace) yield return mapping.Path;
+    }
+
+    internal static bool SharesOurMountNamespace(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
         {
-            yield return _targetRoot + mapping.Path;
-            yield return mapping.Path;
+            // The links read "mnt:[4026531841]": the same inode means the same namespace.
+            string? theirs = new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget;
+            string? ours = new FileInfo("/proc/self/ns/mnt").LinkTarget;
+            return theirs is not null && theirs == ours;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
@@ -191,9 +234,14 @@ public sealed class ProcessSymbolizer : IDisposable
         {
             try
             {
-                if (!File.Exists(path)) continue;
+                var info = new FileInfo(path);
+                if (!info.Exists) continue;
+                var version = (path, info.Length, info.LastWriteTimeUtc);
+                if (_perfMap is not null && version == _perfMapVersion) return _perfMap; // unchanged since the last read
                 using var reader = new StreamReader(path);
-                return PerfMapSymbols.Parse(reader, shown);
+                PerfMapSymbols symbols = PerfMapSymbols.Parse(reader, shown);
+                _perfMapVersion = version;
+                return symbols;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -219,4 +267,8 @@ public sealed class ProcessSymbolizer : IDisposable
         }
         return null;
     }
+
+    private readonly record struct MappingInfo(SymbolizerModule? Module, string FileName);
+
+    private sealed record MapsSnapshot(SymbolizerMapping[] Mappings, MappingInfo[] Info);
 }
