@@ -131,6 +131,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     {
         RefreshSymbols();
         var leaks = new List<MemoryLeak>();
+        var timestamp = DateTime.Now;
         ulong olderThanNs = (ulong)OlderThan.Ticks * 100;
         foreach (var target in Targets)
         {
@@ -143,6 +144,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 NowNs = MonotonicClock.NowNs(),
                 OlderThanNs = olderThanNs,
                 IncludeAddresses = IncludeAddresses,
+                Timestamp = timestamp,
                 Lost = loss,
                 Symbolize = target.Symbolize,
             };
