@@ -242,8 +242,9 @@ Describe 'Find-MemoryLeak errors' {
     }
 
     It 'reports what it gathered and warns when the target exits mid-trace' {
-        $process = Start-Fixture 'leak_sites_fp' -ArgumentList '1'
-        $leaks = @(Find-MemoryLeak -Id $process.Id -Duration 4 -OlderThan 0 -WarningVariable warnings)
+        # It lives 2 s; attaching takes well under that even on a loaded machine, the trace would take 8.
+        $process = Start-Fixture 'leak_sites_fp' -ArgumentList '2'
+        $leaks = @(Find-MemoryLeak -Id $process.Id -Duration 8 -OlderThan 0 -WarningVariable warnings)
         $process.WaitForExit(5000) | Should -BeTrue
         "$warnings" | Should -Match "process $($process.Id) .*exited"
         # Named through the files read while it lived.
