@@ -142,6 +142,15 @@ Describe 'Find-MemoryLeak -Command' {
         $leak[0].ProcessName | Should -Be 'early_alloc_fp'
     }
 
+    It 'starts a relative path from the current location, and reports a program that does not exist' {
+        Push-Location $FixtureDir
+        try { $leaks = @(Find-MemoryLeak -Command ./early_alloc_fp, '0.3' -OlderThan 0) }
+        finally { Pop-Location }
+        @($leaks | Where-Object { (Get-DirectCaller $_) -eq 'main' }).Count | Should -Be 1
+        { Find-MemoryLeak -Command ./no-such-program-leaktools -ErrorAction Stop } |
+            Should -Throw -ErrorId 'TraceCommandNotFound,LeakTools.Commands.FindMemoryLeakCommand'
+    }
+
     It 'kills a command still running when -Duration ends, never leaving it paused' {
         $program = Join-Path $FixtureDir 'early_alloc_fp'
         $leaks = @(Find-MemoryLeak -Command $program, '30' -Duration 1 -OlderThan 0)
@@ -251,6 +260,7 @@ Describe 'Find-MemoryLeak errors' {
         $leak = @($leaks | Where-Object { (Get-DirectCaller $_) -eq 'leak_malloc' })
         $leak.Count | Should -Be 1
         $leak[0].Count | Should -BeGreaterThan 10
+        $leak[0].TraceDuration.TotalSeconds | Should -BeLessThan 7 -Because 'the trace ends when its only target exits'
     }
 }
 

@@ -49,6 +49,16 @@ internal sealed class TracedTarget : IDisposable
     /// </summary>
     public ulong TraceStartNs { get; }
 
+    /// <summary>The exit code of a command we started, once it has exited by itself; otherwise null.</summary>
+    public int? LaunchedExitCode
+    {
+        get
+        {
+            try { return _launcher is { } l && l.Process.HasExited ? l.Process.ExitCode : null; }
+            catch (InvalidOperationException) { return null; }
+        }
+    }
+
     /// <summary>Set once the exit has been reported, so it is reported once.</summary>
     public bool ExitNoticed { get; set; }
 
@@ -78,9 +88,9 @@ internal sealed class TracedTarget : IDisposable
     /// Starts <paramref name="command"/> paused, attaches, then lets it run, so even the allocations its
     /// first instructions make are seen.
     /// </summary>
-    public static TracedTarget LaunchProcess(AllocationTracerOptions options, string[] command, SymbolizerOptions symbolizerOptions)
+    public static TracedTarget LaunchProcess(AllocationTracerOptions options, string[] command, string workingDirectory, SymbolizerOptions symbolizerOptions)
     {
-        var launcher = TargetLauncher.StartPaused(command);
+        var launcher = TargetLauncher.StartPaused(command, workingDirectory: workingDirectory);
         AllocationTracer? tracer = null;
         try
         {

@@ -14,4 +14,5 @@ public static class ErrorIds
     public const string ProcfsParseFailed = "ProcfsParseFailed";
     public const string NoTraceTarget = "NoTraceTarget";
     public const string LibbpfMissing = "LibbpfMissing";
+    public const string TraceCommandNotFound = "TraceCommandNotFound";
 }
