@@ -93,9 +93,13 @@ Describe 'Find-MemoryLeak on the classic case in its own mount namespace' {
     }
     AfterAll { Stop-Process -Id $app.ProcessId -ErrorAction Ignore }
 
-    It 'runs the target as /app, a path the host does not have' {
+    It 'runs the target as /app, a path the host does not have, with its own copy of libc' {
         (Get-Item "/proc/$($app.ProcessId)/exe").LinkTarget | Should -Be '/app'
         Test-Path /app | Should -BeFalse
+        $libc = (Get-Content "/proc/$($app.ProcessId)/maps" | Where-Object { $_ -match 'libc\.so' } | Select-Object -First 1) -replace '^.*\s(/\S+)$', '$1'
+        $theirs = & stat -L -c '%d:%i' "/proc/$($app.ProcessId)/root$libc"
+        $ours = & stat -L -c '%d:%i' $libc
+        $theirs | Should -Not -Be $ours
     }
 
     It 'shows 8192-byte allocations from fibonacci ← child ← start_thread' {
