@@ -221,9 +221,13 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         Verbose = message => _verboseMessages.Enqueue(message),
     };
 
+    /// <summary>Writes the engine's queued verbose messages; once stopping, PowerShell takes none, so they are dropped.</summary>
     protected void FlushVerbose()
     {
-        while (_verboseMessages.TryDequeue(out var message)) WriteVerbose(message);
+        while (_verboseMessages.TryDequeue(out var message))
+        {
+            if (!StopRequested) WriteVerbose(message);
+        }
     }
 
     private protected static string Describe(TracedTarget target) =>
@@ -239,7 +243,7 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         foreach (var target in _targets)
         {
             if (!target.TargetExited) { allExited = false; continue; }
-            if (target.ExitNoticed) continue;
+            if (target.ExitNoticed || StopRequested) continue;
             target.ExitNoticed = true;
             if (!target.IsLaunched)
             {

@@ -92,15 +92,32 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 RefreshSymbols();
                 lastRefresh = now;
             }
-            FlushVerbose();
-            bool allExited = NoticeExitedTargets();
-            if (!stopped) WriteWatchProgress(now, due, deadline, reportNumber);
+            bool allExited = false;
+            try
+            {
+                FlushVerbose();
+                allExited = NoticeExitedTargets();
+                if (!stopped) WriteWatchProgress(now, due, deadline, reportNumber);
+            }
+            catch (PipelineStoppedException)
+            {
+                // Ctrl+C flags the pipeline a moment before it calls StopProcessing: the same as a stop.
+                stopped = true;
+            }
 
             bool reportDue = due is not null && now >= due.Value;
             if (!(stopped || allExited || reportDue)) continue;
 
             bool final = stopped || allExited || (deadline is not null && now >= deadline.Value) || reportsLeft <= 1;
-            Report(stopped);
+            try
+            {
+                Report(stopped);
+            }
+            catch (PipelineStoppedException) when (!stopped)
+            {
+                Report(stopped: true);
+                break;
+            }
             reportNumber++;
             reportsLeft--;
             if (final) break;

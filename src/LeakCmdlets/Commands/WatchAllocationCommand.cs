@@ -36,10 +36,16 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         }
         finally
         {
-            // Read the loss before detaching: a slow consumer's drops are reported, never silent.
-            if (!StopRequested) WarnAboutLosses();
-            StopTracing();
-            FlushVerbose();
+            try
+            {
+                // Read the loss before detaching: a slow consumer's drops are reported, never silent.
+                if (!StopRequested) WarnAboutLosses();
+            }
+            finally
+            {
+                StopTracing();
+                FlushVerbose();
+            }
         }
     }
 
