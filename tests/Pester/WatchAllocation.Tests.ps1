@@ -58,6 +58,11 @@ Describe 'Watch-Allocation filters' {
             $allocations = @($events | Where-Object Function -notin 'free', 'munmap')
             $allocations.Count | Should -BeGreaterThan 0
             @($allocations | Where-Object Size -lt 1500) | Should -BeNullOrEmpty
+            # Frees are shown only for blocks whose allocation was: the churn loop's 2000-byte blocks pass,
+            # their frees too; nothing else is freed by the fixture.
+            $shown = [System.Collections.Generic.HashSet[uint64]]::new([uint64[]]@($allocations | ForEach-Object Address))
+            @($events | Where-Object { $_.Function -eq 'free' -and -not $shown.Contains($_.Address) }) | Should -BeNullOrEmpty
+            @($events | Where-Object Function -eq 'free').Count | Should -BeGreaterThan 0
             $events[0].Stack | Should -BeNullOrEmpty
         }
         finally { Stop-Fixture $process }

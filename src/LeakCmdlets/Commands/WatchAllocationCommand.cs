@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Management.Automation;
 using LeakTools.Analysis;
@@ -64,7 +65,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
                 for (int i = 0; i < EventsPerTurn && target.Tracer.TryTakeEvent(out var record, i == 0 ? timeoutMs : 0); i++)
                 {
                     any = true;
-                    WriteObject(ToEvent(target, record));
+                    if (Shows(record)) WriteObject(ToEvent(target, record));
                 }
             }
             if (!any && Targets.Count > 1) WaitForStop(TimeSpan.FromMilliseconds(20));
@@ -84,6 +85,20 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             // Drain what the exited target left in the buffer before ending.
             if (!any && NoticeExitedTargets()) break;
         }
+    }
+
+    // With a size filter or sampling, the engine still reports every free (it cannot know which blocks the
+    // user filtered out); a free is shown only when its allocation was.
+    private HashSet<(uint, ulong)>? _shownBlocks;
+
+    private bool Shows(in AllocationRecord record)
+    {
+        if (MinSize == 0 && MaxSize == ulong.MaxValue && SampleRate == 1) return true;
+        _shownBlocks ??= new HashSet<(uint, ulong)>();
+        var block = (record.ProcessId, record.Address);
+        if (AllocatorNames.IsRelease(record.Function)) return _shownBlocks.Remove(block);
+        _shownBlocks.Add(block);
+        return true;
     }
 
     private void WarnAboutLosses()
