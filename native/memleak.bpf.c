@@ -453,17 +453,23 @@ int BPF_KRETPROBE(memleak__mremap_return) { return alloc_return(ctx, MEMLEAK_FN_
 
 /* ---------------------------------------------------------------- kernel mode: tracepoints */
 
-/* Before 6.0 kmalloc and kmem_cache_alloc shared the kmem_alloc event class. */
-struct trace_event_raw_kmem_alloc___pre60 {
-	unsigned long call_site;
-	const void *ptr;
-	size_t bytes_alloc;
-} __attribute__((preserve_access_index));
+/*
+ * BTF-typed tracepoints (tp_btf): no tracefs needed. The arguments are the TP_PROTO's, as 64-bit slots.
+ * Where the prototype changed between kernels, the trace_event_raw_* struct of the same event changed with it,
+ * so CO-RE existence checks on those structs pick the right slot on the running kernel.
+ */
 
-/* Before 5.19 percpu_alloc_percpu had no bytes_alloc. */
-struct trace_event_raw_percpu_alloc_percpu___pre519 {
-	void *ptr;
-	size_t size;
+/*
+ * A constant-offset context load that clang cannot merge across CO-RE branches (it would load from a computed
+ * offset, which the verifier rejects); the verifier then never visits the branch the running kernel does not take.
+ */
+#define CTX_ARG(ctx, n) ({ __u64 __v; asm volatile("%0 = *(u64 *)(%1 + %2)" : "=r"(__v) : "r"(ctx), "i"((n) * 8)); __v; })
+
+/* Before 6.0, kmem_cache_alloc/kmalloc shared the kmem_alloc class: (call_site, ptr, bytes_req, bytes_alloc, gfp). */
+/* Since 5.19 percpu_alloc_percpu starts with call_site and ends with bytes_alloc, gfp_flags. */
+struct trace_event_raw_percpu_alloc_percpu___since519 {
+	unsigned long call_site;
+	size_t bytes_alloc;
 } __attribute__((preserve_access_index));
 
 static __always_inline int kernel_alloc(void *ctx, enum memleak_function fn, __u64 key, __u64 size, __u64 call_site)
@@ -491,98 +497,89 @@ static __always_inline int kernel_free(void *ctx, enum memleak_function fn, __u6
 	return 0;
 }
 
-SEC("tracepoint/kmem/kmalloc")
-int memleak__kmalloc(void *ctx)
+/* kmalloc(call_site, ptr, bytes_req, bytes_alloc, gfp_flags[, node]): same slots before and after 6.0. */
+SEC("tp_btf/kmalloc")
+int memleak__kmalloc(__u64 *ctx)
 {
-	__u64 ptr, size, site;
-	if (bpf_core_type_exists(struct trace_event_raw_kmalloc)) {
-		struct trace_event_raw_kmalloc *args = ctx;
-		ptr = (__u64)BPF_CORE_READ(args, ptr);
-		size = BPF_CORE_READ(args, bytes_alloc);
-		site = BPF_CORE_READ(args, call_site);
-	} else {
-		struct trace_event_raw_kmem_alloc___pre60 *args = ctx;
-		ptr = (__u64)BPF_CORE_READ(args, ptr);
-		size = BPF_CORE_READ(args, bytes_alloc);
-		site = BPF_CORE_READ(args, call_site);
-	}
-	return kernel_alloc(ctx, MEMLEAK_FN_KMALLOC, ptr, size, site);
+	return kernel_alloc(ctx, MEMLEAK_FN_KMALLOC, ctx[1], ctx[3], ctx[0]);
 }
 
-SEC("tracepoint/kmem/kfree")
-int memleak__kfree(struct trace_event_raw_kfree *args)
+SEC("tp_btf/kfree")
+int memleak__kfree(__u64 *ctx)
 {
-	return kernel_free(args, MEMLEAK_FN_KFREE, (__u64)BPF_CORE_READ(args, ptr), BPF_CORE_READ(args, call_site));
+	return kernel_free(ctx, MEMLEAK_FN_KFREE, ctx[1], ctx[0]);
 }
 
-SEC("tracepoint/kmem/kmem_cache_alloc")
-int memleak__kmem_cache_alloc(void *ctx)
+/* 6.0+: (call_site, ptr, struct kmem_cache *s, gfp_flags, node); before: (call_site, ptr, bytes_req, bytes_alloc, gfp). */
+SEC("tp_btf/kmem_cache_alloc")
+int memleak__kmem_cache_alloc(__u64 *ctx)
 {
-	__u64 ptr, size, site;
+	__u64 size;
 	if (bpf_core_type_exists(struct trace_event_raw_kmem_cache_alloc)) {
-		struct trace_event_raw_kmem_cache_alloc *args = ctx;
-		ptr = (__u64)BPF_CORE_READ(args, ptr);
-		size = BPF_CORE_READ(args, bytes_alloc);
-		site = BPF_CORE_READ(args, call_site);
+		struct kmem_cache *cache = (struct kmem_cache *)ctx[2];
+		size = BPF_CORE_READ(cache, size);
 	} else {
-		struct trace_event_raw_kmem_alloc___pre60 *args = ctx;
-		ptr = (__u64)BPF_CORE_READ(args, ptr);
-		size = BPF_CORE_READ(args, bytes_alloc);
-		site = BPF_CORE_READ(args, call_site);
+		size = CTX_ARG(ctx, 3);
 	}
-	return kernel_alloc(ctx, MEMLEAK_FN_KMEM_CACHE_ALLOC, ptr, size, site);
+	return kernel_alloc(ctx, MEMLEAK_FN_KMEM_CACHE_ALLOC, ctx[1], size, ctx[0]);
 }
 
-SEC("tracepoint/kmem/kmem_cache_free")
-int memleak__kmem_cache_free(struct trace_event_raw_kmem_cache_free *args)
+SEC("tp_btf/kmem_cache_free")
+int memleak__kmem_cache_free(__u64 *ctx)
 {
-	return kernel_free(args, MEMLEAK_FN_KMEM_CACHE_FREE, (__u64)BPF_CORE_READ(args, ptr), BPF_CORE_READ(args, call_site));
+	return kernel_free(ctx, MEMLEAK_FN_KMEM_CACHE_FREE, ctx[1], ctx[0]);
 }
 
-static __always_inline __u64 page_key(__u64 pfn)
+/*
+ * Pages are keyed by their struct page pointer (vmemmap, apart from slab addresses). The verifier forbids
+ * arithmetic on that trusted pointer, so it is used as it is.
+ */
+/* mm_page_alloc(struct page *page, unsigned int order, gfp_t, int migratetype) */
+SEC("tp_btf/mm_page_alloc")
+int memleak__mm_page_alloc(__u64 *ctx)
 {
-	return pfn | (MEMLEAK_KEY_TAG_PAGE << MEMLEAK_KEY_TAG_SHIFT);
-}
-
-SEC("tracepoint/kmem/mm_page_alloc")
-int memleak__mm_page_alloc(struct trace_event_raw_mm_page_alloc *args)
-{
-	__u64 pfn = BPF_CORE_READ(args, pfn);
-	__u32 order = BPF_CORE_READ(args, order);
-	if (pfn == (__u64)-1)
+	if (ctx[0] == 0)
 		return 0;   /* failed allocation */
-	return kernel_alloc(args, MEMLEAK_FN_PAGE_ALLOC, page_key(pfn), memleak_settings.page_size << (order & 31), 0);
+	__u32 order = (__u32)ctx[1];
+	return kernel_alloc(ctx, MEMLEAK_FN_PAGE_ALLOC, ctx[0], memleak_settings.page_size << (order & 31), 0);
 }
 
-SEC("tracepoint/kmem/mm_page_free")
-int memleak__mm_page_free(struct trace_event_raw_mm_page_free *args)
+/* mm_page_free(struct page *page, unsigned int order) */
+SEC("tp_btf/mm_page_free")
+int memleak__mm_page_free(__u64 *ctx)
 {
-	return kernel_free(args, MEMLEAK_FN_PAGE_FREE, page_key(BPF_CORE_READ(args, pfn)), 0);
+	return kernel_free(ctx, MEMLEAK_FN_PAGE_FREE, ctx[0], 0);
 }
 
-SEC("tracepoint/percpu/percpu_alloc_percpu")
-int memleak__percpu_alloc_percpu(void *ctx)
+static __always_inline __u64 percpu_key(__u64 ptr)
 {
-	__u64 ptr, size;
-	struct trace_event_raw_percpu_alloc_percpu *args = ctx;
-	if (bpf_core_field_exists(args->bytes_alloc)) {
-		ptr = (__u64)BPF_CORE_READ(args, ptr);
-		size = BPF_CORE_READ(args, bytes_alloc);
+	return ptr | (MEMLEAK_KEY_TAG_PERCPU << MEMLEAK_KEY_TAG_SHIFT);
+}
+
+/* 5.19+: (call_site, reserved, is_atomic, size, align, base_addr, off, ptr, bytes_alloc, gfp_flags);
+ * before: (reserved, is_atomic, size, align, base_addr, off, ptr). */
+SEC("tp_btf/percpu_alloc_percpu")
+int memleak__percpu_alloc_percpu(__u64 *ctx)
+{
+	__u64 ptr, size, site = 0;
+	if (bpf_core_field_exists(struct trace_event_raw_percpu_alloc_percpu___since519, bytes_alloc)) {
+		site = CTX_ARG(ctx, 0);
+		ptr = CTX_ARG(ctx, 7);
+		size = CTX_ARG(ctx, 8);
 	} else {
-		struct trace_event_raw_percpu_alloc_percpu___pre519 *old = ctx;
-		ptr = (__u64)BPF_CORE_READ(old, ptr);
-		size = BPF_CORE_READ(old, size);
+		ptr = CTX_ARG(ctx, 6);
+		size = CTX_ARG(ctx, 2);
 	}
 	if (ptr == 0)
 		return 0;
-	return kernel_alloc(ctx, MEMLEAK_FN_PERCPU_ALLOC, ptr | (MEMLEAK_KEY_TAG_PERCPU << MEMLEAK_KEY_TAG_SHIFT), size, 0);
+	return kernel_alloc(ctx, MEMLEAK_FN_PERCPU_ALLOC, percpu_key(ptr), size, site);
 }
 
-SEC("tracepoint/percpu/percpu_free_percpu")
-int memleak__percpu_free_percpu(struct trace_event_raw_percpu_free_percpu *args)
+/* percpu_free_percpu(base_addr, off, ptr) */
+SEC("tp_btf/percpu_free_percpu")
+int memleak__percpu_free_percpu(__u64 *ctx)
 {
-	__u64 ptr = (__u64)BPF_CORE_READ(args, ptr);
-	if (ptr == 0)
+	if (ctx[2] == 0)
 		return 0;
-	return kernel_free(args, MEMLEAK_FN_PERCPU_FREE, ptr | (MEMLEAK_KEY_TAG_PERCPU << MEMLEAK_KEY_TAG_SHIFT), 0);
+	return kernel_free(ctx, MEMLEAK_FN_PERCPU_FREE, percpu_key(ctx[2]), 0);
 }

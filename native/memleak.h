@@ -93,9 +93,11 @@ struct memleak_config {
 	__u64 page_size;        /* mm_page_alloc: bytes per order-0 page */
 };
 
-/* Kernel mode keys: pages and per-CPU chunks live in their own key space (kernel pointers start 0xff). */
+/*
+ * Kernel mode keys: slab objects by address, pages by struct page address (vmemmap), per-CPU chunks by
+ * their per-CPU pointer tagged into their own key space (they are small offsets, kernel pointers start 0xff).
+ */
 #define MEMLEAK_KEY_TAG_SHIFT 56
-#define MEMLEAK_KEY_TAG_PAGE 1ULL
 #define MEMLEAK_KEY_TAG_PERCPU 2ULL
 
 #define MEMLEAK_MAX_DEPTH 4

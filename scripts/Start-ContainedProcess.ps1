@@ -61,13 +61,18 @@ $libraries = @(& ldd $binary 2>$null | ForEach-Object {
         elseif ($_ -match '^\s*(/\S+)\s') { $Matches[1] }
     } | Select-Object -Unique)
 
-# Runs inside the new namespace. $1 = binary, $2 = number of libraries, then the libraries, then /app's arguments.
+# Where the tmpfs is mounted inside the namespace before pivot_root. On the host it stays an empty directory,
+# removed once /app runs (by then it is no mount point anywhere).
+$mountPoint = Join-Path ([IO.Path]::GetTempPath()) "leaktools-app-$([guid]::NewGuid().ToString('n'))"
+New-Item -ItemType Directory -Path $mountPoint | Out-Null
+
+# Runs inside the new namespace. $1 = mount point, $2 = binary, $3 = number of libraries, then the libraries,
+# then /app's arguments.
 # After `pivot_root . .oldroot` the old root is still reachable at /.oldroot; umount itself lives there,
 # so it runs through the copied loader with the old root's library directories (and reads the new /proc).
 $script = @'
 set -e
-binary="$1"; count="$2"; shift 2
-root=$(mktemp -d /tmp/leaktools-app.XXXXXX)
+root="$1"; binary="$2"; count="$3"; shift 3
 mount --make-rprivate /
 mount -t tmpfs -o mode=0755 leaktools-app "$root"
 cp "$binary" "$root/app"
@@ -100,7 +105,7 @@ $startInfo = [System.Diagnostics.ProcessStartInfo]::new('unshare')
 $startInfo.UseShellExecute = $false
 # unshare complains on stderr when /app is killed; with output going to a file, keep that off the console.
 $startInfo.RedirectStandardError = [bool]$StandardOutputPath
-foreach ($argument in @('--mount', '--fork', '--kill-child', '--', '/bin/sh', '-c', $script, 'leaktools-app', $binary, $libraries.Count) + $libraries + $ArgumentList) {
+foreach ($argument in @('--mount', '--fork', '--kill-child', '--', '/bin/sh', '-c', $script, 'leaktools-app', $mountPoint, $binary, $libraries.Count) + $libraries + $ArgumentList) {
     $startInfo.ArgumentList.Add([string]$argument)
 }
 $launcher = [System.Diagnostics.Process]::Start($startInfo)
@@ -123,8 +128,9 @@ while ([DateTime]::UtcNow -lt $deadline -and -not $launcher.HasExited) {
     Start-Sleep -Milliseconds 20
 }
 
+if (-not $appPid -and -not $launcher.HasExited) { $launcher.Kill(); $launcher.WaitForExit(2000) | Out-Null }
+Remove-Item -LiteralPath $mountPoint -ErrorAction Ignore
 if (-not $appPid) {
-    if (-not $launcher.HasExited) { $launcher.Kill() }
     $reason = if ($launcher.HasExited) { "the launcher exited with code $($launcher.ExitCode)" } else { "it did not start within $TimeoutSeconds s" }
     throw "Could not start '$binary' as /app in its own mount namespace: $reason."
 }

@@ -14,7 +14,6 @@ internal static class MemleakAbi
     public const int FunctionCount = 21;           // MEMLEAK_FN_COUNT
     public const int AllocountSlots = FunctionCount * 2;
     public const int KeyTagShift = 56;             // MEMLEAK_KEY_TAG_SHIFT
-    public const ulong KeyTagPage = 1;             // MEMLEAK_KEY_TAG_PAGE
     public const ulong KeyTagPercpu = 2;           // MEMLEAK_KEY_TAG_PERCPU
 
     /// <summary>enum memleak_stat.</summary>

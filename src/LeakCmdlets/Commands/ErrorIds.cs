@@ -16,4 +16,5 @@ public static class ErrorIds
     public const string NotAMemoryMapping = "NotAMemoryMapping";
     public const string NoTraceTarget = "NoTraceTarget";
     public const string LibbpfMissing = "LibbpfMissing";
+    public const string TraceCommandNotFound = "TraceCommandNotFound";
 }

@@ -49,6 +49,9 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     [Parameter]
     public SwitchParameter IncludeAddresses { get; set; }
 
+    protected override string LossAdvice =>
+        "Reported bytes and counts are a lower bound; trace fewer allocations with -SampleRate or -MinSize.";
+
     protected override void EndProcessing()
     {
         try
@@ -89,15 +92,32 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 RefreshSymbols();
                 lastRefresh = now;
             }
-            FlushVerbose();
-            bool allExited = NoticeExitedTargets();
-            if (!stopped) WriteWatchProgress(now, due, deadline, reportNumber);
+            bool allExited = false;
+            try
+            {
+                FlushVerbose();
+                allExited = NoticeExitedTargets();
+                if (!stopped) WriteWatchProgress(now, due, deadline, reportNumber);
+            }
+            catch (PipelineStoppedException)
+            {
+                // Ctrl+C flags the pipeline a moment before it calls StopProcessing: the same as a stop.
+                stopped = true;
+            }
 
             bool reportDue = due is not null && now >= due.Value;
             if (!(stopped || allExited || reportDue)) continue;
 
             bool final = stopped || allExited || (deadline is not null && now >= deadline.Value) || reportsLeft <= 1;
-            Report(stopped);
+            try
+            {
+                Report(stopped);
+            }
+            catch (PipelineStoppedException) when (!stopped)
+            {
+                Report(stopped: true);
+                break;
+            }
             reportNumber++;
             reportsLeft--;
             if (final) break;
@@ -128,6 +148,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     {
         RefreshSymbols();
         var leaks = new List<MemoryLeak>();
+        var timestamp = DateTime.Now;
         ulong olderThanNs = (ulong)OlderThan.Ticks * 100;
         foreach (var target in Targets)
         {
@@ -140,6 +161,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 NowNs = MonotonicClock.NowNs(),
                 OlderThanNs = olderThanNs,
                 IncludeAddresses = IncludeAddresses,
+                Timestamp = timestamp,
                 Lost = loss,
                 Symbolize = target.Symbolize,
             };

@@ -1,7 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Management.Automation;
-using System.Text;
 using LeakTools.Analysis;
 using LeakTools.Model;
 using LeakTools.Tracing;
@@ -25,6 +25,9 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
     [Parameter]
     public SwitchParameter IncludeStack { get; set; }
 
+    protected override string LossAdvice =>
+        "Some calls are missing from the stream: consume the events faster, or emit fewer with -MinSize or -SampleRate.";
+
     protected override void EndProcessing()
     {
         try
@@ -34,10 +37,16 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         }
         finally
         {
-            // Read the loss before detaching: a slow consumer's drops are reported, never silent.
-            if (!StopRequested) WarnAboutLosses();
-            StopTracing();
-            FlushVerbose();
+            try
+            {
+                // Read the loss before detaching: a slow consumer's drops are reported, never silent.
+                if (!StopRequested) WarnAboutLosses();
+            }
+            finally
+            {
+                StopTracing();
+                FlushVerbose();
+            }
         }
     }
 
@@ -56,7 +65,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
                 for (int i = 0; i < EventsPerTurn && target.Tracer.TryTakeEvent(out var record, i == 0 ? timeoutMs : 0); i++)
                 {
                     any = true;
-                    WriteObject(ToEvent(target, record));
+                    if (Shows(record)) WriteObject(ToEvent(target, record));
                 }
             }
             if (!any && Targets.Count > 1) WaitForStop(TimeSpan.FromMilliseconds(20));
@@ -78,6 +87,20 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         }
     }
 
+    // With a size filter or sampling, the engine still reports every free (it cannot know which blocks the
+    // user filtered out); a free is shown only when its allocation was.
+    private HashSet<(uint, ulong)>? _shownBlocks;
+
+    private bool Shows(in AllocationRecord record)
+    {
+        if (MinSize == 0 && MaxSize == ulong.MaxValue && SampleRate == 1) return true;
+        _shownBlocks ??= new HashSet<(uint, ulong)>();
+        var block = (record.ProcessId, record.Address);
+        if (AllocatorNames.IsRelease(record.Function)) return _shownBlocks.Remove(block);
+        _shownBlocks.Add(block);
+        return true;
+    }
+
     private void WarnAboutLosses()
     {
         foreach (var target in Targets) WarnAboutLoss(target, target.ReadLoss());
@@ -90,7 +113,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             Timestamp = MonotonicClock.ToDateTime(record.TimestampNs),
             ProcessId = (int)record.ProcessId,
             ThreadId = (int)record.ThreadId,
-            Function = FunctionName(record.Function),
+            Function = AllocatorNames.Of(record.Function),
             Address = record.Address,
             Size = record.Size,
         };
@@ -102,18 +125,5 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             allocationEvent.StackText = StackFormatter.Join(frames);
         }
         return allocationEvent;
-    }
-
-    /// <summary>The C name of an allocator: PosixMemalign -> posix_memalign, KmemCacheAlloc -> kmem_cache_alloc.</summary>
-    internal static string FunctionName(AllocatorFunction function)
-    {
-        string name = function.ToString();
-        var result = new StringBuilder(name.Length + 4);
-        for (int i = 0; i < name.Length; i++)
-        {
-            if (char.IsUpper(name[i]) && i > 0) result.Append('_');
-            result.Append(char.ToLowerInvariant(name[i]));
-        }
-        return result.ToString();
     }
 }

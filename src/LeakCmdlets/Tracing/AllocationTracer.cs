@@ -169,26 +169,26 @@ public sealed unsafe class AllocationTracer : IDisposable
             _bpf.SetAutoload(probe.EntryProgram, false);
             if (probe.ReturnProgram is not null) _bpf.SetAutoload(probe.ReturnProgram, false);
         }
-        string? events = TracerPreflight.TracefsEventsDirectory();
-        var available = new List<(AllocatorFunction Function, string Program, string Event)>();
+        // A tp_btf program needs the tracepoint in the kernel's BTF; switch off the ones this kernel lacks.
+        var available = new List<(AllocatorFunction Function, string Program, string Tracepoint)>();
         foreach (var k in AllocatorProbe.Kernel)
         {
-            bool present = events is not null && Directory.Exists(Path.Combine(events, k.Event));
+            bool present = TracerPreflight.KernelHasTracepoint(k.Tracepoint);
             _bpf.SetAutoload(k.Program, present);
             if (present) available.Add(k);
-            else _options.Verbose?.Invoke($"This kernel has no tracepoint {k.Event}: {k.Function} is not traced.");
+            else _options.Verbose?.Invoke($"This kernel has no tracepoint {k.Tracepoint}: {k.Function} is not traced.");
         }
         if (available.Count == 0)
         {
-            throw new TracerException("None of the kmem/percpu tracepoints is available (is tracefs mounted?).",
-                TracerErrorIds.NoTracepoints, ErrorCategory.NotInstalled, events ?? "/sys/kernel/tracing",
-                "Mount tracefs (mount -t tracefs nodev /sys/kernel/tracing) on a kernel with CONFIG_TRACEPOINTS.");
+            throw new TracerException("None of the kmem/percpu tracepoints is in this kernel's BTF.",
+                TracerErrorIds.NoTracepoints, ErrorCategory.NotInstalled, "/sys/kernel/btf/vmlinux",
+                "Use a kernel built with CONFIG_TRACEPOINTS and CONFIG_DEBUG_INFO_BTF.");
         }
         _bpf.Load();
         foreach (var k in available)
         {
             _bpf.Attach(k.Program);
-            _options.Verbose?.Invoke($"Attached {k.Program} to tracepoint {k.Event}.");
+            _options.Verbose?.Invoke($"Attached {k.Program} to tracepoint {k.Tracepoint}.");
         }
         StartEventPolling();
     }
@@ -403,13 +403,11 @@ public sealed unsafe class AllocationTracer : IDisposable
         return sums;
     }
 
-    /// <summary>Kernel mode keeps pages and per-CPU chunks in their own key space; the tag is not part of the address.</summary>
+    /// <summary>Kernel mode keeps per-CPU chunks in their own key space; the tag is not part of the address.</summary>
     private ulong StripKeyTag(ulong key)
     {
-        if (!_options.Kernel) return key;
-        ulong tag = key >> MemleakAbi.KeyTagShift;
-        if (tag == MemleakAbi.KeyTagPage) return (key & ((1UL << MemleakAbi.KeyTagShift) - 1)) * (ulong)Environment.SystemPageSize;
-        if (tag == MemleakAbi.KeyTagPercpu) return key & ((1UL << MemleakAbi.KeyTagShift) - 1);
+        if (_options.Kernel && key >> MemleakAbi.KeyTagShift == MemleakAbi.KeyTagPercpu)
+            return key & ((1UL << MemleakAbi.KeyTagShift) - 1);
         return key;
     }
 

@@ -23,17 +23,17 @@ internal sealed record AllocatorProbe(AllocatorFunction Function, string Symbol,
         new(AllocatorFunction.Mremap, "mremap", "memleak__mremap_enter", "memleak__mremap_return"),
     };
 
-    /// <summary>Kernel mode: tracepoint programs and the tracefs event each needs.</summary>
-    public static readonly IReadOnlyList<(AllocatorFunction Function, string Program, string Event)> Kernel = new[]
+    /// <summary>Kernel mode: BTF-typed tracepoint programs (tp_btf, no tracefs needed) and their tracepoints.</summary>
+    public static readonly IReadOnlyList<(AllocatorFunction Function, string Program, string Tracepoint)> Kernel = new[]
     {
-        (AllocatorFunction.Kmalloc, "memleak__kmalloc", "kmem/kmalloc"),
-        (AllocatorFunction.Kfree, "memleak__kfree", "kmem/kfree"),
-        (AllocatorFunction.KmemCacheAlloc, "memleak__kmem_cache_alloc", "kmem/kmem_cache_alloc"),
-        (AllocatorFunction.KmemCacheFree, "memleak__kmem_cache_free", "kmem/kmem_cache_free"),
-        (AllocatorFunction.PageAlloc, "memleak__mm_page_alloc", "kmem/mm_page_alloc"),
-        (AllocatorFunction.PageFree, "memleak__mm_page_free", "kmem/mm_page_free"),
-        (AllocatorFunction.PercpuAlloc, "memleak__percpu_alloc_percpu", "percpu/percpu_alloc_percpu"),
-        (AllocatorFunction.PercpuFree, "memleak__percpu_free_percpu", "percpu/percpu_free_percpu"),
+        (AllocatorFunction.Kmalloc, "memleak__kmalloc", "kmalloc"),
+        (AllocatorFunction.Kfree, "memleak__kfree", "kfree"),
+        (AllocatorFunction.KmemCacheAlloc, "memleak__kmem_cache_alloc", "kmem_cache_alloc"),
+        (AllocatorFunction.KmemCacheFree, "memleak__kmem_cache_free", "kmem_cache_free"),
+        (AllocatorFunction.PageAlloc, "memleak__mm_page_alloc", "mm_page_alloc"),
+        (AllocatorFunction.PageFree, "memleak__mm_page_free", "mm_page_free"),
+        (AllocatorFunction.PercpuAlloc, "memleak__percpu_alloc_percpu", "percpu_alloc_percpu"),
+        (AllocatorFunction.PercpuFree, "memleak__percpu_free_percpu", "percpu_free_percpu"),
     };
 
     public const string CountEntryProgram = "allocount__entry";

@@ -28,11 +28,14 @@ internal static class TracerPreflight
         }
     }
 
-    public static string? TracefsEventsDirectory()
+    private static byte[]? s_vmlinuxBtf;
+
+    /// <summary>Whether the running kernel's BTF describes tracepoint <paramref name="name"/> (typedef btf_trace_NAME).</summary>
+    public static bool KernelHasTracepoint(string name)
     {
-        foreach (string dir in new[] { "/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events" })
-            if (Directory.Exists(dir)) return dir;
-        return null;
+        byte[] btf = s_vmlinuxBtf ??= File.ReadAllBytes("/sys/kernel/btf/vmlinux");
+        byte[] wanted = System.Text.Encoding.ASCII.GetBytes("\0btf_trace_" + name + "\0");
+        return btf.AsSpan().IndexOf(wanted) >= 0;
     }
 
     private static void CheckCapabilities(bool kernelMode)
