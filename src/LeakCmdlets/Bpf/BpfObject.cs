@@ -209,31 +209,13 @@ internal sealed unsafe class BpfObject : IDisposable
     }
 
     /// <summary>
-    /// Detaches every probe of this object now (the object stays loaded). Each uprobe detach waits for an
-    /// SRCU grace period in the kernel (~100 ms here), so the links are destroyed from several threads at once:
-    /// their grace periods overlap instead of adding up.
+    /// Detaches every probe of this object now (the object stays loaded). Each uprobe detach waits for a
+    /// grace period in the kernel (~100 ms on this machine, serialized even from parallel threads).
     /// </summary>
     public void DetachAll()
     {
-        BpfLinkHandle[] links = _links.ToArray();
+        foreach (var link in _links) link.Dispose();
         _links.Clear();
-        if (links.Length <= 2)
-        {
-            foreach (var link in links) link.Dispose();
-            return;
-        }
-        int workers = Math.Min(links.Length, 16);
-        var threads = new System.Threading.Thread[workers];
-        for (int w = 0; w < workers; w++)
-        {
-            int first = w;
-            threads[w] = new System.Threading.Thread(() =>
-            {
-                for (int i = first; i < links.Length; i += workers) links[i].Dispose();
-            }) { IsBackground = true, Name = "LeakTools detach" };
-            threads[w].Start();
-        }
-        foreach (var thread in threads) thread.Join();
     }
 
     public void Dispose()
