@@ -51,7 +51,7 @@ $Settings = if ($Quick) {
         SymbolAddresses = 20000; SymbolRuns = 1; ProcfsRuns = 2; VmStatCalls = 50; ImportRuns = 2 }
 }
 else {
-    @{ Runs = 3; PairSeconds = 1.5; TracerMargin = 4; Outstanding = 1000000; Stacks = 10000; ReportRuns = 3
+    @{ Runs = 5; PairSeconds = 1.5; TracerMargin = 4; Outstanding = 1000000; Stacks = 10000; ReportRuns = 3
         SymbolAddresses = 100000; SymbolRuns = 3; ProcfsRuns = 5; VmStatCalls = 200; ImportRuns = 5 }
 }
 
@@ -165,6 +165,9 @@ function Measure-TracingOverhead {
             if ($case -ne 'Untraced' -and $untraced -gt 0) { $ratio = "$(Format-BenchNumber ($median / $untraced))× untraced" }
             if ($case -in 'Entry', 'FindMemoryLeak', 'WatchAllocation' -and $floor -gt 0) {
                 $ratio += "; $(Format-BenchNumber ($median / $floor))× floor"
+                $cpuFloor = Get-Median $cpuSamples['Floor'].ToArray()
+                $cpuMedian = Get-Median $cpuSamples[$case].ToArray()
+                if ($cpuFloor -gt 0 -and $cpuMedian -gt 0) { $ratio += " (thread CPU time: $(Format-BenchNumber ($cpuMedian / $cpuFloor))× floor)" }
             }
             if ($case -in 'FindMemoryLeak', 'WatchAllocation') {
                 $goal = '≤ 1.2× floor and ≤ 3200 ns'
@@ -177,7 +180,7 @@ function Measure-TracingOverhead {
                     if ($missed.Count -eq 0) { 'met' } else { "**MISSED** ($($missed -join ' and '))" }
                 }
             }
-            if ($values.Count -eq 0 -and -not $verdict) { $verdict = 'no valid run' }
+            if ($values.Count -eq 0) { if (-not $verdict) { $verdict = 'no valid run' } }
             else {
                 # Thread CPU time is much less sensitive to a busy machine than wall time: it helps read a noisy run.
                 $cpu = $cpuSamples[$case].ToArray()
