@@ -72,19 +72,48 @@ static inline int probe_watch_wait(struct probe_watch *watches, int count, doubl
     }
 }
 
+/* The other allocator functions a tracer probes; they are attached one after another, maybe after malloc/free. */
+static const char *const probewait_other_functions[] = {
+    "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
+    "valloc", "pvalloc", "mmap", "munmap", "mremap",
+};
+
+#define PROBEWAIT_OTHERS (sizeof probewait_other_functions / sizeof probewait_other_functions[0])
+
 /* Snapshots malloc and free into watches[0..1]. With a timeout > 0, prints "ready pid=N" for the driver and
- * waits until both are probed, exiting with status 3 if they never are; returns whether it waited. */
+ * waits until both are probed, exiting with status 3 if they never are; then waits until no further allocator
+ * function has been probed for a quarter second, so the tracer has finished attaching before timing starts
+ * (and the program cannot end while the tracer is still attaching). Returns whether it waited. */
 static inline int probe_watch_malloc_free(struct probe_watch watches[2], double timeout_seconds)
 {
     probe_watch_init(&watches[0], "malloc");
     probe_watch_init(&watches[1], "free");
     if (timeout_seconds <= 0)
         return 0;
+    struct probe_watch others[PROBEWAIT_OTHERS];
+    int other_count = 0;
+    for (size_t i = 0; i < PROBEWAIT_OTHERS; i++) {
+        if (dlsym(RTLD_DEFAULT, probewait_other_functions[i]) != NULL)
+            probe_watch_init(&others[other_count++], probewait_other_functions[i]);
+    }
     printf("ready pid=%d\n", (int)getpid());
     fflush(stdout);
     if (!probe_watch_wait(watches, 2, timeout_seconds)) {
         printf("error=probe-timeout\n");
         exit(3);
+    }
+    int probed = -1;
+    double settled_at = probewait_now() + 0.25;
+    while (probewait_now() < settled_at) {
+        int now_probed = 0;
+        for (int i = 0; i < other_count; i++)
+            now_probed += probe_watch_changed(&others[i]);
+        if (now_probed != probed) {
+            probed = now_probed;
+            settled_at = probewait_now() + 0.25;
+        }
+        struct timespec pause = { 0, 1000000 };
+        nanosleep(&pause, NULL);
     }
     return 1;
 }
