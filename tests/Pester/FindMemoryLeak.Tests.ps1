@@ -169,7 +169,12 @@ Describe 'Find-MemoryLeak -Interval -Count' {
     It 'emits one report per interval, each growing' {
         $process = Start-Fixture 'leak_sites_fp'
         try {
-            $leaks = @(Find-MemoryLeak -Id $process.Id -Interval 0.6 -Count 2 -OlderThan 0 -Top 3)
+            $all = @(Find-MemoryLeak -Id $process.Id -Interval 0.6 -Count 2 -OlderThan 0 -Top 3 -Verbose 4>&1)
+            $leaks = @($all | Where-Object { $_ -is [LeakTools.Model.MemoryLeak] })
+            # -Verbose says where each allocator is probed and why.
+            $verbose = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            @($verbose -match '^Probe malloc: entry 0x[0-9a-f]+').Count | Should -Be 1
+            @($verbose -match '^Probe free: .*chosen').Count | Should -Be 1
             $reports = @($leaks | Group-Object Timestamp)
             $reports.Count | Should -Be 2
             $reports | ForEach-Object { $_.Count | Should -BeLessOrEqual 3 }
