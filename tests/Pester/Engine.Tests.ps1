@@ -41,6 +41,10 @@ SITE void site_mremap(void) {
 }
 SITE void site_big(void) { sink[12] = malloc(3 << 20); }   /* glibc mmaps this itself: one record, not two */
 SITE void site_failed(void) { sink[13] = malloc((size_t)-1 / 2); }   /* returns NULL: not recorded */
+/* A custom allocator inside the executable, for -Library/-SymbolPrefix. */
+SITE void *myalloc_malloc(size_t n) { void *p = malloc(n); sink[20] = p; return p; }
+SITE void myalloc_free(void *p) { sink[21] = p; free(p); }
+SITE void site_custom(void) { sink[22] = myalloc_malloc(8888); myalloc_free(myalloc_malloc(999)); sink[23] = 0; }
 SITE void site_churn(int n) { for (int i = 0; i < n; i++) { void *p = malloc(64); sink[14] = p; free(p); } }
 
 int main(int argc, char **argv)
@@ -48,7 +52,7 @@ int main(int argc, char **argv)
     if (argc < 4) return 2;
     site_malloc(); site_calloc(); site_realloc_grow(); site_realloc_null(); site_realloc_zero();
     site_posix_memalign(); site_aligned_alloc(); site_valloc(); site_reallocarray();
-    site_mmap(); site_munmap(); site_mremap(); site_big(); site_failed();
+    site_mmap(); site_munmap(); site_mremap(); site_big(); site_failed(); site_custom();
     site_churn(atoi(argv[2]));
     close(open(argv[1], O_CREAT | O_WRONLY, 0644));   /* done: no stdio, so no stdio buffers */
     sleep(atoi(argv[3]));
@@ -65,7 +69,7 @@ int main(int argc, char **argv)
     $script:Expected = @(
         'site_malloc:1111', 'site_calloc:3000', 'site_realloc_grow:2222', 'site_realloc_null:3333',
         'site_posix_memalign:4444', 'site_aligned_alloc:5504', 'site_valloc:6666', 'site_reallocarray:7007',
-        'site_mmap:20480', 'site_mremap:36864', 'site_big:3145728')
+        'site_mmap:20480', 'site_mremap:36864', 'site_big:3145728', 'myalloc_malloc:8888')
 
     # Starts the target paused, attaches a tracer, resumes it, waits until it is done.
     function Start-TracedTarget([hashtable] $Settings) {
@@ -113,7 +117,7 @@ int main(int argc, char **argv)
     }
     $script:SiteNames = @('site_malloc', 'site_calloc', 'site_realloc_grow', 'site_realloc_null', 'site_realloc_zero',
         'site_posix_memalign', 'site_aligned_alloc', 'site_valloc', 'site_reallocarray', 'site_mmap', 'site_munmap',
-        'site_mremap', 'site_big', 'site_failed', 'site_churn', 'main')
+        'site_mremap', 'site_big', 'site_failed', 'site_churn', 'site_custom', 'myalloc_malloc', 'myalloc_free', 'main')
 
     # BPF objects held by this process, from /proc/self/fdinfo (bpftool here has no pid column): programs
     # named memleak__*/allocount__*, every bpf link, every perf event (uprobe attachments).
@@ -221,7 +225,7 @@ Describe 'AllocationTracer on a user process' {
 }
 
 Describe 'CountOnly (the floor probe)' {
-    It 'counts entry and return hits at the same sites' {
+    It 'counts entry and return hits at the same sites, and notices when the target exits' {
         $run = Start-TracedTarget @{ CountOnly = $true }
         try {
             $stats = $run.Tracer.ReadStatistics()
@@ -230,8 +234,71 @@ Describe 'CountOnly (the floor probe)' {
             $stats.Hits['Free'] | Should -BeGreaterOrEqual $script:Churn
             $stats.ReturnHits.ContainsKey([LeakTools.Tracing.AllocatorFunction]::Free) | Should -BeFalse
             @($run.Tracer.ReadOutstanding()).Count | Should -Be 0
+            $run.Tracer.TargetExited | Should -BeFalse
+            $run.Launcher.Process.Kill(); $run.Launcher.Process.WaitForExit()
+            $run.Tracer.TargetExited | Should -BeTrue
+            $run.Tracer.ReadStatistics().Hits['Malloc'] | Should -BeGreaterOrEqual $script:Churn   # still readable
         }
         finally { Stop-TracedTarget $run }
+    }
+}
+
+Describe 'A custom allocator (-Library with -SymbolPrefix)' {
+    It 'probes the named library instead of libc, with the prefixed symbols' {
+        $run = Start-TracedTarget @{ LibraryPath = $script:Exe; SymbolPrefix = 'myalloc_' }
+        $image = [LeakTools.Symbols.ElfImage]::Open($script:Exe)
+        try {
+            @($run.Tracer.ProbeSites.Symbol | Sort-Object) | Should -Be @('myalloc_free', 'myalloc_malloc')
+            $run.Tracer.ProbeSites[0].LibraryPath | Should -Be $script:Exe
+            $all = @($run.Tracer.ReadOutstanding())
+            $all.Count | Should -Be 1
+            $all[0].Size | Should -Be 8888
+            Get-SiteName $run.ProcessId $all[0].CallerAddress $image | Should -Be 'site_custom'
+        }
+        finally { $image.Dispose(); Stop-TracedTarget $run }
+    }
+}
+
+Describe 'A million outstanding allocations' {
+    It 'holds them all in the default map size and reads every one back' {
+        $million = Join-Path $TestDrive 'million'
+        Set-Content "$million.c" @'
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+void *volatile keep;
+int main(int argc, char **argv) {
+    int n = atoi(argv[2]);
+    void **all = calloc(n, sizeof(void *));
+    for (int i = 0; i < n; i++) all[i] = malloc(16 + (i & 7));
+    keep = all;
+    close(open(argv[1], O_CREAT | O_WRONLY, 0644));
+    sleep(atoi(argv[3]));
+    return 0;
+}
+'@
+        & clang -O2 -o $million "$million.c"
+        $marker = Join-Path $TestDrive 'million-done'
+        $launcher = [LeakTools.Tracing.TargetLauncher]::StartPaused([string[]]@($million, $marker, '1000000', '60'))
+        $tracer = $null
+        try {
+            $options = [LeakTools.Tracing.AllocationTracerOptions]::new()
+            $options.ProcessId = $launcher.ProcessId
+            $tracer = [LeakTools.Tracing.AllocationTracer]::Start($options)
+            $launcher.Resume()
+            $deadline = [datetime]::UtcNow.AddSeconds(120)
+            while (-not (Test-Path $marker) -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $all = $tracer.ReadOutstanding()
+            @($all | Where-Object { $_.Size -ge 16 -and $_.Size -le 23 }).Count | Should -Be 1000000
+            @($all | Where-Object Size -eq 8000000).Count | Should -Be 1   # the calloc'ed pointer array
+            $tracer.ReadStatistics().MapFullDrops | Should -Be 0
+        }
+        finally {
+            if ($tracer) { $tracer.Dispose() }
+            $launcher.Resume()
+            if (-not $launcher.Process.HasExited) { $launcher.Process.Kill() }
+            $launcher.Dispose()
+        }
     }
 }
 

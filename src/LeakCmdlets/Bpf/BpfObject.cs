@@ -208,7 +208,10 @@ internal sealed unsafe class BpfObject : IDisposable
         return handle;
     }
 
-    /// <summary>Detaches every probe of this object now (the object stays loaded).</summary>
+    /// <summary>
+    /// Detaches every probe of this object now (the object stays loaded). Each uprobe detach waits for a
+    /// grace period in the kernel (~100 ms on this machine, serialized even from parallel threads).
+    /// </summary>
     public void DetachAll()
     {
         foreach (var link in _links) link.Dispose();
