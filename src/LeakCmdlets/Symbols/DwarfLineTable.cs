@@ -98,6 +98,9 @@ internal sealed class DwarfLineTable
         return true;
     }
 
+    // Runs once per unit (thousands per library) and only once per process: without this, most of the parse
+    // would run as unoptimized tier-0 code before tiered compilation catches up.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static int ParseUnit(byte[] data, int start, FileNames names, RowBuffer rows, List<Sequence> sequences)
     {
         var r = new Reader(data, start);
@@ -224,6 +227,7 @@ internal sealed class DwarfLineTable
     }
 
     /// <summary>A DWARF 5 directory or file table: a format description, then the entries.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void ReadEntryTable(ref Reader r, bool dwarf64, FileNames names, out List<(string Path, int Directory)> entries)
     {
         int formatCount = r.U8();

@@ -44,6 +44,7 @@ public sealed class ElfImage : IDisposable
     private readonly LoadSegment[] _loadSegments;
     private readonly SectionHeader[] _sections;
     private readonly string[] _sectionNames;
+    private RawSymbolTable?[]? _symbolTables;
 
     private ElfImage(SafeFileHandle handle, bool ownsHandle, string path)
     {
@@ -304,6 +305,13 @@ public sealed class ElfImage : IDisposable
 
     /// <summary>The raw symbols and string table of one symbol-table section (plus versions for .dynsym).</summary>
     internal RawSymbolTable ReadSymbolTable(int sectionIndex)
+    {
+        // Kept while the image is open: TryFindFunction is called once per allocator name over the same tables.
+        _symbolTables ??= new RawSymbolTable?[_sections.Length];
+        return _symbolTables[sectionIndex] ??= ReadSymbolTableUncached(sectionIndex);
+    }
+
+    private RawSymbolTable ReadSymbolTableUncached(int sectionIndex)
     {
         SectionHeader section = _sections[sectionIndex];
         if (section.Type == SectionTypeNoBits || section.Size < SymbolSize)

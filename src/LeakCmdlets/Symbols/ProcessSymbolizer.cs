@@ -74,9 +74,27 @@ public sealed class ProcessSymbolizer : IDisposable
         if (perfMap is not null) _perfMap = perfMap;
     }
 
-    public StackFrame Symbolize(ulong address)
+    /// <summary>Symbolizes <paramref name="address"/> as an exact instruction address.</summary>
+    public StackFrame Symbolize(ulong address) => Symbolize(address, isReturnAddress: false);
+
+    /// <summary>
+    /// Symbolizes a captured stack: the first entry is the instruction pointer, the others are return addresses.
+    /// A return address is looked up one byte earlier, inside the call instruction, so a call that ends its
+    /// function (to a noreturn callee) keeps its caller's name and the line is the call's line; the frame
+    /// still shows the return address and its offset from that function ("child+0x4a").
+    /// </summary>
+    public StackFrame[] SymbolizeStack(IReadOnlyList<ulong> stack)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        var frames = new StackFrame[stack.Count];
+        for (int i = 0; i < frames.Length; i++) frames[i] = Symbolize(stack[i], isReturnAddress: i > 0);
+        return frames;
+    }
+
+    private StackFrame Symbolize(ulong address, bool isReturnAddress)
     {
         var frame = new StackFrame { Address = address };
+        ulong lookup = isReturnAddress && address > 0 ? address - 1 : address;
         MapsSnapshot snapshot = _snapshot;
         SymbolizerMapping[] mappings = snapshot.Mappings;
         MappingInfo[] mappingInfo = snapshot.Info;
@@ -89,11 +107,12 @@ public sealed class ProcessSymbolizer : IDisposable
             frame.ModulePath = mapping.Path;
             frame.ModuleOffset = fileOffset;
             ModuleSymbols? symbols = mappingInfo[index].Module?.GetSymbols();
-            if (symbols is not null && symbols.TryGetVirtualAddress(fileOffset, out ulong virtualAddress)
+            ulong lookupOffset = fileOffset - (address - lookup);
+            if (symbols is not null && symbols.TryGetVirtualAddress(lookupOffset, out ulong virtualAddress)
                 && symbols.Functions.TryFind(virtualAddress, out string name, out ulong offset))
             {
                 frame.Symbol = name;
-                frame.Offset = offset;
+                frame.Offset = offset + (address - lookup);
                 if (symbols.Lines.TryFind(virtualAddress, out string file, out int line))
                 {
                     frame.File = file;
@@ -102,11 +121,11 @@ public sealed class ProcessSymbolizer : IDisposable
                 return frame;
             }
             // Not ELF (a JIT's memfd double mapping) or no symbol: the perf map may still name it.
-            if (symbols is null) TryPerfMap(frame);
+            if (symbols is null) TryPerfMap(frame, lookup);
             return frame;
         }
 
-        if (TryPerfMap(frame)) return frame;
+        if (TryPerfMap(frame, lookup)) return frame;
 
         if (index >= 0)
         {
@@ -118,14 +137,14 @@ public sealed class ProcessSymbolizer : IDisposable
     }
 
     /// <summary>JIT code lives in anonymous (or memfd) executable memory; its runtime names it in the perf map.</summary>
-    private bool TryPerfMap(StackFrame frame)
+    private bool TryPerfMap(StackFrame frame, ulong lookup)
     {
-        if (_perfMap is not { } perfMap || !perfMap.TryFind(frame.Address, out string name, out ulong offset)) return false;
+        if (_perfMap is not { } perfMap || !perfMap.TryFind(lookup, out string name, out ulong offset)) return false;
         frame.Symbol = name;
-        frame.Offset = offset;
+        frame.Offset = offset + (frame.Address - lookup);
         frame.Module = System.IO.Path.GetFileName(perfMap.Path);
         frame.ModulePath = perfMap.Path;
-        frame.ModuleOffset = offset;
+        frame.ModuleOffset = frame.Offset;
         return true;
     }
 

@@ -10,7 +10,7 @@ public class KernelSymbolizerTests
 {
     private static KernelSymbolizer FromExcerpt()
     {
-        using var reader = new StreamReader(Path.Combine(AppContext.BaseDirectory, "Samples", "proc", "kallsyms-excerpt.txt"));
+        using var reader = new StreamReader(Path.Combine(AppContext.BaseDirectory, "Samples", "proc", "symbols", "kallsyms-excerpt.txt"));
         return KernelSymbolizer.Parse(reader);
     }
 
@@ -42,6 +42,16 @@ public class KernelSymbolizerTests
         StackFrame frame = FromExcerpt().Symbolize(0xffffffff81000000);
         Assert.Equal("srso_alias_untrain_ret", frame.Symbol);
         Assert.Equal("__entry_text_start", FromExcerpt().Symbolize(0xffffffff81000011).Symbol);
+    }
+
+    [Fact]
+    public void KernelStackReadsLaterFramesAsReturnAddresses()
+    {
+        StackFrame[] frames = FromExcerpt().SymbolizeStack(new ulong[] { 0xffffffff8162e710, 0xffffffff8162e710 });
+        Assert.Equal("kfree", frames[0].Symbol); // the instruction pointer itself
+        Assert.Equal("__kmalloc_noprof", frames[1].Symbol); // a call ending the function before kfree
+        Assert.Equal(0xffffffff8162e710UL - 0xffffffff8162dd10UL, frames[1].Offset);
+        Assert.All(frames, f => Assert.True(f.IsKernel));
     }
 
     [Fact]

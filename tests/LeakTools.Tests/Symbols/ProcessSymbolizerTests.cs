@@ -50,6 +50,40 @@ public class ProcessSymbolizerTests
     }
 
     [Fact]
+    public void StackFramesAfterTheFirstAreReadAsReturnAddresses()
+    {
+        using var dir = SampleProcess.CreateTemporaryDirectory();
+        string binary = dir.CopySample("sample-pie");
+        using ElfImage image = ElfImage.Open(binary);
+        Assert.True(image.TryFindFunction("fibonacci", out ElfFunction fib));
+        // The return address of fibonacci's first call (to calloc), found by decoding its code.
+        var decoder = Iced.Intel.Decoder.Create(64, new Iced.Intel.ByteArrayCodeReader(image.ReadAtVirtualAddress(fib.Value, (int)fib.Size)));
+        decoder.IP = fib.Value;
+        ulong returnAddress = 0;
+        while (decoder.IP < fib.Value + fib.Size && returnAddress == 0)
+        {
+            decoder.Decode(out Iced.Intel.Instruction instruction);
+            if (instruction.FlowControl == Iced.Intel.FlowControl.Call) returnAddress = instruction.NextIP;
+        }
+        Assert.NotEqual(0UL, returnAddress);
+
+        using var process = SampleProcess.Start(binary, "wait");
+        using var symbolizer = new ProcessSymbolizer(process.Id);
+        ulong bias = process.Fibonacci - fib.Value;
+        StackFrame[] frames = symbolizer.SymbolizeStack(new[] { process.Fibonacci + 4, bias + returnAddress, process.Child });
+
+        Assert.Equal("fibonacci+0x4", frames[0].ToString());
+        Assert.Equal($"fibonacci+0x{returnAddress - fib.Value:x}", frames[1].ToString());
+        Assert.Equal(bias + returnAddress, frames[1].Address);
+        string[] source = File.ReadAllLines(ElfSamples.PathOf("sample.c"));
+        Assert.Contains("calloc(", source[frames[1].Line!.Value - 1]); // the call's line, not the next one
+        // A return address at the very start of child belongs to a call that ended the function before it.
+        Assert.Equal("fibonacci", frames[2].Symbol);
+        Assert.Equal(process.Child - process.Fibonacci, frames[2].Offset);
+        Assert.Equal("child", symbolizer.Symbolize(process.Child).Symbol);
+    }
+
+    [Fact]
     public void NonPieProcessResolvesAtLinkTimeAddresses()
     {
         using var dir = SampleProcess.CreateTemporaryDirectory();

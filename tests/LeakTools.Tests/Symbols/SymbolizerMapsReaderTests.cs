@@ -8,7 +8,7 @@ namespace LeakTools.Tests.Symbols;
 public class SymbolizerMapsReaderTests
 {
     private static SymbolizerMapping[] Recorded() =>
-        SymbolizerMapsReader.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Samples", "proc", "maps-deleted-binary.txt")));
+        SymbolizerMapsReader.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Samples", "proc", "symbols", "maps-deleted-binary.txt")));
 
     [Fact]
     public void DeletedBinaryWithSpaceInPathParses()
