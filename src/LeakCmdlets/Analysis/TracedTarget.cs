@@ -205,16 +205,11 @@ internal sealed class TracedTarget : IDisposable
     public StackFrame[] Symbolize(ulong[] stack)
     {
         if (_symbolized.TryGetValue(stack, out var frames)) return frames;
-        if (_kernelSymbols is not null)
-        {
-            frames = new StackFrame[stack.Length];
-            for (int i = 0; i < stack.Length; i++) frames[i] = _kernelSymbols.Symbolize(stack[i]);
-            frames = SkipTracingFrames(frames);
-        }
-        else
-        {
-            frames = _userSymbols!.Symbolize(stack);
-        }
+        // Outer frames are return addresses: SymbolizeStack looks them up inside their call instruction,
+        // so a call that ends a function keeps its caller's name and the line is the call's.
+        frames = _kernelSymbols is not null
+            ? SkipTracingFrames(_kernelSymbols.SymbolizeStack(stack))
+            : _userSymbols!.SymbolizeStack(stack);
         _symbolized[stack] = frames;
         return frames;
     }
