@@ -12,4 +12,9 @@ public static class ErrorIds
     public const string ProcessExited = "ProcessExited";
     public const string ProcessAccessDenied = "ProcessAccessDenied";
     public const string ProcfsParseFailed = "ProcfsParseFailed";
+
+    public const string FlameGraphInputHasNoStack = "FlameGraphInputHasNoStack";
+    public const string FlameGraphInputHasNoWeight = "FlameGraphInputHasNoWeight";
+    public const string FlameGraphInputEmpty = "FlameGraphInputEmpty";
+    public const string FlameGraphPathNotWritable = "FlameGraphPathNotWritable";
 }
