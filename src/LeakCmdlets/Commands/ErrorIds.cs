@@ -12,6 +12,8 @@ public static class ErrorIds
     public const string ProcessExited = "ProcessExited";
     public const string ProcessAccessDenied = "ProcessAccessDenied";
     public const string ProcfsParseFailed = "ProcfsParseFailed";
+    public const string ProcfsReadFailed = "ProcfsReadFailed";
+    public const string NotAMemoryMapping = "NotAMemoryMapping";
 
     public const string FlameGraphInputHasNoStack = "FlameGraphInputHasNoStack";
     public const string FlameGraphInputHasNoWeight = "FlameGraphInputHasNoWeight";

@@ -1,0 +1,76 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using LeakTools.Model;
+
+namespace LeakTools.Procfs;
+
+/// <summary>
+/// Pairs the mappings of two snapshots by process, start address and path, and says which grew.
+/// A heap that grows through brk keeps its start, so it pairs with itself; a new mmap region is Added.
+/// </summary>
+public static class MemoryMapComparer
+{
+    public static List<MemoryMappingChange> Compare(IEnumerable<MemoryMapping> before, IEnumerable<MemoryMapping> after, bool includeUnchanged = false)
+    {
+        var earlier = new Dictionary<(int, ulong, string), MemoryMapping>();
+        foreach (MemoryMapping m in before) earlier[(m.ProcessId, m.Start, m.Path)] = m;
+
+        var changes = new List<MemoryMappingChange>();
+        foreach (MemoryMapping now in after)
+        {
+            var key = (now.ProcessId, now.Start, now.Path);
+            earlier.Remove(key, out MemoryMapping? then);
+            MemoryMappingChange change = Describe(then, now);
+            if (includeUnchanged || change.Change != MappingChangeKind.Unchanged) changes.Add(change);
+        }
+        foreach (MemoryMapping gone in earlier.Values) changes.Add(Describe(gone, null));
+
+        return changes
+            .OrderByDescending(c => c.RssDelta)
+            .ThenByDescending(c => c.SizeDelta)
+            .ThenByDescending(c => c.PrivateDirtyDelta)
+            .ThenBy(c => c.ProcessId)
+            .ThenBy(c => c.Start)
+            .ToList();
+    }
+
+    private static MemoryMappingChange Describe(MemoryMapping? then, MemoryMapping? now)
+    {
+        MemoryMapping any = now ?? then!;
+        var change = new MemoryMappingChange
+        {
+            ProcessId = any.ProcessId,
+            ProcessName = now?.ProcessName ?? then?.ProcessName,
+            Start = any.Start,
+            End = any.End,
+            Permissions = any.Permissions,
+            Path = any.Path,
+            Kind = any.Kind,
+            SizeBefore = then?.Size,
+            SizeAfter = now?.Size,
+            RssBefore = then?.Rss,
+            RssAfter = now?.Rss,
+            PrivateDirtyBefore = then?.PrivateDirty,
+            PrivateDirtyAfter = now?.PrivateDirty,
+        };
+        change.SizeDelta = (now?.Size ?? 0) - (then?.Size ?? 0);
+        change.RssDelta = (now?.Rss ?? 0) - (then?.Rss ?? 0);
+        change.PrivateDirtyDelta = (now?.PrivateDirty ?? 0) - (then?.PrivateDirty ?? 0);
+        change.SwapDelta = (now?.Swap ?? 0) - (then?.Swap ?? 0);
+
+        if (then is not null && now is not null && then.Timestamp != default && now.Timestamp > then.Timestamp)
+        {
+            change.IntervalSeconds = (now.Timestamp - then.Timestamp).TotalSeconds;
+            change.RssBytesPerSecond = change.RssDelta / change.IntervalSeconds;
+        }
+
+        long score = change.RssDelta != 0 ? change.RssDelta : change.SizeDelta != 0 ? change.SizeDelta : change.PrivateDirtyDelta;
+        change.Change = then is null ? MappingChangeKind.Added
+            : now is null ? MappingChangeKind.Removed
+            : score > 0 ? MappingChangeKind.Grown
+            : score < 0 ? MappingChangeKind.Shrunk
+            : MappingChangeKind.Unchanged;
+        return change;
+    }
+}
