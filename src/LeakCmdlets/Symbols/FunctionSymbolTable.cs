@@ -1,0 +1,148 @@
+using System;
+using System.Buffers.Binary;
+using System.Collections.Generic;
+using System.Text;
+
+namespace LeakTools.Symbols;
+
+/// <summary>
+/// Address-sorted function symbols of one module (binary plus its debug file), for nearest-symbol lookup.
+/// Names stay as offsets into the raw string tables and are decoded and demangled only when a lookup hits them.
+/// </summary>
+internal sealed class FunctionSymbolTable
+{
+    private const int MaxNestedLookBack = 8;
+    private const ulong LastSymbolDefaultSpan = 4096;
+
+    private readonly ulong[] _starts;
+    private readonly ulong[] _ends;
+    private readonly ushort[] _tables;
+    private readonly uint[] _nameOffsets;
+    private readonly byte[][] _stringTables;
+    private readonly string?[] _names;
+
+    private FunctionSymbolTable(ulong[] starts, ulong[] ends, ushort[] tables, uint[] nameOffsets, byte[][] stringTables)
+    {
+        _starts = starts;
+        _ends = ends;
+        _tables = tables;
+        _nameOffsets = nameOffsets;
+        _stringTables = stringTables;
+        _names = new string?[starts.Length];
+    }
+
+    public static FunctionSymbolTable Empty { get; } = new(Array.Empty<ulong>(), Array.Empty<ulong>(), Array.Empty<ushort>(), Array.Empty<uint>(), Array.Empty<byte[]>());
+
+    public int Count => _starts.Length;
+
+    /// <summary>Collects FUNC and IFUNC symbols of every symbol table in <paramref name="images"/>; earlier images win ties.</summary>
+    public static FunctionSymbolTable Build(IEnumerable<ElfImage> images)
+    {
+        var candidates = new List<Candidate>();
+        var stringTables = new List<byte[]>();
+        foreach (ElfImage image in images)
+        {
+            foreach (int section in image.SymbolTableSections())
+            {
+                RawSymbolTable raw = image.ReadSymbolTable(section);
+                if (raw.Count == 0) continue;
+                ushort table = checked((ushort)stringTables.Count);
+                stringTables.Add(raw.Strings);
+                ReadOnlySpan<byte> symbols = raw.Symbols;
+                for (int i = 0; i < raw.Count; i++)
+                {
+                    ReadOnlySpan<byte> sym = symbols.Slice(i * ElfImage.SymbolSize, ElfImage.SymbolSize);
+                    byte type = (byte)(sym[4] & 0xf);
+                    if (type != ElfImage.SymbolTypeFunction && type != ElfImage.SymbolTypeIndirectFunction) continue;
+                    ushort shndx = BinaryPrimitives.ReadUInt16LittleEndian(sym[6..]);
+                    ulong value = BinaryPrimitives.ReadUInt64LittleEndian(sym[8..]);
+                    if (shndx == 0 || shndx >= 0xff00 || value == 0) continue;
+                    uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(sym);
+                    if (nameOffset == 0 || nameOffset >= raw.Strings.Length) continue;
+                    ulong size = BinaryPrimitives.ReadUInt64LittleEndian(sym[16..]);
+                    bool local = (sym[4] >> 4) == 0;
+                    // Prefer a sized global name over a local alias or an unsized label at the same address.
+                    int rank = (size == 0 ? 2 : local ? 1 : 0) * 8 + LeadingUnderscores(raw.NameAt(nameOffset));
+                    candidates.Add(new Candidate(value, size, table, nameOffset, rank, candidates.Count));
+                }
+            }
+        }
+        if (candidates.Count == 0) return Empty;
+
+        candidates.Sort(static (a, b) =>
+        {
+            int c = a.Start.CompareTo(b.Start);
+            if (c != 0) return c;
+            c = a.Rank.CompareTo(b.Rank);
+            return c != 0 ? c : a.Order.CompareTo(b.Order);
+        });
+
+        var starts = new List<ulong>(candidates.Count);
+        var sizes = new List<ulong>(candidates.Count);
+        var tables = new List<ushort>(candidates.Count);
+        var names = new List<uint>(candidates.Count);
+        foreach (Candidate c in candidates)
+        {
+            if (starts.Count > 0 && starts[^1] == c.Start)
+            {
+                if (c.Size > sizes[^1]) sizes[^1] = c.Size;
+                continue;
+            }
+            starts.Add(c.Start);
+            sizes.Add(c.Size);
+            tables.Add(c.Table);
+            names.Add(c.NameOffset);
+        }
+
+        var ends = new ulong[starts.Count];
+        for (int i = 0; i < ends.Length; i++)
+        {
+            // An unsized symbol (assembly label) reaches to the next symbol.
+            ends[i] = sizes[i] > 0 ? starts[i] + sizes[i]
+                : i + 1 < starts.Count ? starts[i + 1] : starts[i] + LastSymbolDefaultSpan;
+        }
+        return new FunctionSymbolTable(starts.ToArray(), ends, tables.ToArray(), names.ToArray(), stringTables.ToArray());
+    }
+
+    /// <summary>Aliases at one address ("malloc", "__libc_malloc"): the public spelling has fewer leading underscores.</summary>
+    internal static int LeadingUnderscores(ReadOnlySpan<byte> name)
+    {
+        int n = 0;
+        while (n < name.Length && n < 7 && name[n] == (byte)'_') n++;
+        return n;
+    }
+
+    /// <summary>Finds the function whose [start, end) holds <paramref name="address"/> (a link-time virtual address).</summary>
+    public bool TryFind(ulong address, out string name, out ulong offset)
+    {
+        int index = Array.BinarySearch(_starts, address);
+        if (index < 0) index = ~index - 1;
+        for (int i = index; i >= 0 && i > index - MaxNestedLookBack; i--)
+        {
+            if (address < _ends[i])
+            {
+                name = NameAt(i);
+                offset = address - _starts[i];
+                return true;
+            }
+        }
+        name = string.Empty;
+        offset = 0;
+        return false;
+    }
+
+    private string NameAt(int index)
+    {
+        string? cached = _names[index];
+        if (cached is not null) return cached;
+        byte[] strings = _stringTables[_tables[index]];
+        ReadOnlySpan<byte> rest = strings.AsSpan((int)_nameOffsets[index]);
+        int end = rest.IndexOf((byte)0);
+        string raw = Encoding.UTF8.GetString(end < 0 ? rest : rest[..end]);
+        string name = SymbolDemangler.Demangle(raw);
+        _names[index] = name; // benign race: every thread computes the same string
+        return name;
+    }
+
+    private readonly record struct Candidate(ulong Start, ulong Size, ushort Table, uint NameOffset, int Rank, int Order);
+}

@@ -1,0 +1,222 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using LeakTools.Model;
+
+namespace LeakTools.Symbols;
+
+/// <summary>
+/// Symbolizes user-space addresses of one process. The constructor snapshots /proc/PID/maps and opens every
+/// executable module through /proc/PID/map_files (deleted files, memfd) or /proc/PID/root (containers), so
+/// symbols still resolve after the process exits. Anonymous executable memory is looked up in the JIT's
+/// /tmp/perf-PID.map as the target sees it.
+/// </summary>
+public sealed class ProcessSymbolizer : IDisposable
+{
+    private readonly SymbolizerOptions _options;
+    private readonly string _procDirectory;
+    private readonly string _targetRoot;
+    private readonly object _gate = new();
+    private readonly Dictionary<string, SymbolizerModule> _modules = new(StringComparer.Ordinal);
+    private SymbolizerMapping[] _mappings;
+    private PerfMapSymbols? _perfMap;
+    private bool _disposed;
+
+    /// <summary>Takes the maps snapshot and opens the modules. Throws <see cref="ArgumentException"/> when no such process exists.</summary>
+    public ProcessSymbolizer(int pid, SymbolizerOptions? options = null)
+    {
+        ProcessId = pid;
+        _options = options ?? new SymbolizerOptions();
+        _procDirectory = $"/proc/{pid}";
+        _targetRoot = $"/proc/{pid}/root";
+        try
+        {
+            _mappings = SymbolizerMapsReader.Read(pid);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or ArgumentException || (ex is IOException && !Directory.Exists(_procDirectory)))
+        {
+            throw new ArgumentException($"No process with id {pid} exists (or it exited before its memory map could be read).", nameof(pid), ex);
+        }
+        NamespaceProcessId = ReadNamespacePid(pid) ?? pid;
+        OpenModules(_mappings);
+        _perfMap = TryReadPerfMap();
+    }
+
+    public int ProcessId { get; }
+
+    /// <summary>The process's id in its own pid namespace (last NSpid value); names its perf map inside a container.</summary>
+    public int NamespaceProcessId { get; }
+
+    /// <summary>
+    /// Re-reads the maps (modules loaded by dlopen since) and the perf map. Modules already opened are kept, so
+    /// once the process has exited this keeps the last snapshot instead of failing.
+    /// </summary>
+    public void Refresh()
+    {
+        SymbolizerMapping[] mappings;
+        try
+        {
+            mappings = SymbolizerMapsReader.Read(ProcessId);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return; // exited: the snapshot and the opened files stay usable
+        }
+        if (mappings.Length == 0) return; // a zombie has an empty maps file
+        OpenModules(mappings);
+        lock (_gate) _mappings = mappings;
+        PerfMapSymbols? perfMap = TryReadPerfMap();
+        if (perfMap is not null) _perfMap = perfMap;
+    }
+
+    public StackFrame Symbolize(ulong address)
+    {
+        var frame = new StackFrame { Address = address };
+        SymbolizerMapping[] mappings = _mappings;
+        int index = FindMapping(mappings, address);
+        if (index >= 0 && mappings[index].IsFileBacked)
+        {
+            SymbolizerMapping mapping = mappings[index];
+            ulong fileOffset = address - mapping.Start + mapping.Offset;
+            frame.Module = System.IO.Path.GetFileName(mapping.Path);
+            frame.ModulePath = mapping.Path;
+            frame.ModuleOffset = fileOffset;
+            SymbolizerModule? module;
+            lock (_gate) _modules.TryGetValue(ModuleKey(mapping), out module);
+            ModuleSymbols? symbols = module?.GetSymbols();
+            if (symbols is not null && symbols.TryGetVirtualAddress(fileOffset, out ulong virtualAddress)
+                && symbols.Functions.TryFind(virtualAddress, out string name, out ulong offset))
+            {
+                frame.Symbol = name;
+                frame.Offset = offset;
+                return frame;
+            }
+            // Not ELF (a JIT's memfd double mapping) or no symbol: the perf map may still name it.
+            if (symbols is null) TryPerfMap(frame);
+            return frame;
+        }
+
+        if (TryPerfMap(frame)) return frame;
+
+        if (index >= 0)
+        {
+            SymbolizerMapping mapping = mappings[index];
+            frame.Module = mapping.Path.Length > 0 ? mapping.Path : "[anon]";
+            frame.ModuleOffset = address - mapping.Start;
+        }
+        return frame;
+    }
+
+    /// <summary>JIT code lives in anonymous (or memfd) executable memory; its runtime names it in the perf map.</summary>
+    private bool TryPerfMap(StackFrame frame)
+    {
+        if (_perfMap is not { } perfMap || !perfMap.TryFind(frame.Address, out string name, out ulong offset)) return false;
+        frame.Symbol = name;
+        frame.Offset = offset;
+        frame.Module = System.IO.Path.GetFileName(perfMap.Path);
+        frame.ModulePath = perfMap.Path;
+        frame.ModuleOffset = offset;
+        return true;
+    }
+
+    public StackFrame[] Symbolize(IReadOnlyList<ulong> addresses)
+    {
+        ArgumentNullException.ThrowIfNull(addresses);
+        var frames = new StackFrame[addresses.Count];
+        for (int i = 0; i < frames.Length; i++) frames[i] = Symbolize(addresses[i]);
+        return frames;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            foreach (SymbolizerModule module in _modules.Values) module.Dispose();
+            _modules.Clear();
+        }
+    }
+
+    private void OpenModules(SymbolizerMapping[] mappings)
+    {
+        foreach (SymbolizerMapping mapping in mappings)
+        {
+            if (!mapping.IsFileBacked || !mapping.IsExecutable) continue;
+            string key = ModuleKey(mapping);
+            lock (_gate)
+            {
+                if (_disposed) throw new ObjectDisposedException(nameof(ProcessSymbolizer));
+                if (_modules.ContainsKey(key)) continue;
+            }
+            SymbolizerModule module = SymbolizerModule.Open(mapping.Path, CandidatePaths(mapping), _targetRoot, _options.DebugDirectories);
+            lock (_gate)
+            {
+                if (!_modules.TryAdd(key, module)) module.Dispose();
+            }
+        }
+    }
+
+    /// <summary>map_files first: it is the exact mapped file even when deleted or outside our mount namespace.</summary>
+    private IEnumerable<string> CandidatePaths(SymbolizerMapping mapping)
+    {
+        yield return $"{_procDirectory}/map_files/{mapping.Range}";
+        if (!mapping.Deleted)
+        {
+            yield return _targetRoot + mapping.Path;
+            yield return mapping.Path;
+        }
+    }
+
+    private static string ModuleKey(SymbolizerMapping mapping) => $"{mapping.Device}:{mapping.Inode}:{mapping.Path}";
+
+    private static int FindMapping(SymbolizerMapping[] mappings, ulong address)
+    {
+        int lo = 0, hi = mappings.Length - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (address < mappings[mid].Start) hi = mid - 1;
+            else if (address >= mappings[mid].End) lo = mid + 1;
+            else return mid;
+        }
+        return -1;
+    }
+
+    private PerfMapSymbols? TryReadPerfMap()
+    {
+        // Inside the target's root under its own pid first (containers), then the host's /tmp under the host pid.
+        string targetView = $"/tmp/perf-{NamespaceProcessId}.map";
+        foreach ((string path, string shown) in new[] { (_targetRoot + targetView, targetView), ($"/tmp/perf-{ProcessId}.map", $"/tmp/perf-{ProcessId}.map") })
+        {
+            try
+            {
+                if (!File.Exists(path)) continue;
+                using var reader = new StreamReader(path);
+                return PerfMapSymbols.Parse(reader, shown);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Unreadable here; try the other view.
+            }
+        }
+        return null;
+    }
+
+    internal static int? ReadNamespacePid(int pid)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (!line.StartsWith("NSpid:", StringComparison.Ordinal)) continue;
+                string[] ids = line[6..].Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
+                return ids.Length > 0 && int.TryParse(ids[^1], out int nspid) ? nspid : null;
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+        }
+        return null;
+    }
+}
