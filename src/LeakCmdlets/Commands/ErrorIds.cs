@@ -19,4 +19,7 @@ public static class ErrorIds
     public const string FlameGraphInputHasNoWeight = "FlameGraphInputHasNoWeight";
     public const string FlameGraphInputEmpty = "FlameGraphInputEmpty";
     public const string FlameGraphPathNotWritable = "FlameGraphPathNotWritable";
+
+    public const string NoTraceTarget = "NoTraceTarget";
+    public const string LibbpfMissing = "LibbpfMissing";
 }
