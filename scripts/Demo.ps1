@@ -43,6 +43,8 @@ $AppBinary = Join-Path $Root 'native/build/fibonacci'
 $AppLog = Join-Path $OutputDirectory 'demo-app.log'
 $SvgPath = Join-Path $OutputDirectory 'demo-leaks.svg'
 $FoldedPath = Join-Path $OutputDirectory 'demo-leaks.folded'
+# Shown relative to the repository, as a user who ran build.ps1 from there would type them.
+function Get-DisplayPath([string] $Path) { [IO.Path]::GetRelativePath($Root, $Path) }
 # A safety net: even if this script were killed before its finally block, the app ends by itself.
 $AppSteps = [int][Math]::Ceiling(180 * 1000 / $StepMilliseconds)
 
@@ -88,9 +90,9 @@ function Skip-Step([string] $Title, [string] $Reason) {
 }
 
 function Show([object[]] $InputObject) {
-    # Default formatting, as a user would see it at the prompt, but at least 120 columns wide so the
+    # Default formatting, as a user would see it at the prompt, but at least 160 columns wide so the
     # growth columns are not cut off when the output goes to a file or a narrow terminal.
-    $width = [Math]::Max(120, $Host.UI.RawUI.BufferSize.Width)
+    $width = [Math]::Max(160, $Host.UI.RawUI.BufferSize.Width)
     $InputObject | Out-String -Width $width -Stream | ForEach-Object { Write-Host $_ }
 }
 
@@ -124,7 +126,7 @@ try {
             Write-Host "Started PID $script:appId without a mount namespace of its own (not root)."
         }
         Start-Sleep -Milliseconds 500
-        Write-Host "Its own output ($AppLog) begins:"
+        Write-Host "Its own output ($(Get-DisplayPath $AppLog)) begins:"
         Get-Content $AppLog -TotalCount 3 | ForEach-Object { Write-Host "    $_" }
     }
     if (-not $started) { throw 'The app did not start, so there is nothing to hunt.' }
@@ -132,8 +134,12 @@ try {
     # --- 1. vmstat ---------------------------------------------------------------------------------
     $null = Invoke-Step 'Is the system losing memory? (vmstat)' {
         Write-Command 'Get-VmStat -Interval 2 -Count 4'
-        Show (Get-VmStat -Interval 2 -Count 4)
-        Write-Host 'The first line covers the time since boot; the next ones each cover 2 s. Watch free fall.'
+        $samples = @(Get-VmStat -Interval 2 -Count 4)
+        Show $samples
+        $change = ($samples[-1].Free - $samples[1].Free) / 1KB
+        $seconds = ($samples[-1].Timestamp - $samples[1].Timestamp).TotalSeconds
+        Write-Host ("The first line covers the time since boot, the others 2 s each. Free memory changed by {0:+#,0;-#,0;0} KiB in {1:N0} s;" -f $change, $seconds)
+        Write-Host ("the app alone leaks about {0:N0} KiB/s, and everything else on the machine moves free too." -f (8 * 1000 / $StepMilliseconds))
     }
 
     # --- 2. top / ps -------------------------------------------------------------------------------
@@ -181,10 +187,10 @@ try {
     # --- 5. flame graph ----------------------------------------------------------------------------
     if ($traced -and $script:leaks.Count -gt 0) {
         $null = Invoke-Step 'Draw the leaking stacks (flame graph)' {
-            Write-Command "`$leaks | Export-FlameGraph -Path $SvgPath -Title 'Demo: outstanding allocations of /app' -PassThru"
+            Write-Command "`$leaks | Export-FlameGraph -Path $(Get-DisplayPath $SvgPath) -Title 'Demo: outstanding allocations of /app' -PassThru"
             $file = $script:leaks | Export-FlameGraph -Path $SvgPath -Title 'Demo: outstanding allocations of /app' -PassThru
             Write-Host "Flame graph: $($file.FullName) ($('{0:N0}' -f $file.Length) bytes). Open it in a browser: hover, click to zoom, search."
-            Write-Command "`$leaks | Export-FlameGraph -Path $FoldedPath -Format Folded; Get-Content $FoldedPath"
+            Write-Command "`$leaks | Export-FlameGraph -Path $(Get-DisplayPath $FoldedPath) -Format Folded; Get-Content $(Get-DisplayPath $FoldedPath)"
             $script:leaks | Export-FlameGraph -Path $FoldedPath -Format Folded
             Get-Content $FoldedPath | Select-Object -First 5 | ForEach-Object { Write-Host $_ }
         }

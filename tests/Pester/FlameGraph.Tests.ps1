@@ -260,3 +260,61 @@ Describe 'Export-FlameGraph output and errors' {
         { $script:fibonacciLeak | Export-FlameGraph -Path 'Env:/LEAKTOOLS_FLAME' } | Should -Throw -ErrorId 'FlameGraphPathNotWritable,LeakTools.Commands.ExportFlameGraphCommand'
     }
 }
+
+Describe 'Export-FlameGraph with the module''s own output types' {
+    It 'draws MemoryLeak objects' {
+        $leak = [LeakTools.Model.MemoryLeak]@{
+            ProcessId = 4242; ProcessName = 'app'; Bytes = [ulong]819200; Count = [ulong]100
+            Stack = [LeakTools.Model.StackFrame[]]@((New-Frame fibonacci), (New-Frame child), (New-Frame start_thread -Module libc.so.6))
+        }
+        $path = Join-Path $TestDrive 'memoryleak.folded'
+        $leak | Export-FlameGraph -Path $path -Format Folded
+        Get-Content $path | Should -Be 'app;start_thread;child;fibonacci 819200'
+    }
+
+    It 'draws AllocationEvent objects, and reports the ones recorded without -IncludeStack' {
+        $withStack = 1..3 | ForEach-Object {
+            [LeakTools.Model.AllocationEvent]@{ ProcessId = 77; ThreadId = 78; Function = 'calloc'; Address = [ulong](0x1000 * $_); Size = [ulong]8192
+                                                 Stack = [LeakTools.Model.StackFrame[]]@((New-Frame fibonacci), (New-Frame child)) }
+        }
+        $withoutStack = [LeakTools.Model.AllocationEvent]@{ ProcessId = 77; ThreadId = 78; Function = 'malloc'; Address = [ulong]0x9000; Size = [ulong]16 }
+        $path = Join-Path $TestDrive 'events.folded'
+        @($withStack) + $withoutStack | Export-FlameGraph -Path $path -Format Folded -ErrorVariable err -ErrorAction SilentlyContinue
+        Get-Content $path | Should -Be '[pid 77];child;fibonacci 24576'
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'FlameGraphInputHasNoStack,LeakTools.Commands.ExportFlameGraphCommand'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'IncludeStack'
+    }
+}
+
+Describe 'Export-FlameGraph of a live trace' {
+    BeforeAll {
+        # The demo app: thread child calls fibonacci, which callocs 8 KiB per step and never frees it.
+        $app = Start-Process -FilePath "$PSScriptRoot/../../native/build/fibonacci" -ArgumentList '10', '1000' -RedirectStandardOutput ([IO.Path]::Combine($TestDrive, 'app.log')) -PassThru
+        Start-Sleep -Milliseconds 200
+    }
+
+    AfterAll {
+        if ($app -and -not $app.HasExited) { $app.Kill(); $app.WaitForExit() }
+    }
+
+    It 'draws the fibonacci <- child <- start_thread tower with the bytes Find-MemoryLeak reported' {
+        $leaks = @(Find-MemoryLeak -Id $app.Id -Duration 2)
+        $fibonacci = @($leaks | Where-Object { $_.Stack.Count -gt 0 -and $_.Stack[0].Symbol -eq 'fibonacci' })
+        $fibonacci.Count | Should -BeGreaterThan 0
+        $expected = ($fibonacci | Measure-Object -Property Bytes -Sum).Sum
+
+        $path = Join-Path $TestDrive 'live.svg'
+        $leaks | Export-FlameGraph -Path $path
+        $frames = @(Get-SvgFrame $path)
+        # The process is called fibonacci too; its root frame is a process frame, the function a user frame.
+        $tower = @($frames | Where-Object { $_.Name -eq 'fibonacci' -and $_.Kind -eq 'user' })
+        $tower.Count | Should -Be 1
+        ($tower | Measure-Object -Property Value -Sum).Sum | Should -Be $expected
+        $expected % 8192 | Should -Be 0
+        $child = $frames | Where-Object { $_.Name -eq 'child' -and $_.Depth -eq $tower[0].Depth - 1 }
+        $child | Should -Not -BeNullOrEmpty
+        ($frames | Where-Object { $_.Name -eq 'start_thread' -and $_.Depth -eq $tower[0].Depth - 2 }) | Should -Not -BeNullOrEmpty
+        ($frames | Where-Object Name -EQ 'all').Value | Should -Be ($leaks | Measure-Object -Property Bytes -Sum).Sum
+    }
+}
