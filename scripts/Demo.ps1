@@ -44,7 +44,10 @@ $AppLog = Join-Path $OutputDirectory 'demo-app.log'
 $SvgPath = Join-Path $OutputDirectory 'demo-leaks.svg'
 $FoldedPath = Join-Path $OutputDirectory 'demo-leaks.folded'
 # Shown relative to the repository, as a user who ran build.ps1 from there would type them.
-function Get-DisplayPath([string] $Path) { [IO.Path]::GetRelativePath($Root, $Path) }
+function Get-DisplayPath([string] $Path) {
+    $relative = [IO.Path]::GetRelativePath($Root, $Path)
+    if ($relative.StartsWith('..')) { $Path } else { $relative }
+}
 # A safety net: even if this script were killed before its finally block, the app ends by itself.
 $AppSteps = [int][Math]::Ceiling(180 * 1000 / $StepMilliseconds)
 
@@ -74,7 +77,7 @@ function Invoke-Step([string] $Title, [scriptblock] $Body) {
         $record = $_
         Write-Host "FAILED: step $script:StepNumber ($Title)" -ForegroundColor Red
         Write-Host "  What: $($record.Exception.Message)" -ForegroundColor Red
-        if ($record.FullyQualifiedErrorId) { Write-Host "  Error id: $($record.FullyQualifiedErrorId)" -ForegroundColor Red }
+        if ($record.FullyQualifiedErrorId -and $record.FullyQualifiedErrorId -ne $record.Exception.Message) { Write-Host "  Error id: $($record.FullyQualifiedErrorId)" -ForegroundColor Red }
         if ($record.ErrorDetails -and $record.ErrorDetails.RecommendedAction) {
             Write-Host "  What to do: $($record.ErrorDetails.RecommendedAction)" -ForegroundColor Red
         }
@@ -112,9 +115,21 @@ try {
     $started = Invoke-Step 'Start the leaking app as /app in its own mount namespace' {
         if (-not (Test-Path $AppBinary)) { throw "The demo app $AppBinary is missing; run 'dotnet pwsh ./build.ps1 Build' first." }
         $arguments = @("$StepMilliseconds", "$AppSteps")
+        $contained = $false
         if ($isRoot) {
             Write-Command "`$app = ./scripts/Start-ContainedProcess.ps1 -Path native/build/fibonacci -ArgumentList $($arguments -join ', ')"
-            $script:app = & (Join-Path $PSScriptRoot 'Start-ContainedProcess.ps1') -Path $AppBinary -ArgumentList $arguments -StandardOutputPath $AppLog
+            try {
+                $script:app = & (Join-Path $PSScriptRoot 'Start-ContainedProcess.ps1') -Path $AppBinary -ArgumentList $arguments -StandardOutputPath $AppLog
+                $contained = $true
+            }
+            catch {
+                # Root without CAP_SYS_ADMIN (a restricted container, a capability bounding set) lands here.
+                Write-Host "FAILED: $($_.Exception.Message)" -ForegroundColor Red
+                Write-Host '  Why: a mount namespace needs CAP_SYS_ADMIN (unshare, mount, pivot_root). The hunt goes on with the app started directly.' -ForegroundColor Red
+                $script:Failures.Add("step $script:StepNumber (start in its own mount namespace): $($_.Exception.Message)")
+            }
+        }
+        if ($contained) {
             $script:appId = $script:app.ProcessId
             $exe = (Get-Item "/proc/$script:appId/exe").LinkTarget
             Write-Host "Started PID $script:appId (launcher PID $($script:app.LauncherProcessId)); it runs $exe, which the host does not have: Test-Path /app is $(Test-Path /app)."
@@ -123,7 +138,7 @@ try {
             Write-Command "Start-Process native/build/fibonacci -ArgumentList $($arguments -join ', ')"
             $script:appProcess = Start-Process -FilePath $AppBinary -ArgumentList $arguments -RedirectStandardOutput $AppLog -PassThru
             $script:appId = $script:appProcess.Id
-            Write-Host "Started PID $script:appId without a mount namespace of its own (not root)."
+            Write-Host "Started PID $script:appId without a mount namespace of its own."
         }
         Start-Sleep -Milliseconds 500
         Write-Host "Its own output ($(Get-DisplayPath $AppLog)) begins:"
