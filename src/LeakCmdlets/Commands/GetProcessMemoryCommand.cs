@@ -66,9 +66,7 @@ public sealed class GetProcessMemoryCommand : ProcfsProcessCmdletBase
 
     private void Sample()
     {
-        bool hasInterval = MyInvocation.BoundParameters.ContainsKey(nameof(Interval));
-        bool hasCount = MyInvocation.BoundParameters.ContainsKey(nameof(Count));
-        long count = hasCount ? Count : hasInterval ? long.MaxValue : 1;
+        long count = SamplingWait.SampleCount(this, Count);
         var targets = new List<int>(_targets);
         DateTime nextUtc = DateTime.UtcNow;
 

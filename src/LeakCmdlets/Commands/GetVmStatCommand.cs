@@ -28,9 +28,7 @@ public sealed class GetVmStatCommand : LeakCmdletBase, IDisposable
 
     protected override void EndProcessing()
     {
-        bool hasInterval = MyInvocation.BoundParameters.ContainsKey(nameof(Interval));
-        bool hasCount = MyInvocation.BoundParameters.ContainsKey(nameof(Count));
-        long count = hasCount ? Count : hasInterval ? long.MaxValue : 1;
+        long count = SamplingWait.SampleCount(this, Count);
         var files = new SystemFiles();
         VmStatSnapshot? previous = null;
         DateTime nextUtc = DateTime.UtcNow;

@@ -14,9 +14,18 @@ internal sealed class SamplingWait : IDisposable
 
     public bool IsCancelled => _stop.IsCancellationRequested;
 
+    /// <summary>
+    /// vmstat's rule for how many samples: -Count when given, endless with -Interval alone, one with neither.
+    /// </summary>
+    public static long SampleCount(PSCmdlet cmdlet, int count)
+    {
+        var bound = cmdlet.MyInvocation.BoundParameters;
+        return bound.ContainsKey("Count") ? count : bound.ContainsKey("Interval") ? long.MaxValue : 1;
+    }
+
     public void Cancel() => _stop.Cancel();
 
-    /// <summary>Waits until <paramref name="until"/> (a Stopwatch-free UTC deadline); false when cancelled.</summary>
+    /// <summary>Waits until the UTC deadline <paramref name="untilUtc"/>; false when cancelled.</summary>
     public bool WaitUntil(DateTime untilUtc, Cmdlet cmdlet, string activity)
     {
         TimeSpan total = untilUtc - DateTime.UtcNow;

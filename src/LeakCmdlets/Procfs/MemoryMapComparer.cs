@@ -7,24 +7,39 @@ namespace LeakTools.Procfs;
 
 /// <summary>
 /// Pairs the mappings of two snapshots by process, start address and path, and says which grew.
-/// A heap that grows through brk keeps its start, so it pairs with itself; a new mmap region is Added.
+/// A heap that grows through brk keeps its start, so it pairs with itself. An anonymous region that grows
+/// downwards (the kernel merges a new mmap into the mapping above it) keeps its end instead, so mappings
+/// left unpaired by start are paired by end. Whatever is left is Added or Removed.
 /// </summary>
 public static class MemoryMapComparer
 {
     public static List<MemoryMappingChange> Compare(IEnumerable<MemoryMapping> before, IEnumerable<MemoryMapping> after, bool includeUnchanged = false)
     {
-        var earlier = new Dictionary<(int, ulong, string), MemoryMapping>();
-        foreach (MemoryMapping m in before) earlier[(m.ProcessId, m.Start, m.Path)] = m;
+        var byStart = new Dictionary<(int, ulong, string), MemoryMapping>();
+        foreach (MemoryMapping m in before) byStart[(m.ProcessId, m.Start, m.Path)] = m;
 
-        var changes = new List<MemoryMappingChange>();
+        var pairs = new List<(MemoryMapping? Then, MemoryMapping Now)>();
+        var unpaired = new List<MemoryMapping>();
         foreach (MemoryMapping now in after)
         {
-            var key = (now.ProcessId, now.Start, now.Path);
-            earlier.Remove(key, out MemoryMapping? then);
+            if (byStart.Remove((now.ProcessId, now.Start, now.Path), out MemoryMapping? then)) pairs.Add((then, now));
+            else unpaired.Add(now);
+        }
+
+        var byEnd = new Dictionary<(int, ulong, string), MemoryMapping>();
+        foreach (MemoryMapping m in byStart.Values) byEnd[(m.ProcessId, m.End, m.Path)] = m;
+        foreach (MemoryMapping now in unpaired)
+        {
+            pairs.Add(byEnd.Remove((now.ProcessId, now.End, now.Path), out MemoryMapping? then) ? (then, now) : (null, now));
+        }
+
+        var changes = new List<MemoryMappingChange>();
+        foreach (var (then, now) in pairs)
+        {
             MemoryMappingChange change = Describe(then, now);
             if (includeUnchanged || change.Change != MappingChangeKind.Unchanged) changes.Add(change);
         }
-        foreach (MemoryMapping gone in earlier.Values) changes.Add(Describe(gone, null));
+        foreach (MemoryMapping gone in byEnd.Values) changes.Add(Describe(gone, null));
 
         return changes
             .OrderByDescending(c => c.RssDelta)

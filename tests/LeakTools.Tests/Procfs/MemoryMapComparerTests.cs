@@ -69,4 +69,15 @@ public class MemoryMapComparerTests
         var after = new[] { Map(0x1000, 4096, 4096, dirty: 4096) };
         Assert.Equal(MappingChangeKind.Grown, MemoryMapComparer.Compare(before, after).Single().Change);
     }
+
+    [Fact]
+    public void AMappingThatGrewDownwardsIsPairedByItsEnd()
+    {
+        var before = new[] { Map(0x10000, 0x1000, 4096) };
+        var after = new[] { Map(0xE000, 0x3000, 12288) };
+        MemoryMappingChange change = MemoryMapComparer.Compare(before, after).Single();
+        Assert.Equal(MappingChangeKind.Grown, change.Change);
+        Assert.Equal(0x2000, change.SizeDelta);
+        Assert.Equal(0xE000UL, change.Start);
+    }
 }
