@@ -61,6 +61,7 @@ $DebianPackages = [ordered]@{
     'pmap'                                    = 'procps'
     'unshare'                                 = 'util-linux'
     'python3'                                 = 'python3'
+    '/usr/share/doc/libc6-dbg/copyright'      = 'libc6-dbg'
 }
 
 function Write-Step([string] $Message) {

@@ -38,14 +38,24 @@ internal sealed class FunctionSymbolTable
     /// <summary>Collects FUNC and IFUNC symbols of every symbol table in <paramref name="images"/>; earlier images win ties.</summary>
     public static FunctionSymbolTable Build(IEnumerable<ElfImage> images)
     {
-        var candidates = new List<Candidate>();
-        var stringTables = new List<byte[]>();
+        // Read every table first so that the candidate list is allocated once at its final size (120k+ symbols).
+        var rawTables = new List<RawSymbolTable>();
+        int total = 0;
         foreach (ElfImage image in images)
         {
             foreach (int section in image.SymbolTableSections())
             {
                 RawSymbolTable raw = image.ReadSymbolTable(section);
                 if (raw.Count == 0) continue;
+                rawTables.Add(raw);
+                total += raw.Count;
+            }
+        }
+        var candidates = new List<Candidate>(total);
+        var stringTables = new List<byte[]>(rawTables.Count);
+        foreach (RawSymbolTable raw in rawTables)
+        {
+            {
                 ushort table = checked((ushort)stringTables.Count);
                 stringTables.Add(raw.Strings);
                 ReadOnlySpan<byte> symbols = raw.Symbols;
@@ -129,6 +139,14 @@ internal sealed class FunctionSymbolTable
         name = string.Empty;
         offset = 0;
         return false;
+    }
+
+    /// <summary>Counts the (demangled) names that match; for tests and diagnostics.</summary>
+    public int CountWhere(Func<string, bool> predicate)
+    {
+        int n = 0;
+        for (int i = 0; i < _starts.Length; i++) if (predicate(NameAt(i))) n++;
+        return n;
     }
 
     private string NameAt(int index)

@@ -12,43 +12,36 @@ internal sealed class ModuleSymbols
 {
     private readonly ElfImage.LoadSegment[] _segments;
 
-    private ModuleSymbols(ElfImage.LoadSegment[] segments, FunctionSymbolTable functions, string? buildId, string? debugFilePath)
+    private ModuleSymbols(ElfImage.LoadSegment[] segments, FunctionSymbolTable functions, DwarfLineTable lines, string? buildId, string? debugFilePath)
     {
         _segments = segments;
         Functions = functions;
+        Lines = lines;
         BuildId = buildId;
         DebugFilePath = debugFilePath;
     }
 
     public FunctionSymbolTable Functions { get; }
 
+    /// <summary>Source lines from .debug_line of the debug file (or the binary); empty when not asked for or absent.</summary>
+    public DwarfLineTable Lines { get; }
+
     public string? BuildId { get; }
 
     /// <summary>The separate debug file whose symbols were merged in, if one was found.</summary>
     public string? DebugFilePath { get; }
 
-    public static ModuleSymbols Build(ElfImage binary, ElfImage? debugFile)
+    public static ModuleSymbols Build(ElfImage binary, ElfImage? debugFile, bool includeLines = false)
     {
+        // Read while the files are open: the cached result keeps no handles.
+        DwarfLineTable lines = includeLines ? DwarfLineTable.Load(debugFile ?? binary) : DwarfLineTable.Empty;
         var images = new List<ElfImage>(2);
         if (debugFile is not null) images.Add(debugFile); // its .symtab is the complete one
         images.Add(binary);
-        var segments = new ElfImage.LoadSegment[binary.LoadSegments.Count];
-        for (int i = 0; i < segments.Length; i++) segments[i] = binary.LoadSegments[i];
-        return new ModuleSymbols(segments, FunctionSymbolTable.Build(images), binary.BuildId, debugFile?.Path);
+        return new ModuleSymbols(binary.LoadSegments.ToArray(), FunctionSymbolTable.Build(images), lines, binary.BuildId, debugFile?.Path);
     }
 
     /// <summary>Maps a file offset (from a mapping's pgoff) to the link-time virtual address the symbols use.</summary>
-    public bool TryGetVirtualAddress(ulong fileOffset, out ulong virtualAddress)
-    {
-        foreach (ElfImage.LoadSegment s in _segments)
-        {
-            if (fileOffset >= s.Offset && fileOffset - s.Offset < Math.Max(s.FileSize, 1))
-            {
-                virtualAddress = s.VirtualAddress + (fileOffset - s.Offset);
-                return true;
-            }
-        }
-        virtualAddress = 0;
-        return false;
-    }
+    public bool TryGetVirtualAddress(ulong fileOffset, out ulong virtualAddress) =>
+        ElfImage.TryTranslate(_segments, fileOffset, toFileOffset: false, out virtualAddress);
 }

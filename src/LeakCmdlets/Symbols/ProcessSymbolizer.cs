@@ -18,7 +18,9 @@ public sealed class ProcessSymbolizer : IDisposable
     private readonly string _targetRoot;
     private readonly object _gate = new();
     private readonly Dictionary<string, SymbolizerModule> _modules = new(StringComparer.Ordinal);
-    private SymbolizerMapping[] _mappings;
+    // Maps plus, per mapping, its opened module and display name; replaced whole by Refresh, so a lookup
+    // takes no lock and allocates nothing but its frame.
+    private volatile MapsSnapshot _snapshot;
     private PerfMapSymbols? _perfMap;
     private bool _disposed;
 
@@ -28,17 +30,18 @@ public sealed class ProcessSymbolizer : IDisposable
         ProcessId = pid;
         _options = options ?? new SymbolizerOptions();
         _procDirectory = $"/proc/{pid}";
+        SymbolizerMapping[] mappings;
         _targetRoot = $"/proc/{pid}/root";
         try
         {
-            _mappings = SymbolizerMapsReader.Read(pid);
+            mappings = SymbolizerMapsReader.Read(pid);
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or ArgumentException || (ex is IOException && !Directory.Exists(_procDirectory)))
         {
             throw new ArgumentException($"No process with id {pid} exists (or it exited before its memory map could be read).", nameof(pid), ex);
         }
         NamespaceProcessId = ReadNamespacePid(pid) ?? pid;
-        OpenModules(_mappings);
+        _snapshot = new MapsSnapshot(mappings, OpenModules(mappings));
         _perfMap = TryReadPerfMap();
     }
 
@@ -63,8 +66,7 @@ public sealed class ProcessSymbolizer : IDisposable
             return; // exited: the snapshot and the opened files stay usable
         }
         if (mappings.Length == 0) return; // a zombie has an empty maps file
-        OpenModules(mappings);
-        lock (_gate) _mappings = mappings;
+        _snapshot = new MapsSnapshot(mappings, OpenModules(mappings));
         PerfMapSymbols? perfMap = TryReadPerfMap();
         if (perfMap is not null) _perfMap = perfMap;
     }
@@ -72,23 +74,28 @@ public sealed class ProcessSymbolizer : IDisposable
     public StackFrame Symbolize(ulong address)
     {
         var frame = new StackFrame { Address = address };
-        SymbolizerMapping[] mappings = _mappings;
+        MapsSnapshot snapshot = _snapshot;
+        SymbolizerMapping[] mappings = snapshot.Mappings;
+        MappingInfo[] mappingInfo = snapshot.Info;
         int index = FindMapping(mappings, address);
         if (index >= 0 && mappings[index].IsFileBacked)
         {
             SymbolizerMapping mapping = mappings[index];
             ulong fileOffset = address - mapping.Start + mapping.Offset;
-            frame.Module = System.IO.Path.GetFileName(mapping.Path);
+            frame.Module = mappingInfo[index].FileName;
             frame.ModulePath = mapping.Path;
             frame.ModuleOffset = fileOffset;
-            SymbolizerModule? module;
-            lock (_gate) _modules.TryGetValue(ModuleKey(mapping), out module);
-            ModuleSymbols? symbols = module?.GetSymbols();
+            ModuleSymbols? symbols = mappingInfo[index].Module?.GetSymbols();
             if (symbols is not null && symbols.TryGetVirtualAddress(fileOffset, out ulong virtualAddress)
                 && symbols.Functions.TryFind(virtualAddress, out string name, out ulong offset))
             {
                 frame.Symbol = name;
                 frame.Offset = offset;
+                if (symbols.Lines.TryFind(virtualAddress, out string file, out int line))
+                {
+                    frame.File = file;
+                    frame.Line = line;
+                }
                 return frame;
             }
             // Not ELF (a JIT's memfd double mapping) or no symbol: the perf map may still name it.
@@ -138,8 +145,10 @@ public sealed class ProcessSymbolizer : IDisposable
         }
     }
 
-    private void OpenModules(SymbolizerMapping[] mappings)
+    private MappingInfo[] OpenModules(SymbolizerMapping[] mappings)
     {
+        // Open through the executable mappings (their map_files entry is what the process runs), then give
+        // every mapping of the same file, readable-only ones too, the same module.
         foreach (SymbolizerMapping mapping in mappings)
         {
             if (!mapping.IsFileBacked || !mapping.IsExecutable) continue;
@@ -149,12 +158,25 @@ public sealed class ProcessSymbolizer : IDisposable
                 if (_disposed) throw new ObjectDisposedException(nameof(ProcessSymbolizer));
                 if (_modules.ContainsKey(key)) continue;
             }
-            SymbolizerModule module = SymbolizerModule.Open(mapping.Path, CandidatePaths(mapping), _targetRoot, _options.DebugDirectories);
+            SymbolizerModule module = SymbolizerModule.Open(mapping.Path, CandidatePaths(mapping), _targetRoot, _options);
             lock (_gate)
             {
                 if (!_modules.TryAdd(key, module)) module.Dispose();
             }
         }
+
+        var info = new MappingInfo[mappings.Length];
+        lock (_gate)
+        {
+            for (int i = 0; i < mappings.Length; i++)
+            {
+                SymbolizerMapping mapping = mappings[i];
+                SymbolizerModule? module = null;
+                if (mapping.IsFileBacked) _modules.TryGetValue(ModuleKey(mapping), out module);
+                info[i] = new MappingInfo(module, mapping.IsFileBacked ? System.IO.Path.GetFileName(mapping.Path) : mapping.Path);
+            }
+        }
+        return info;
     }
 
     /// <summary>map_files first: it is the exact mapped file even when deleted or outside our mount namespace.</summary>
@@ -219,4 +241,8 @@ public sealed class ProcessSymbolizer : IDisposable
         }
         return null;
     }
+
+    private readonly record struct MappingInfo(SymbolizerModule? Module, string FileName);
+
+    private sealed record MapsSnapshot(SymbolizerMapping[] Mappings, MappingInfo[] Info);
 }

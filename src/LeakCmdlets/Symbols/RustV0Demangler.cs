@@ -76,12 +76,7 @@ internal sealed class RustV0Demangler
                 break;
             case 'X':
                 ImplPath();
-                o.Append('<');
-                Type(o);
-                o.Append(" as ");
-                Path(o, inValue: false);
-                o.Append('>');
-                break;
+                goto case 'Y'; // then the same "<Type as Trait>" as a trait definition
             case 'Y':
                 o.Append('<');
                 Type(o);

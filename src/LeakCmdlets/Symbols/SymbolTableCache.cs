@@ -48,11 +48,11 @@ internal static class SymbolTableCache
     /// The cache key for a binary and the debug file chosen for it. <paramref name="modulePath"/> is the path as the
     /// target sees it, since the opened path (/proc/PID/map_files/...) differs from process to process.
     /// </summary>
-    public static string KeyFor(ElfImage binary, ElfImage? debugFile, string modulePath)
+    public static string KeyFor(ElfImage binary, ElfImage? debugFile, string modulePath, bool includeLines = false)
     {
         string debugPart = debugFile is null ? "-" : debugFile.BuildId ?? $"{debugFile.Path}:{debugFile.Length}:{debugFile.LastWriteTimeUtc.Ticks}";
         // A stripped and an unstripped copy share one build-id but not their symbol tables.
-        string symtabPart = binary.HasSymbolTable ? "symtab" : "stripped";
+        string symtabPart = (binary.HasSymbolTable ? "symtab" : "stripped") + (includeLines ? "+lines" : "");
         return binary.BuildId is { } id
             ? $"build-id:{id}|{symtabPart}|{debugPart}"
             : $"file:{modulePath}:{binary.Length}:{binary.LastWriteTimeUtc.Ticks}|{symtabPart}|{debugPart}";

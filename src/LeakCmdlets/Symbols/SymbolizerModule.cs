@@ -14,8 +14,9 @@ internal sealed class SymbolizerModule : IDisposable
     private readonly object _gate = new();
     private ElfImage? _binary;
     private ElfImage? _debugFile;
-    private ModuleSymbols? _symbols;
+    private volatile ModuleSymbols? _symbols;
     private string? _cacheKey;
+    private bool _includeLines;
 
     private SymbolizerModule(string modulePath)
     {
@@ -35,9 +36,9 @@ internal sealed class SymbolizerModule : IDisposable
     public string? OpenedPath { get; private set; }
 
     /// <summary>Opens the module through each of <paramref name="candidatePaths"/> in turn and locates its debug file.</summary>
-    public static SymbolizerModule Open(string modulePath, IEnumerable<string> candidatePaths, string? targetRoot, IEnumerable<string> debugDirectories)
+    public static SymbolizerModule Open(string modulePath, IEnumerable<string> candidatePaths, string? targetRoot, SymbolizerOptions options)
     {
-        var module = new SymbolizerModule(modulePath);
+        var module = new SymbolizerModule(modulePath) { _includeLines = options.IncludeSourceLines };
         var errors = new List<string>();
         foreach (string candidate in candidatePaths)
         {
@@ -65,8 +66,8 @@ internal sealed class SymbolizerModule : IDisposable
         }
 
         module._debugFile = module._binary.HasSymbolTable ? null
-            : DebugFileLocator.Find(module._binary, modulePath, targetRoot, debugDirectories);
-        module._cacheKey = SymbolTableCache.KeyFor(module._binary, module._debugFile, modulePath);
+            : DebugFileLocator.Find(module._binary, modulePath, targetRoot, options.DebugDirectories);
+        module._cacheKey = SymbolTableCache.KeyFor(module._binary, module._debugFile, modulePath, module._includeLines);
         if (SymbolTableCache.TryGet(module._cacheKey, out ModuleSymbols? cached))
         {
             // Warm: nothing left to read, so release the files at once.
@@ -79,14 +80,16 @@ internal sealed class SymbolizerModule : IDisposable
     /// <summary>The parsed symbols, or null when the module could not be read.</summary>
     public ModuleSymbols? GetSymbols()
     {
+        if (_symbols is { } ready) return ready;
         lock (_gate)
         {
             if (_symbols is not null || _binary is null || _cacheKey is null) return _symbols;
             ElfImage binary = _binary;
             ElfImage? debugFile = _debugFile;
+            bool includeLines = _includeLines;
             try
             {
-                _symbols = SymbolTableCache.GetOrAdd(_cacheKey, () => ModuleSymbols.Build(binary, debugFile));
+                _symbols = SymbolTableCache.GetOrAdd(_cacheKey, () => ModuleSymbols.Build(binary, debugFile, includeLines));
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
             {

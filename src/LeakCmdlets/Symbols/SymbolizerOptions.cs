@@ -27,4 +27,10 @@ public sealed class SymbolizerOptions
     /// by build-id, and "&lt;dir&gt;/&lt;binary's directory&gt;/&lt;debuglink&gt;" by .gnu_debuglink.
     /// </summary>
     public IList<string> DebugDirectories { get; }
+
+    /// <summary>
+    /// Fill <c>File</c> and <c>Line</c> of frames from DWARF .debug_line when the binary or its debug file has it.
+    /// Costs a one-time parse per module (cached with its symbols); on by default.
+    /// </summary>
+    public bool IncludeSourceLines { get; set; } = true;
 }

@@ -307,7 +307,7 @@ public class ProcessSymbolizerTests
         }
         using ElfImage image = ElfImage.Open(libcPath);
         using ElfImage? debugFile = DebugFileLocator.Find(image, libcPath, null, new SymbolizerOptions().DebugDirectories);
-        string key = SymbolTableCache.KeyFor(image, debugFile, libcPath);
+        string key = SymbolTableCache.KeyFor(image, debugFile, libcPath, includeLines: true);
         Assert.StartsWith("build-id:" + image.BuildId, key);
         Assert.True(SymbolTableCache.TryGet(key, out ModuleSymbols? cached));
 

@@ -91,7 +91,7 @@ internal sealed class SampleProcess : IDisposable
             string target = System.IO.Path.Combine(Path, relativeTarget ?? sample);
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(target)!);
             File.Copy(ElfSamples.PathOf(sample), target, overwrite: true);
-            File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            if (OperatingSystem.IsLinux()) File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                 | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
             return target;
         }
