@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using StackFrame = LeakTools.Model.StackFrame;
 using LeakTools.Model;
 using LeakTools.Symbols;
@@ -85,15 +84,36 @@ internal sealed class TracedTarget : IDisposable
             var symbols = new ProcessSymbolizer(launcher.ProcessId, symbolizerOptions);
             var target = new TracedTarget(tracer, launcher.ProcessId, System.IO.Path.GetFileName(command[0]), false, symbols, null, launcher);
             launcher.Resume();
+            target.WaitForExec(symbols);
             return target;
         }
         catch
         {
             tracer?.Dispose();
-            KillIfRunning(launcher.ProcessId);
+            Kill(launcher);
             launcher.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The symbolizer's first snapshot shows the paused launcher, not the command: take another as soon as
+    /// the command is exec'd, so even a command that exits at once has its own binary's symbols.
+    /// </summary>
+    private void WaitForExec(ProcessSymbolizer symbols)
+    {
+        string launcherPath = TargetLauncher.LauncherPath;
+        var deadline = DateTime.UtcNow.AddSeconds(1);
+        while (DateTime.UtcNow < deadline && !Tracer.TargetExited)
+        {
+            string? exe = null;
+            try { exe = new System.IO.FileInfo(Procfs.ProcessDirectory.PathOf(ProcessId, "exe")).LinkTarget; }
+            catch (System.IO.IOException) { }
+            catch (UnauthorizedAccessException) { }
+            if (exe is not null && exe != launcherPath) break;
+            System.Threading.Thread.Sleep(1);
+        }
+        RefreshSymbols();
     }
 
     /// <summary>Traces the kernel's allocators.</summary>
@@ -161,6 +181,10 @@ internal sealed class TracedTarget : IDisposable
         return stack;
     }
 
+    /// <summary>The stack of one streamed call.</summary>
+    public ulong[] ReadStack(in AllocationRecord record) =>
+        ReadStack(new OutstandingAllocation(record.Address, record.Size, record.TimestampNs, record.StackId, record.CallerAddress, record.ThreadId));
+
     public StackFrame[] Symbolize(ulong[] stack)
     {
         if (_symbolized.TryGetValue(stack, out var frames)) return frames;
@@ -184,8 +208,10 @@ internal sealed class TracedTarget : IDisposable
         {
             MapFull = statistics.MapFullDrops,
             StackCollisions = statistics.StackCollisions,
-            MissedReturns = statistics.MissedReturns,
-            RingBufferDrops = statistics.RingBufferDrops,
+            // Calls whose outcome is unknown, for whatever reason, all make the report incomplete the same way.
+            MissedReturns = statistics.MissedReturns + statistics.NestingOverflows + statistics.PendingErrors,
+            // Lost in the kernel's ring buffer or in the queue behind it: either way the consumer was too slow.
+            RingBufferDrops = statistics.RingBufferDrops + statistics.EventQueueDrops,
         };
     }
 
@@ -199,21 +225,22 @@ internal sealed class TracedTarget : IDisposable
         ((object?)_userSymbols as IDisposable)?.Dispose();
         if (_launcher is not null)
         {
-            KillIfRunning(_launcher.ProcessId);
+            Kill(_launcher);
             _launcher.Dispose();
             _launcher = null;
         }
     }
 
-    private static void KillIfRunning(int processId)
+    /// <summary>Kills a launched command that still runs, and reaps it (it is our child).</summary>
+    private static void Kill(TargetLauncher launcher)
     {
         try
         {
-            using var process = Process.GetProcessById(processId);
-            process.Kill();
-            process.WaitForExit(2000);
+            if (launcher.Process.HasExited) return;
+            launcher.Process.Kill();
+            launcher.Process.WaitForExit(2000);
         }
-        catch (ArgumentException) { /* already gone */ }
         catch (InvalidOperationException) { /* exited meanwhile */ }
+        catch (System.ComponentModel.Win32Exception) { /* exited meanwhile */ }
     }
 }

@@ -137,11 +137,8 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         {
             var traced = attach();
             _targets.Add(traced);
+            // The engine's verbose messages already name each probe site it chose and why.
             FlushVerbose();
-            foreach (var site in traced.Tracer.ProbeSites)
-            {
-                WriteVerbose($"{Describe(traced)}: probe {site}");
-            }
         }
         catch (TracerException ex)
         {

@@ -22,7 +22,8 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
 {
     private static readonly TimeSpan DefaultDuration = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
-    private static readonly TimeSpan SymbolRefreshPeriod = TimeSpan.FromSeconds(1);
+    // Cheap (maps are re-read, known modules stay open) and frequent, so short-lived libraries are seen.
+    private static readonly TimeSpan SymbolRefreshPeriod = TimeSpan.FromMilliseconds(200);
 
     /// <summary>Report every this often (periodic reports, like `memleak 5 3`). Numbers are seconds.</summary>
     [Parameter]
@@ -125,6 +126,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
 
     private void Report(bool stopped)
     {
+        RefreshSymbols();
         var leaks = new List<MemoryLeak>();
         ulong olderThanNs = (ulong)OlderThan.Ticks * 100;
         foreach (var target in Targets)

@@ -18,6 +18,7 @@ namespace LeakTools.Commands;
 public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
 {
     private static readonly TimeSpan LossCheckPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SymbolRefreshPeriod = TimeSpan.FromMilliseconds(200);
     private const int EventsPerTurn = 256;
 
     /// <summary>Fill AllocationEvent.Stack with the calling stack of each event.</summary>
@@ -44,6 +45,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
     {
         var clock = Stopwatch.StartNew();
         var lastCheck = TimeSpan.Zero;
+        var lastRefresh = TimeSpan.Zero;
         while (!StopRequested && (Duration is null || clock.Elapsed < Duration.Value))
         {
             bool any = false;
@@ -60,10 +62,14 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             if (!any && Targets.Count > 1) WaitForStop(TimeSpan.FromMilliseconds(20));
 
             var now = clock.Elapsed;
+            if (IncludeStack && now - lastRefresh >= SymbolRefreshPeriod)
+            {
+                lastRefresh = now;
+                RefreshSymbols();
+            }
             if (now - lastCheck >= LossCheckPeriod)
             {
                 lastCheck = now;
-                RefreshSymbols();
                 WarnAboutLosses();
             }
             FlushVerbose();
@@ -90,8 +96,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         };
         if (IncludeStack)
         {
-            var stack = target.ReadStack(new OutstandingAllocation(record.Address, record.Size, record.TimestampNs,
-                record.StackId, record.CallerAddress, record.ThreadId));
+            var stack = target.ReadStack(record);
             var frames = target.Symbolize(stack);
             allocationEvent.Stack = frames;
             allocationEvent.StackText = StackFormatter.Join(frames);
