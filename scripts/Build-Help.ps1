@@ -281,7 +281,7 @@ function Write-CommandHelp([System.Xml.XmlWriter] $Xml, $Doc, [System.Management
                     [pscustomobject]@{ Type = $meta.ParameterType.FullName -replace '\[\]$', ''; Description = @("Objects for -$n, through the pipeline.") }
                 }
                 elseif ($attrs | Where-Object ValueFromPipelineByPropertyName) {
-                    [pscustomobject]@{ Type = 'System.Management.Automation.PSObject'; Description = @("Objects with a $n property (or an alias of it) bind -$n by property name.") }
+                    [pscustomobject]@{ Type = 'System.Management.Automation.PSObject'; Description = @("Objects with the property $n (or one of its aliases) bind -$n by property name.") }
                 }
             })
     }
@@ -332,6 +332,8 @@ function Write-CommandHelp([System.Xml.XmlWriter] $Xml, $Doc, [System.Management
         $Xml.WriteElementString('dev', 'code', $DevNs, $e.Code)
         $Xml.WriteStartElement('dev', 'remarks', $DevNs)
         foreach ($p in $e.Remarks) { $Xml.WriteElementString('maml', 'para', $MamlNs, $p) }
+        # Get-Help prints remarks flush against the next example's title without a closing empty paragraph.
+        $Xml.WriteElementString('maml', 'para', $MamlNs, '')
         $Xml.WriteEndElement()
         $Xml.WriteEndElement()
     }
