@@ -211,6 +211,18 @@ function Write-Parameter {
     $Xml.WriteEndElement()
 }
 
+# <command:inputTypes> or <command:returnValues>: one (type, description) entry per item.
+function Write-TypeList([System.Xml.XmlWriter] $Xml, [string] $ListElement, [string] $ItemElement, [object[]] $Items) {
+    $Xml.WriteStartElement('command', $ListElement, $CommandNs)
+    foreach ($item in $Items) {
+        $Xml.WriteStartElement('command', $ItemElement, $CommandNs)
+        Write-DevType $Xml $item.Type
+        Write-Para $Xml $item.Description
+        $Xml.WriteEndElement()
+    }
+    $Xml.WriteEndElement()
+}
+
 # Default values as a freshly constructed cmdlet has them; unset (null, false, empty) means "None".
 function Get-ParameterDefault($Command, [string[]] $Names) {
     $defaults = @{}
@@ -285,14 +297,7 @@ function Write-CommandHelp([System.Xml.XmlWriter] $Xml, $Doc, [System.Management
                 }
             })
     }
-    $Xml.WriteStartElement('command', 'inputTypes', $CommandNs)
-    foreach ($i in $inputs) {
-        $Xml.WriteStartElement('command', 'inputType', $CommandNs)
-        Write-DevType $Xml $i.Type
-        Write-Para $Xml $i.Description
-        $Xml.WriteEndElement()
-    }
-    $Xml.WriteEndElement()
+    Write-TypeList $Xml 'inputTypes' 'inputType' $inputs
 
     # Outputs: the markdown's prose, checked against [OutputType] so the two cannot disagree silently.
     $declared = @($Command.OutputType | ForEach-Object Name)
@@ -303,14 +308,7 @@ function Write-CommandHelp([System.Xml.XmlWriter] $Xml, $Doc, [System.Management
     foreach ($d in $declared) {
         if ($d -notin @($outputs | ForEach-Object Type)) { $outputs += [pscustomobject]@{ Type = $d; Description = @() } }
     }
-    $Xml.WriteStartElement('command', 'returnValues', $CommandNs)
-    foreach ($o in $outputs) {
-        $Xml.WriteStartElement('command', 'returnValue', $CommandNs)
-        Write-DevType $Xml $o.Type
-        Write-Para $Xml $o.Description
-        $Xml.WriteEndElement()
-    }
-    $Xml.WriteEndElement()
+    Write-TypeList $Xml 'returnValues' 'returnValue' $outputs
 
     if ($Doc.Notes.Count) {
         $Xml.WriteStartElement('maml', 'alertSet', $MamlNs)
