@@ -67,8 +67,8 @@ Describe 'Compare-ProcessMemoryMap' {
     }
 
     It 'flags the mappings of a process that exited between snapshots as removed, with one error' {
-        $shortLived = Start-ProcfsTestProcess -FilePath sleep -ArgumentList @('1')
-        $changes = @(Compare-ProcessMemoryMap -Id $shortLived.Id -Interval 1.5 -ErrorVariable err -ErrorAction SilentlyContinue)
+        $shortLived = Start-ProcfsTestProcess -FilePath sleep -ArgumentList @('2')
+        $changes = @(Compare-ProcessMemoryMap -Id $shortLived.Id -Interval 3 -ErrorVariable err -ErrorAction SilentlyContinue)
         $changes.Count | Should -BeGreaterThan 0
         $changes.Change | Sort-Object -Unique | Should -Be 'Removed'
         $err.Count | Should -Be 1

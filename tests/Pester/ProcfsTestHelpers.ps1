@@ -22,10 +22,18 @@ function Stop-ProcfsTestProcess {
 }
 
 # A python3 process that allocates and touches 1 MiB every 50 ms (up to 300 MiB), then idles.
+# Returned once its RSS passed 30 MiB, so callers sample it while it grows.
 function Start-GrowingProcess {
     $script = Join-Path $TestDrive 'grow.py'
     Set-Content -Path $script -Value "import time`na = []`nwhile len(a) < 300:`n    a.append(b'x' * (1 << 20))`n    time.sleep(0.05)`ntime.sleep(60)"
-    Start-ProcfsTestProcess -FilePath python3 -ArgumentList @($script)
+    $process = Start-ProcfsTestProcess -FilePath python3 -ArgumentList @($script)
+    # On a loaded machine python may take a while to start: return once it is visibly growing.
+    $deadline = [DateTime]::UtcNow.AddSeconds(30)
+    do {
+        Start-Sleep -Milliseconds 100
+        $rssKiB = [long]((Get-Content "/proc/$($process.Id)/status" | Select-String '^VmRSS:\s+(\d+)').Matches[0].Groups[1].Value)
+    } while ($rssKiB -lt 30MB / 1KB -and [DateTime]::UtcNow -lt $deadline)
+    return $process
 }
 
 # pmap -x rows as objects (sizes in KiB, as pmap prints them) plus the total line.

@@ -15,7 +15,7 @@ namespace LeakTools.Commands;
 public sealed class GetProcessMemoryCommand : ProcfsProcessCmdletBase
 {
     private readonly List<int> _targets = new();
-    private readonly Dictionary<int, ProcessMemoryInfo> _previous = new();
+    private Dictionary<int, ProcessMemoryInfo> _previous = new();
     private ProcessMemoryReader? _reader;
 
     /// <summary>Seconds between samples; fractions allowed. Without -Count the samples go on until Ctrl+C.</summary>
@@ -78,28 +78,27 @@ public sealed class GetProcessMemoryCommand : ProcfsProcessCmdletBase
                 if (!Wait.WaitUntil(nextUtc, this, "Get-ProcessMemory")) return;
                 if (IsAllProcesses) targets = new List<int>(ProcessDirectory.EnumerateProcessIds());
             }
-            var alive = new List<int>(targets.Count);
+            // Only this round's processes are kept, so an endless stream over short-lived processes stays small.
+            var current = new Dictionary<int, ProcessMemoryInfo>(targets.Count);
             foreach (int pid in targets)
             {
                 if (Wait.IsCancelled) return;
-                ProcessMemoryInfo? info = Read(pid, sample: _previous.TryGetValue(pid, out var before) ? before.Sample + 1 : 1);
-                if (info is null)
+                ProcessMemoryInfo? info = Read(pid, sample: 1);
+                if (info is null) continue;
+                // The same PID with another start time is a new process that reused the number.
+                if (_previous.TryGetValue(pid, out var before) && before.StartTicks == info.StartTicks)
                 {
-                    _previous.Remove(pid);
-                    continue;
-                }
-                if (before is not null)
-                {
+                    info.Sample = before.Sample + 1;
                     info.Growth = info.Rss - before.Rss;
                     double seconds = (info.Timestamp - before.Timestamp).TotalSeconds;
                     info.BytesPerSecond = seconds > 0 ? info.Growth / seconds : null;
                 }
-                _previous[pid] = info;
-                alive.Add(pid);
+                current[pid] = info;
                 WriteSampled(info);
             }
+            _previous = current;
             // A named process that exited has been reported once; later rounds leave it out.
-            if (!IsAllProcesses) targets = alive;
+            if (!IsAllProcesses) targets = new List<int>(current.Keys);
             if (targets.Count == 0) return;
         }
     }
@@ -130,8 +129,9 @@ public sealed class GetProcessMemoryCommand : ProcfsProcessCmdletBase
             info.Sample = sample;
             return info;
         }
-        catch (Exception e) when (ReportReadFailure(pid, e))
+        catch (Exception e) when (IsReadFailure(e))
         {
+            ReportReadFailure(pid, e);
             return null;
         }
     }

@@ -21,28 +21,30 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
     protected bool IsAllProcesses =>
         ParameterSetName == NameParameterSet && (Name is null || Name.Length == 0);
 
-    /// <summary>Reports why process <paramref name="pid"/> could not be read; true when the exception was one of ours to report.</summary>
-    protected bool ReportReadFailure(int pid, Exception e)
+    /// <summary>The failures of reading /proc/PID that <see cref="ReportReadFailure"/> turns into errors.</summary>
+    protected static bool IsReadFailure(Exception e) =>
+        e is UnauthorizedAccessException or ProcfsFormatException or IOException;
+
+    /// <summary>Reports why process <paramref name="pid"/> could not be read, with the error that fits.</summary>
+    protected void ReportReadFailure(int pid, Exception e)
     {
         switch (e)
         {
             case UnauthorizedAccessException:
                 if (IsAllProcesses) _deniedWhileQuiet++;
                 else WriteAccessDenied(pid, e);
-                return true;
+                break;
             case ProcfsFormatException format:
                 WriteNonTerminatingError(format, ErrorIds.ProcfsParseFailed, ErrorCategory.ParserError, pid,
                     "The kernel printed a format LeakTools does not know; please report it with the file's content.");
-                return true;
+                break;
             case IOException when ProcessFiles.IsGone(e, pid):
                 ReportExited(pid);
-                return true;
-            case IOException:
+                break;
+            default:
                 WriteNonTerminatingError(e, ErrorIds.ProcfsReadFailed, ErrorCategory.ReadError, pid,
                     "Check that /proc is mounted and the process is still running, then try again.");
-                return true;
-            default:
-                return false;
+                break;
         }
     }
 
@@ -66,9 +68,9 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
 
     /// <summary>
     /// Reads the mappings of <paramref name="pid"/> from smaps and hands each to <paramref name="sink"/> as it is
-    /// parsed. Kernel threads have none, which is not an error. False when the read failed (already reported).
+    /// parsed. Kernel threads have none, which is not an error. A failed read is reported here.
     /// </summary>
-    internal bool ReadMappings(int pid, Action<MemoryMapping> sink)
+    internal void ReadMappings(int pid, Action<MemoryMapping> sink)
     {
         try
         {
@@ -76,15 +78,15 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
             if (stat is null)
             {
                 ReportExited(pid);
-                return false;
+                return;
             }
-            if (stat.IsKernelThread) return true;
+            if (stat.IsKernelThread) return;
 
             using TextReader? text = ProcessFiles.TryOpenText(pid, "smaps");
             if (text is null)
             {
                 ReportExited(pid);
-                return false;
+                return;
             }
             var reader = new SmapsReader(text, ProcessDirectory.PathOf(pid, "smaps"))
             {
@@ -95,19 +97,14 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
             while (reader.TryReadNext(out MemoryMapping? mapping))
             {
                 sink(mapping);
-
             }
-            // An exiting process's smaps ends early (or is empty) without an error: only its vanished directory tells.
-            if (!ProcessDirectory.Exists(pid))
-            {
-                ReportExited(pid);
-                return false;
-            }
-            return true;
+            // A process that exits mid-read may end its smaps early instead of failing (ESRCH, caught below):
+            // only its vanished directory tells.
+            if (!ProcessDirectory.Exists(pid)) ReportExited(pid);
         }
-        catch (Exception e) when (ReportReadFailure(pid, e))
+        catch (Exception e) when (IsReadFailure(e))
         {
-            return false;
+            ReportReadFailure(pid, e);
         }
     }
 

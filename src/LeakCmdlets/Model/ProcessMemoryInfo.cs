@@ -39,5 +39,8 @@ public sealed class ProcessMemoryInfo
     /// <summary>Rss growth rate over the last interval, bytes per second; null for the first sample.</summary>
     public double? BytesPerSecond { get; set; }
 
+    /// <summary>Start time in clock ticks after boot: tells a reused PID from the process that had it before.</summary>
+    internal ulong StartTicks { get; set; }
+
     public override string ToString() => $"{Name} ({Id}): Rss {Rss / 1024} KiB";
 }

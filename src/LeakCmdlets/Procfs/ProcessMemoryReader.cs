@@ -48,6 +48,7 @@ public sealed class ProcessMemoryReader
             Swap = status.VmSwap,
             Vsz = status.VmSize ?? 0,
             Threads = status.Threads,
+            StartTicks = stat.StartTime,
         };
         info.MemoryPercent = _memTotal > 0 ? 100.0 * info.Rss / _memTotal : 0;
 
