@@ -63,10 +63,9 @@ internal static class DebugFileLocator
         {
             image = ElfImage.Open(candidate);
             // The build-id must agree when both have one: a debuglink name alone can point at a stale file.
+            // Only a file with a .symtab adds anything (callers look only for stripped binaries).
             bool sameBuild = binary.BuildId is null || image.BuildId is null || image.BuildId == binary.BuildId;
-            bool sameFile = image.Length == binary.Length && image.BuildId == binary.BuildId && image.HasSymbolTable == binary.HasSymbolTable
-                && string.Equals(Path.GetFileName(candidate), Path.GetFileName(binary.Path), StringComparison.Ordinal);
-            if (sameBuild && image.HasSymbolTable && !sameFile) return image;
+            if (sameBuild && image.HasSymbolTable) return image;
         }
         catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
         {

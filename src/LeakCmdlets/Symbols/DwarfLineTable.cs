@@ -52,14 +52,13 @@ internal sealed class DwarfLineTable
     {
         var rows = new RowBuffer();
         var sequences = new List<Sequence>();
-        var fileNames = new List<string>();
-        var fileIndex = new Dictionary<string, int>(StringComparer.Ordinal);
+        var context = new FileNames(lineStrings, strings);
         int offset = 0;
         try
         {
             while (offset < debugLine.Length)
             {
-                int next = ParseUnit(debugLine, offset, lineStrings, strings, rows, sequences, fileNames, fileIndex);
+                int next = ParseUnit(debugLine, offset, context, rows, sequences);
                 if (next <= offset) break;
                 offset = next;
             }
@@ -69,7 +68,7 @@ internal sealed class DwarfLineTable
             // Malformed from here on: keep the sequences already ended.
         }
         rows.Truncate(sequences.Count == 0 ? 0 : sequences[^1].FirstRow + sequences[^1].RowCount);
-        return new DwarfLineTable(rows, sequences, fileNames.ToArray());
+        return new DwarfLineTable(rows, sequences, context.Names.ToArray());
     }
 
     /// <summary>The source position of the last row at or before <paramref name="address"/> in the sequence that covers it.</summary>
@@ -99,8 +98,7 @@ internal sealed class DwarfLineTable
         return true;
     }
 
-    private static int ParseUnit(byte[] data, int start, byte[]? lineStrings, byte[]? strings,
-        RowBuffer rows, List<Sequence> sequences, List<string> fileNames, Dictionary<string, int> fileIndex)
+    private static int ParseUnit(byte[] data, int start, FileNames names, RowBuffer rows, List<Sequence> sequences)
     {
         var r = new Reader(data, start);
         ulong unitLength = r.U32();
@@ -137,11 +135,11 @@ internal sealed class DwarfLineTable
         var directories = new List<string>();
         if (version >= 5)
         {
-            ReadEntryTable(ref r, dwarf64, lineStrings, strings, out List<(string Path, int Directory)> dirEntries);
+            ReadEntryTable(ref r, dwarf64, names, out List<(string Path, int Directory)> dirEntries);
             foreach ((string path, _) in dirEntries) directories.Add(path);
-            ReadEntryTable(ref r, dwarf64, lineStrings, strings, out List<(string Path, int Directory)> fileEntries);
+            ReadEntryTable(ref r, dwarf64, names, out List<(string Path, int Directory)> fileEntries);
             foreach ((string path, int dir) in fileEntries)
-                files.Add(Intern(JoinPath(dir >= 0 && dir < directories.Count ? directories[dir] : null, path), fileNames, fileIndex));
+                files.Add(names.Intern(dir >= 0 && dir < directories.Count ? directories[dir] : null, path));
         }
         else
         {
@@ -160,7 +158,7 @@ internal sealed class DwarfLineTable
                 int dir = (int)r.Uleb();
                 r.Uleb();
                 r.Uleb();
-                files.Add(Intern(JoinPath(dir < directories.Count ? directories[dir] : null, name), fileNames, fileIndex));
+                files.Add(names.Intern(dir < directories.Count ? directories[dir] : null, name));
             }
         }
 
@@ -226,7 +224,7 @@ internal sealed class DwarfLineTable
     }
 
     /// <summary>A DWARF 5 directory or file table: a format description, then the entries.</summary>
-    private static void ReadEntryTable(ref Reader r, bool dwarf64, byte[]? lineStrings, byte[]? strings, out List<(string Path, int Directory)> entries)
+    private static void ReadEntryTable(ref Reader r, bool dwarf64, FileNames names, out List<(string Path, int Directory)> entries)
     {
         int formatCount = r.U8();
         var formats = new (ulong Content, ulong Form)[formatCount];
@@ -245,8 +243,8 @@ internal sealed class DwarfLineTable
                 switch ((byte)form)
                 {
                     case FormString: text = r.CString(); break;
-                    case FormLineStrp: text = StringAt(lineStrings, dwarf64 ? r.U64() : r.U32()); break;
-                    case FormStrp: text = StringAt(strings, dwarf64 ? r.U64() : r.U32()); break;
+                    case FormLineStrp: text = names.LineString(dwarf64 ? r.U64() : r.U32()); break;
+                    case FormStrp: text = names.DebugString(dwarf64 ? r.U64() : r.U32()); break;
                     case FormUdata: number = r.Uleb(); break;
                     case FormData1: number = (ulong)r.U8(); break;
                     case FormData2: number = (ulong)r.U16(); break;
@@ -263,26 +261,54 @@ internal sealed class DwarfLineTable
         }
     }
 
-    private static string StringAt(byte[]? table, ulong offset)
+    /// <summary>
+    /// File names shared by all units. Each unit repeats its directory and file tables (libc: ~1,700 units), so the
+    /// strings are decoded once per string-table offset and joined once per (directory, name) pair.
+    /// </summary>
+    private sealed class FileNames
     {
-        if (table is null || offset >= (ulong)table.Length) return string.Empty;
-        ReadOnlySpan<byte> rest = table.AsSpan((int)offset);
-        int end = rest.IndexOf((byte)0);
-        return Encoding.UTF8.GetString(end < 0 ? rest : rest[..end]);
-    }
+        private readonly byte[]? _lineStrings;
+        private readonly byte[]? _strings;
+        private readonly Dictionary<ulong, string> _lineStringCache = new();
+        private readonly Dictionary<ulong, string> _stringCache = new();
+        private readonly Dictionary<(string? Directory, string Name), int> _index = new();
 
-    private static string JoinPath(string? directory, string name) =>
-        string.IsNullOrEmpty(directory) || name.StartsWith('/') ? name : directory.TrimEnd('/') + "/" + name;
-
-    private static int Intern(string path, List<string> names, Dictionary<string, int> index)
-    {
-        if (!index.TryGetValue(path, out int i))
+        public FileNames(byte[]? lineStrings, byte[]? strings)
         {
-            i = names.Count;
-            names.Add(path);
-            index.Add(path, i);
+            _lineStrings = lineStrings;
+            _strings = strings;
         }
-        return i;
+
+        public List<string> Names { get; } = new();
+
+        public string LineString(ulong offset) => Cached(_lineStringCache, _lineStrings, offset);
+
+        public string DebugString(ulong offset) => Cached(_stringCache, _strings, offset);
+
+        public int Intern(string? directory, string name)
+        {
+            if (!_index.TryGetValue((directory, name), out int i))
+            {
+                i = Names.Count;
+                Names.Add(string.IsNullOrEmpty(directory) || name.StartsWith('/') ? name : directory.TrimEnd('/') + "/" + name);
+                _index.Add((directory, name), i);
+            }
+            return i;
+        }
+
+        private static string Cached(Dictionary<ulong, string> cache, byte[]? table, ulong offset)
+        {
+            if (cache.TryGetValue(offset, out string? text)) return text;
+            text = string.Empty;
+            if (table is not null && offset < (ulong)table.Length)
+            {
+                ReadOnlySpan<byte> rest = table.AsSpan((int)offset);
+                int end = rest.IndexOf((byte)0);
+                text = Encoding.UTF8.GetString(end < 0 ? rest : rest[..end]);
+            }
+            cache[offset] = text;
+            return text;
+        }
     }
 
     private readonly record struct Sequence(ulong Start, ulong End, int FirstRow, int RowCount);

@@ -294,10 +294,13 @@ public sealed class ElfImage : IDisposable
             if (_sections[i].Type == SectionTypeDynamicSymbols) yield return i;
     }
 
-    internal bool IsExecutableSection(int index) =>
-        index > 0 && index < _sections.Length && (_sections[index].Flags & 0x4) != 0; // SHF_EXECINSTR
-
-    internal uint SectionType(int index) => _sections[index].Type;
+    /// <summary>End address (sh_addr + sh_size) of section <paramref name="index"/>, or <paramref name="fallback"/> when unknown.</summary>
+    internal ulong SectionEnd(int index, ulong fallback)
+    {
+        if (index <= 0 || index >= _sections.Length || _sections[index].Size == 0) return fallback;
+        SectionHeader s = _sections[index];
+        return s.Address + s.Size;
+    }
 
     /// <summary>The raw symbols and string table of one symbol-table section (plus versions for .dynsym).</summary>
     internal RawSymbolTable ReadSymbolTable(int sectionIndex)

@@ -39,7 +39,7 @@ internal sealed class FunctionSymbolTable
     public static FunctionSymbolTable Build(IEnumerable<ElfImage> images)
     {
         // Read every table first so that the candidate list is allocated once at its final size (120k+ symbols).
-        var rawTables = new List<RawSymbolTable>();
+        var rawTables = new List<(ElfImage Image, RawSymbolTable Raw)>();
         int total = 0;
         foreach (ElfImage image in images)
         {
@@ -47,71 +47,66 @@ internal sealed class FunctionSymbolTable
             {
                 RawSymbolTable raw = image.ReadSymbolTable(section);
                 if (raw.Count == 0) continue;
-                rawTables.Add(raw);
+                rawTables.Add((image, raw));
                 total += raw.Count;
             }
         }
         var candidates = new List<Candidate>(total);
         var stringTables = new List<byte[]>(rawTables.Count);
-        foreach (RawSymbolTable raw in rawTables)
+        foreach ((ElfImage image, RawSymbolTable raw) in rawTables)
         {
+            ushort table = checked((ushort)stringTables.Count);
+            stringTables.Add(raw.Strings);
+            ReadOnlySpan<byte> symbols = raw.Symbols;
+            for (int i = 0; i < raw.Count; i++)
             {
-                ushort table = checked((ushort)stringTables.Count);
-                stringTables.Add(raw.Strings);
-                ReadOnlySpan<byte> symbols = raw.Symbols;
-                for (int i = 0; i < raw.Count; i++)
-                {
-                    ReadOnlySpan<byte> sym = symbols.Slice(i * ElfImage.SymbolSize, ElfImage.SymbolSize);
-                    byte type = (byte)(sym[4] & 0xf);
-                    if (type != ElfImage.SymbolTypeFunction && type != ElfImage.SymbolTypeIndirectFunction) continue;
-                    ushort shndx = BinaryPrimitives.ReadUInt16LittleEndian(sym[6..]);
-                    ulong value = BinaryPrimitives.ReadUInt64LittleEndian(sym[8..]);
-                    if (shndx == 0 || shndx >= 0xff00 || value == 0) continue;
-                    uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(sym);
-                    if (nameOffset == 0 || nameOffset >= raw.Strings.Length) continue;
-                    ulong size = BinaryPrimitives.ReadUInt64LittleEndian(sym[16..]);
-                    bool local = (sym[4] >> 4) == 0;
-                    // Prefer a sized global name over a local alias or an unsized label at the same address.
-                    int rank = (size == 0 ? 2 : local ? 1 : 0) * 8 + LeadingUnderscores(raw.NameAt(nameOffset));
-                    candidates.Add(new Candidate(value, size, table, nameOffset, rank, candidates.Count));
-                }
+                ReadOnlySpan<byte> sym = symbols.Slice(i * ElfImage.SymbolSize, ElfImage.SymbolSize);
+                byte type = (byte)(sym[4] & 0xf);
+                if (type != ElfImage.SymbolTypeFunction && type != ElfImage.SymbolTypeIndirectFunction) continue;
+                ushort shndx = BinaryPrimitives.ReadUInt16LittleEndian(sym[6..]);
+                ulong value = BinaryPrimitives.ReadUInt64LittleEndian(sym[8..]);
+                if (shndx == 0 || shndx >= 0xff00 || value == 0) continue;
+                uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(sym);
+                if (nameOffset == 0 || nameOffset >= raw.Strings.Length) continue;
+                ulong size = BinaryPrimitives.ReadUInt64LittleEndian(sym[16..]);
+                bool local = (sym[4] >> 4) == 0;
+                // Prefer a sized global name over a local alias or an unsized label at the same address.
+                int rank = (size == 0 ? 2 : local ? 1 : 0) * 8 + LeadingUnderscores(raw.NameAt(nameOffset));
+                // An unsized label (like _init) may reach no further than its section: never over .plt into .text.
+                ulong end = size > 0 ? value + size : image.SectionEnd(shndx, value + LastSymbolDefaultSpan);
+                candidates.Add(new Candidate(value, end, size > 0, table, nameOffset, rank, candidates.Count));
             }
         }
         if (candidates.Count == 0) return Empty;
 
-        candidates.Sort(static (a, b) =>
-        {
-            int c = a.Start.CompareTo(b.Start);
-            if (c != 0) return c;
-            c = a.Rank.CompareTo(b.Rank);
-            return c != 0 ? c : a.Order.CompareTo(b.Order);
-        });
+        Span<Candidate> sorted = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(candidates);
+        sorted.Sort(default(CandidateOrder));
 
-        var starts = new List<ulong>(candidates.Count);
-        var sizes = new List<ulong>(candidates.Count);
-        var tables = new List<ushort>(candidates.Count);
-        var names = new List<uint>(candidates.Count);
-        foreach (Candidate c in candidates)
+        var starts = new ulong[sorted.Length];
+        var ends = new ulong[sorted.Length];
+        var sized = new bool[sorted.Length];
+        var tables = new ushort[sorted.Length];
+        var names = new uint[sorted.Length];
+        int count = 0;
+        foreach (ref readonly Candidate c in sorted)
         {
-            if (starts.Count > 0 && starts[^1] == c.Start)
+            if (count > 0 && starts[count - 1] == c.Start)
             {
-                if (c.Size > sizes[^1]) sizes[^1] = c.Size;
+                // An alias at the same address: keep the preferred name, but the largest known extent.
+                if (c.Sized && (!sized[count - 1] || c.End > ends[count - 1])) (ends[count - 1], sized[count - 1]) = (c.End, true);
                 continue;
             }
-            starts.Add(c.Start);
-            sizes.Add(c.Size);
-            tables.Add(c.Table);
-            names.Add(c.NameOffset);
+            (starts[count], ends[count], sized[count], tables[count], names[count]) = (c.Start, c.End, c.Sized, c.Table, c.NameOffset);
+            count++;
         }
-
-        var ends = new ulong[starts.Count];
-        for (int i = 0; i < ends.Length; i++)
-        {
-            // An unsized symbol (assembly label) reaches to the next symbol.
-            ends[i] = sizes[i] > 0 ? starts[i] + sizes[i]
-                : i + 1 < starts.Count ? starts[i + 1] : starts[i] + LastSymbolDefaultSpan;
-        }
-        return new FunctionSymbolTable(starts.ToArray(), ends, tables.ToArray(), names.ToArray(), stringTables.ToArray());
+        // An unsized symbol reaches to the next symbol at most.
+        for (int i = 0; i + 1 < count; i++)
+            if (!sized[i] && ends[i] > starts[i + 1]) ends[i] = starts[i + 1];
+        Array.Resize(ref starts, count);
+        Array.Resize(ref ends, count);
+        Array.Resize(ref tables, count);
+        Array.Resize(ref names, count);
+        return new FunctionSymbolTable(starts, ends, tables, names, stringTables.ToArray());
     }
 
     /// <summary>Aliases at one address ("malloc", "__libc_malloc"): the public spelling has fewer leading underscores.</summary>
@@ -162,5 +157,17 @@ internal sealed class FunctionSymbolTable
         return name;
     }
 
-    private readonly record struct Candidate(ulong Start, ulong Size, ushort Table, uint NameOffset, int Rank, int Order);
+    private readonly record struct Candidate(ulong Start, ulong End, bool Sized, ushort Table, uint NameOffset, int Rank, int Order);
+
+    /// <summary>By address, then preference rank, then input order (a struct comparer: 120k+ items are sorted).</summary>
+    private readonly struct CandidateOrder : IComparer<Candidate>
+    {
+        public int Compare(Candidate a, Candidate b)
+        {
+            int c = a.Start.CompareTo(b.Start);
+            if (c != 0) return c;
+            c = a.Rank.CompareTo(b.Rank);
+            return c != 0 ? c : a.Order.CompareTo(b.Order);
+        }
+    }
 }

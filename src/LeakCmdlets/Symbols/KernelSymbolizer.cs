@@ -112,12 +112,28 @@ public sealed class KernelSymbolizer
         return n;
     }
 
-    public StackFrame Symbolize(ulong address)
+    /// <summary>Symbolizes <paramref name="address"/> as an exact instruction address.</summary>
+    public StackFrame Symbolize(ulong address) => Symbolize(address, isReturnAddress: false);
+
+    /// <summary>
+    /// A captured kernel stack: the first entry is the instruction pointer, the others are return addresses,
+    /// looked up one byte earlier so that a call ending a function keeps its caller's name.
+    /// </summary>
+    public StackFrame[] SymbolizeStack(IReadOnlyList<ulong> stack)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        var frames = new StackFrame[stack.Count];
+        for (int i = 0; i < frames.Length; i++) frames[i] = Symbolize(stack[i], isReturnAddress: i > 0);
+        return frames;
+    }
+
+    private StackFrame Symbolize(ulong address, bool isReturnAddress)
     {
         var frame = new StackFrame { Address = address, IsKernel = true, Module = KernelModuleName };
-        int index = Array.BinarySearch(_addresses, address);
+        ulong lookup = isReturnAddress && address > 0 ? address - 1 : address;
+        int index = Array.BinarySearch(_addresses, lookup);
         if (index < 0) index = ~index - 1;
-        if (index >= 0 && address - _addresses[index] < MaxSymbolSpan)
+        if (index >= 0 && lookup - _addresses[index] < MaxSymbolSpan)
         {
             frame.Symbol = _names[index];
             frame.Offset = address - _addresses[index];

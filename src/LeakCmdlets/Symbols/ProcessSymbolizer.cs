@@ -22,7 +22,9 @@ public sealed class ProcessSymbolizer : IDisposable
     // takes no lock and allocates nothing but its frame.
     private volatile MapsSnapshot _snapshot;
     private PerfMapSymbols? _perfMap;
+    private (string Path, long Length, DateTime Modified) _perfMapVersion;
     private bool _disposed;
+    private readonly bool _sharesMountNamespace;
 
     /// <summary>Takes the maps snapshot and opens the modules. Throws <see cref="ArgumentException"/> when no such process exists.</summary>
     public ProcessSymbolizer(int pid, SymbolizerOptions? options = null)
@@ -41,6 +43,7 @@ public sealed class ProcessSymbolizer : IDisposable
             throw new ArgumentException($"No process with id {pid} exists (or it exited before its memory map could be read).", nameof(pid), ex);
         }
         NamespaceProcessId = ReadNamespacePid(pid) ?? pid;
+        _sharesMountNamespace = SharesOurMountNamespace(pid);
         _snapshot = new MapsSnapshot(mappings, OpenModules(mappings));
         _perfMap = TryReadPerfMap();
     }
@@ -71,9 +74,27 @@ public sealed class ProcessSymbolizer : IDisposable
         if (perfMap is not null) _perfMap = perfMap;
     }
 
-    public StackFrame Symbolize(ulong address)
+    /// <summary>Symbolizes <paramref name="address"/> as an exact instruction address.</summary>
+    public StackFrame Symbolize(ulong address) => Symbolize(address, isReturnAddress: false);
+
+    /// <summary>
+    /// Symbolizes a captured stack: the first entry is the instruction pointer, the others are return addresses.
+    /// A return address is looked up one byte earlier, inside the call instruction, so a call that ends its
+    /// function (to a noreturn callee) keeps its caller's name and the line is the call's line; the frame
+    /// still shows the return address and its offset from that function ("child+0x4a").
+    /// </summary>
+    public StackFrame[] SymbolizeStack(IReadOnlyList<ulong> stack)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        var frames = new StackFrame[stack.Count];
+        for (int i = 0; i < frames.Length; i++) frames[i] = Symbolize(stack[i], isReturnAddress: i > 0);
+        return frames;
+    }
+
+    private StackFrame Symbolize(ulong address, bool isReturnAddress)
     {
         var frame = new StackFrame { Address = address };
+        ulong lookup = isReturnAddress && address > 0 ? address - 1 : address;
         MapsSnapshot snapshot = _snapshot;
         SymbolizerMapping[] mappings = snapshot.Mappings;
         MappingInfo[] mappingInfo = snapshot.Info;
@@ -86,11 +107,12 @@ public sealed class ProcessSymbolizer : IDisposable
             frame.ModulePath = mapping.Path;
             frame.ModuleOffset = fileOffset;
             ModuleSymbols? symbols = mappingInfo[index].Module?.GetSymbols();
-            if (symbols is not null && symbols.TryGetVirtualAddress(fileOffset, out ulong virtualAddress)
+            ulong lookupOffset = fileOffset - (address - lookup);
+            if (symbols is not null && symbols.TryGetVirtualAddress(lookupOffset, out ulong virtualAddress)
                 && symbols.Functions.TryFind(virtualAddress, out string name, out ulong offset))
             {
                 frame.Symbol = name;
-                frame.Offset = offset;
+                frame.Offset = offset + (address - lookup);
                 if (symbols.Lines.TryFind(virtualAddress, out string file, out int line))
                 {
                     frame.File = file;
@@ -99,11 +121,11 @@ public sealed class ProcessSymbolizer : IDisposable
                 return frame;
             }
             // Not ELF (a JIT's memfd double mapping) or no symbol: the perf map may still name it.
-            if (symbols is null) TryPerfMap(frame);
+            if (symbols is null) TryPerfMap(frame, lookup);
             return frame;
         }
 
-        if (TryPerfMap(frame)) return frame;
+        if (TryPerfMap(frame, lookup)) return frame;
 
         if (index >= 0)
         {
@@ -115,14 +137,14 @@ public sealed class ProcessSymbolizer : IDisposable
     }
 
     /// <summary>JIT code lives in anonymous (or memfd) executable memory; its runtime names it in the perf map.</summary>
-    private bool TryPerfMap(StackFrame frame)
+    private bool TryPerfMap(StackFrame frame, ulong lookup)
     {
-        if (_perfMap is not { } perfMap || !perfMap.TryFind(frame.Address, out string name, out ulong offset)) return false;
+        if (_perfMap is not { } perfMap || !perfMap.TryFind(lookup, out string name, out ulong offset)) return false;
         frame.Symbol = name;
-        frame.Offset = offset;
+        frame.Offset = offset + (frame.Address - lookup);
         frame.Module = System.IO.Path.GetFileName(perfMap.Path);
         frame.ModulePath = perfMap.Path;
-        frame.ModuleOffset = offset;
+        frame.ModuleOffset = frame.Offset;
         return true;
     }
 
@@ -179,14 +201,32 @@ public sealed class ProcessSymbolizer : IDisposable
         return info;
     }
 
-    /// <summary>map_files first: it is the exact mapped file even when deleted or outside our mount namespace.</summary>
+    /// <summary>
+    /// map_files first: it is the exact mapped file even when deleted or outside our mount namespace. Our own
+    /// view of the path comes last and only when the target sees the same mounts; otherwise the same path
+    /// could name another file (the host's libc instead of the container's).
+    /// </summary>
     private IEnumerable<string> CandidatePaths(SymbolizerMapping mapping)
     {
         yield return $"{_procDirectory}/map_files/{mapping.Range}";
-        if (!mapping.Deleted)
+        if (mapping.Deleted) yield break;
+        yield return _targetRoot + mapping.Path;
+        if (_sharesMountNamespace) yield return mapping.Path;
+    }
+
+    internal static bool SharesOurMountNamespace(int pid)
+    {
+        if (pid == Environment.ProcessId) return true;
+        try
         {
-            yield return _targetRoot + mapping.Path;
-            yield return mapping.Path;
+            // The links read "mnt:[4026531841]": the same inode means the same namespace.
+            string? theirs = new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget;
+            string? ours = new FileInfo("/proc/self/ns/mnt").LinkTarget;
+            return theirs is not null && theirs == ours;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
         }
     }
 
@@ -213,9 +253,14 @@ public sealed class ProcessSymbolizer : IDisposable
         {
             try
             {
-                if (!File.Exists(path)) continue;
+                var info = new FileInfo(path);
+                if (!info.Exists) continue;
+                var version = (path, info.Length, info.LastWriteTimeUtc);
+                if (_perfMap is not null && version == _perfMapVersion) return _perfMap; // unchanged since the last read
                 using var reader = new StreamReader(path);
-                return PerfMapSymbols.Parse(reader, shown);
+                PerfMapSymbols symbols = PerfMapSymbols.Parse(reader, shown);
+                _perfMapVersion = version;
+                return symbols;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

@@ -26,14 +26,15 @@ public class ElfCorruptionTests
 
         string path = Path.Combine(Path.GetTempPath(), $"leaktools-corrupt-{Guid.NewGuid():N}.elf");
         int opened = 0, rejected = 0;
+        File.WriteAllBytes(path, original);
         try
         {
+            using var writer = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
             foreach (int offset in offsets)
             {
-                byte[] copy = (byte[])original.Clone();
-                if (copy[offset] == value) continue;
-                copy[offset] = value;
-                File.WriteAllBytes(path, copy);
+                if (original[offset] == value) continue;
+                // Corrupt one byte in place, and restore it after.
+                RandomAccess.Write(writer.SafeFileHandle, new[] { value }, offset);
                 try
                 {
                     using ElfImage image = ElfImage.Open(path);
@@ -52,6 +53,7 @@ public class ElfCorruptionTests
                     Assert.Contains(path, ex.Message);
                     rejected++;
                 }
+                RandomAccess.Write(writer.SafeFileHandle, new[] { original[offset] }, offset);
             }
         }
         finally

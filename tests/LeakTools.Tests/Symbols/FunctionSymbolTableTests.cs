@@ -55,4 +55,17 @@ public class FunctionSymbolTableTests
         Assert.True(image.TryFindFunction("main", out ElfFunction main));
         Assert.False(symbols.Functions.TryFind(main.Value + main.Size + 0x10000, out _, out _));
     }
+
+    [Fact]
+    public void UnsizedLabelEndsWithItsSection()
+    {
+        // _init is an unsized FUNC in .init; the .plt right after it must not be attributed to it.
+        using ElfImage image = ElfImage.Open(ElfSamples.PathOf("sample-nopie"));
+        Assert.True(image.TryFindFunction("_init", out ElfFunction init));
+        Assert.Equal(0UL, init.Size);
+        ModuleSymbols symbols = ModuleSymbols.Build(image, null);
+        Assert.True(symbols.Functions.TryFind(init.Value + 4, out string name, out _));
+        Assert.Equal("_init", name);
+        Assert.False(symbols.Functions.TryFind(init.Value + 0x20, out _, out _));
+    }
 }

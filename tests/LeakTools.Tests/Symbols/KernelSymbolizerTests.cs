@@ -45,6 +45,16 @@ public class KernelSymbolizerTests
     }
 
     [Fact]
+    public void KernelStackReadsLaterFramesAsReturnAddresses()
+    {
+        StackFrame[] frames = FromExcerpt().SymbolizeStack(new ulong[] { 0xffffffff8162e710, 0xffffffff8162e710 });
+        Assert.Equal("kfree", frames[0].Symbol); // the instruction pointer itself
+        Assert.Equal("__kmalloc_noprof", frames[1].Symbol); // a call ending the function before kfree
+        Assert.Equal(0xffffffff8162e710UL - 0xffffffff8162dd10UL, frames[1].Offset);
+        Assert.All(frames, f => Assert.True(f.IsKernel));
+    }
+
+    [Fact]
     public void ModuleSymbolCarriesItsModuleName()
     {
         StackFrame frame = FromExcerpt().Symbolize(0xffffffffc0a01004);

@@ -46,6 +46,41 @@ public class ProcessSymbolizerTests
         StackFrame[] frames = symbolizer.Symbolize(new[] { process.Child, process.Fibonacci });
         Assert.Equal(new[] { "child", "fibonacci" }, Array.ConvertAll(frames, f => f.Symbol));
         Assert.Equal(symbolizer.ProcessId, process.Id);
+        Assert.True(ProcessSymbolizer.SharesOurMountNamespace(process.Id));
+    }
+
+    [Fact]
+    public void StackFramesAfterTheFirstAreReadAsReturnAddresses()
+    {
+        using var dir = SampleProcess.CreateTemporaryDirectory();
+        string binary = dir.CopySample("sample-pie");
+        using ElfImage image = ElfImage.Open(binary);
+        Assert.True(image.TryFindFunction("fibonacci", out ElfFunction fib));
+        // The return address of fibonacci's first call (to calloc), found by decoding its code.
+        var decoder = Iced.Intel.Decoder.Create(64, new Iced.Intel.ByteArrayCodeReader(image.ReadAtVirtualAddress(fib.Value, (int)fib.Size)));
+        decoder.IP = fib.Value;
+        ulong returnAddress = 0;
+        while (decoder.IP < fib.Value + fib.Size && returnAddress == 0)
+        {
+            decoder.Decode(out Iced.Intel.Instruction instruction);
+            if (instruction.FlowControl == Iced.Intel.FlowControl.Call) returnAddress = instruction.NextIP;
+        }
+        Assert.NotEqual(0UL, returnAddress);
+
+        using var process = SampleProcess.Start(binary, "wait");
+        using var symbolizer = new ProcessSymbolizer(process.Id);
+        ulong bias = process.Fibonacci - fib.Value;
+        StackFrame[] frames = symbolizer.SymbolizeStack(new[] { process.Fibonacci + 4, bias + returnAddress, process.Child });
+
+        Assert.Equal("fibonacci+0x4", frames[0].ToString());
+        Assert.Equal($"fibonacci+0x{returnAddress - fib.Value:x}", frames[1].ToString());
+        Assert.Equal(bias + returnAddress, frames[1].Address);
+        string[] source = File.ReadAllLines(ElfSamples.PathOf("sample.c"));
+        Assert.Contains("calloc(", source[frames[1].Line!.Value - 1]); // the call's line, not the next one
+        // A return address at the very start of child belongs to a call that ended the function before it.
+        Assert.Equal("fibonacci", frames[2].Symbol);
+        Assert.Equal(process.Child - process.Fibonacci, frames[2].Offset);
+        Assert.Equal("child", symbolizer.Symbolize(process.Child).Symbol);
     }
 
     [Fact]
@@ -188,6 +223,7 @@ public class ProcessSymbolizerTests
         Assert.False(File.Exists(Path.Combine(appDir, "app")), "the host must not see the container's binary");
 
         // A JIT in the container writes its perf map under its own pid, in its own /tmp.
+        Assert.False(ProcessSymbolizer.SharesOurMountNamespace(pid));
         int? nspid = ProcessSymbolizer.ReadNamespacePid(pid);
         Assert.Equal(1, nspid);
         File.WriteAllText($"/proc/{pid}/root/tmp/perf-1.map", "7f0000001000 40 jitted_leaker\n");
@@ -252,6 +288,13 @@ public class ProcessSymbolizerTests
             Assert.Equal($"perf-{process.Id}.map", main.Module);
             Assert.Equal("[stub] LeakyCache::Add(int)", symbolizer.Symbolize(0x7f00000a0100).Symbol);
             Assert.Null(symbolizer.Symbolize(0x7f00000a0180).Symbol);
+
+            // A JIT appends as it compiles; Refresh picks the new methods up.
+            File.AppendAllText(perfMap, "7f00000b0000 10 Later::Compiled\n");
+            Assert.Null(symbolizer.Symbolize(0x7f00000b0004).Symbol);
+            symbolizer.Refresh();
+            Assert.Equal("Later::Compiled", symbolizer.Symbolize(0x7f00000b0004).Symbol);
+            Assert.Equal("Program::Main", symbolizer.Symbolize(0x7f00000a0042).Symbol);
         }
         finally
         {
