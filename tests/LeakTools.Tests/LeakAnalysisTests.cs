@@ -82,3 +82,16 @@ public class LeakAnalysisTests
         Assert.Equal("map full 3, missed returns 1", loss.ToString());
     }
 }
+
+public class AllocatorFunctionNameTests
+{
+    [Theory]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.Malloc, "malloc")]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.PosixMemalign, "posix_memalign")]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.AlignedAlloc, "aligned_alloc")]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.ReallocArray, "reallocarray")]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.KmemCacheAlloc, "kmem_cache_alloc")]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.PageAlloc, "mm_page_alloc")]
+    public void NamesAllocatorsAsCDoes(LeakTools.Tracing.AllocatorFunction function, string name) =>
+        Assert.Equal(name, AllocatorNames.Of(function));
+}

@@ -38,7 +38,7 @@ Describe 'Find-MemoryLeak names leak sites in a <Flavour> build' -ForEach @(
         $leak.Count | Should -Be 1 -Because "one stack allocates in $site"
         $leak[0].Bytes / $leak[0].Count | Should -Be $LeakSites[$site]
         $leak[0].ProcessId | Should -Be $process.Id
-        $leak[0].ProcessName | Should -Be $process.ProcessName
+        $leak[0].ProcessName | Should -Be (Get-Content "/proc/$($process.Id)/comm")
         $leak[0].Stack[0].Module | Should -Be "leak_sites_$Flavour"
         $leak[0].StackText | Should -Match "^$site\+0x[0-9a-f]+"
         @($leak[0].Addresses).Count | Should -Be $leak[0].Count
@@ -113,6 +113,23 @@ Describe 'Find-MemoryLeak on the classic case in its own mount namespace' {
         $text | Should -Match 'Bytes'
         $text | Should -Match 'fibonacci\+0x[0-9a-f]+ ← child\+0x[0-9a-f]+ ← start_thread'
     }
+
+    It 'survives serialization with its stack' {
+        $leak = $leaks | Where-Object { (Get-DirectCaller $_) -eq 'fibonacci' }
+        $json = $leak | ConvertTo-Json -Depth 4 | ConvertFrom-Json
+        $json.StackText | Should -Be $leak.StackText
+        $json.Stack[0].Symbol | Should -Be 'fibonacci'
+        $json.Bytes | Should -Be $leak.Bytes
+        $file = Join-Path ([IO.Path]::GetTempPath()) "leaktools-$PID.xml"
+        try {
+            $leak | Export-Clixml -Path $file
+            $back = Import-Clixml -Path $file
+            $back.Stack[1].Symbol | Should -Be 'child'
+            $back.Lost.MapFull | Should -Be $leak.Lost.MapFull
+            ($back | Out-String -Width 200) | Should -Match 'fibonacci\+0x[0-9a-f]+ ← child'
+        }
+        finally { Remove-Item $file -ErrorAction Ignore }
+    }
 }
 
 Describe 'Find-MemoryLeak -Command' {
@@ -123,6 +140,15 @@ Describe 'Find-MemoryLeak -Command' {
         $leak.Count | Should -Be 1
         $leak[0].Count | Should -Be 3
         $leak[0].ProcessName | Should -Be 'early_alloc_fp'
+    }
+
+    It 'starts a relative path from the current location, and reports a program that does not exist' {
+        Push-Location $FixtureDir
+        try { $leaks = @(Find-MemoryLeak -Command ./early_alloc_fp, '0.3' -OlderThan 0) }
+        finally { Pop-Location }
+        @($leaks | Where-Object { (Get-DirectCaller $_) -eq 'main' }).Count | Should -Be 1
+        { Find-MemoryLeak -Command ./no-such-program-leaktools -ErrorAction Stop } |
+            Should -Throw -ErrorId 'TraceCommandNotFound,LeakTools.Commands.FindMemoryLeakCommand'
     }
 
     It 'kills a command still running when -Duration ends, never leaving it paused' {
@@ -152,14 +178,45 @@ Describe 'Find-MemoryLeak -Interval -Count' {
     }
 }
 
+Describe 'Find-MemoryLeak with processes from the pipeline' {
+    It 'traces every piped process at once and reports each' {
+        $fp = Start-Fixture 'leak_sites_fp'
+        $pie = Start-Fixture 'leak_sites_pie'
+        try {
+            $leaks = @($fp, $pie | Find-MemoryLeak -Duration 1)
+            @($leaks.ProcessId | Select-Object -Unique | Sort-Object) | Should -Be @(@($fp.Id, $pie.Id) | Sort-Object)
+            foreach ($process in $fp, $pie) {
+                @($leaks | Where-Object { $_.ProcessId -eq $process.Id -and (Get-DirectCaller $_) -eq 'leak_calloc' }).Count | Should -Be 1
+            }
+            $byProperty = @([pscustomobject]@{ ProcessId = $fp.Id } | Find-MemoryLeak -Duration 1 -Top 1)
+            $byProperty.Count | Should -Be 1
+            $byProperty[0].ProcessId | Should -Be $fp.Id
+            (Get-DirectCaller $byProperty[0]) | Should -Be 'leak_mmap'
+        }
+        finally { Stop-Fixture $fp; Stop-Fixture $pie }
+    }
+}
+
 Describe 'Find-MemoryLeak -Kernel' {
     It 'sees kmalloc with a kernel stack' {
-        $leaks = @(Find-MemoryLeak -Kernel -Duration 1 -OlderThan 0)
+        # The kmem tracepoints are found through tracefs. Where it is not mounted (some containers), this test
+        # mounts it in a private mount namespace of its own and runs Find-MemoryLeak there; the host is left as it is.
+        $script = @"
+Import-Module '$RepoRoot/LeakTools.psd1'
+Find-MemoryLeak -Kernel -Duration 1 -OlderThan 0 -Top 100 -WarningAction SilentlyContinue | ConvertTo-Json -Depth 4 -Compress
+"@
+        $pwsh = @([Environment]::ProcessPath)
+        if ([IO.Path]::GetFileNameWithoutExtension($pwsh[0]) -eq 'dotnet') { $pwsh += Join-Path $PSHOME 'pwsh.dll' }
+        $json = & unshare --mount sh -c 'mountpoint -q /sys/kernel/tracing || mount -t tracefs tracefs /sys/kernel/tracing; exec "$@"' sh @pwsh -NoProfile -NonInteractive -Command $script
+        $LASTEXITCODE | Should -Be 0
+        $leaks = @($json | ConvertFrom-Json)
         $leaks.Count | Should -BeGreaterThan 0
         $kmalloc = @($leaks | Where-Object { $_.Stack.Symbol -match 'kmalloc' })
         $kmalloc.Count | Should -BeGreaterThan 0
         $kmalloc[0].Stack[0].IsKernel | Should -BeTrue
+        $kmalloc[0].Stack[0].Module | Should -Be '[kernel]'
         $kmalloc[0].ProcessName | Should -Be '[kernel]'
+        $kmalloc[0].StackText | Should -Match 'kmalloc\S*\+0x[0-9a-f]+'
     }
 }
 
@@ -167,6 +224,10 @@ Describe 'Find-MemoryLeak errors' {
     It 'reports a PID that does not exist with the full error id' {
         { Find-MemoryLeak -Id 2147483000 -Duration 1 -ErrorAction Stop } |
             Should -Throw -ErrorId 'NoProcessFoundForGivenId,LeakTools.Commands.FindMemoryLeakCommand'
+    }
+
+    It 'rejects a -Duration that is no duration' {
+        { Find-MemoryLeak -Id $PID -Duration 'soon' } | Should -Throw -ErrorId 'ParameterArgumentTransformationError,LeakTools.Commands.FindMemoryLeakCommand'
     }
 
     It 'reports a name that matches nothing' {
@@ -190,40 +251,35 @@ Describe 'Find-MemoryLeak errors' {
     }
 
     It 'reports what it gathered and warns when the target exits mid-trace' {
-        $process = Start-Fixture 'leak_sites_fp' -ArgumentList '1'
-        $leaks = @(Find-MemoryLeak -Id $process.Id -Duration 4 -OlderThan 0 -WarningVariable warnings)
+        # It lives 2 s; attaching takes well under that even on a loaded machine, the trace would take 8.
+        $process = Start-Fixture 'leak_sites_fp' -ArgumentList '2'
+        $leaks = @(Find-MemoryLeak -Id $process.Id -Duration 8 -OlderThan 0 -WarningVariable warnings)
         $process.WaitForExit(5000) | Should -BeTrue
         "$warnings" | Should -Match "process $($process.Id) .*exited"
         # Named through the files read while it lived.
         $leak = @($leaks | Where-Object { (Get-DirectCaller $_) -eq 'leak_malloc' })
         $leak.Count | Should -Be 1
         $leak[0].Count | Should -BeGreaterThan 10
+        $leak[0].TraceDuration.TotalSeconds | Should -BeLessThan 7 -Because 'the trace ends when its only target exits'
     }
 }
 
 Describe 'Find-MemoryLeak stopped with Ctrl+C' {
     It 'detaches and still hands over what it gathered' {
         $process = Start-Fixture 'leak_sites_fp'
-        $ps = [PowerShell]::Create()
         try {
-            $null = $ps.AddCommand('Import-Module').AddParameter('Name', "$RepoRoot/LeakTools.psd1").AddStatement().
-                AddCommand('Find-MemoryLeak').AddParameter('Id', $process.Id).AddParameter('Duration', 60).AddParameter('OlderThan', 0)
-            $handle = $ps.BeginInvoke()
-            Wait-Until { @(Get-OurBpfProgram).Count -gt 0 } | Should -BeTrue -Because 'the trace attaches'
-            Start-Sleep -Milliseconds 500
-            $ps.Stop()
-            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            $partial = @($ps.Streams.Information | Where-Object { $_.Tags -contains 'LeakTools.PartialReport' })
+            $script:attached = $null
+            $result = Invoke-StoppedTrace -Command Find-MemoryLeak -Parameters @{ Id = $process.Id; Duration = 60; OlderThan = 0 } -Target $process -Ready {
+                # Let it gather for half a second once attached.
+                if (-not $script:attached) { $script:attached = [DateTime]::UtcNow }
+                ([DateTime]::UtcNow - $script:attached).TotalSeconds -ge 0.5
+            }
+            $partial = @($result.Information | Where-Object { $_.Tags -contains 'LeakTools.PartialReport' })
             $partial.Count | Should -Be 1
             @($partial[0].MessageData | Where-Object { (Get-DirectCaller $_) -eq 'leak_malloc' }).Count | Should -Be 1
-            Get-OurBpfProgram | Should -BeNullOrEmpty
-            Get-OurBpfLink | Should -BeNullOrEmpty
-            $process.HasExited | Should -BeFalse -Because 'the target keeps running'
+            @($result.Information | Where-Object { $_.Tags -contains 'PSHOST' }).MessageData.Message | Should -Match 'leak_malloc\+0x'
         }
-        finally {
-            $ps.Dispose()
-            Stop-Fixture $process
-        }
+        finally { Stop-Fixture $process }
     }
 }
 

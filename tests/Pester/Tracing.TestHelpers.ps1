@@ -25,21 +25,38 @@ function Stop-Fixture($Process) {
     if ($Process -and -not $Process.HasExited) { $Process.Kill(); $Process.WaitForExit(2000) | Out-Null }
 }
 
-# BPF programs of LeakTools (named memleak__*) that this PowerShell process holds. Other helpers' tests
-# may run the same programs at the same time, so programs held by other processes do not count.
+# Ids of the BPF objects this PowerShell process holds file descriptors for (fdinfo lists prog_id and
+# link_id). Other helpers' tests may run the same programs at the same time, so only ours count.
+function Get-HeldBpfId([string] $Kind) {
+    @(Get-ChildItem -LiteralPath "/proc/$PID/fdinfo" -ErrorAction Ignore | ForEach-Object {
+            foreach ($line in (Get-Content -LiteralPath $_.FullName -ErrorAction Ignore)) {
+                if ($line -match "^${Kind}_id:\s*(\d+)") { [int]$Matches[1] }
+            }
+        } | Select-Object -Unique)
+}
+
+# LeakTools' BPF programs (named memleak__*) that this process holds.
 function Get-OurBpfProgram {
-    $programs = & bpftool -j prog show | ConvertFrom-Json
-    @($programs | Where-Object {
-            $_.PSObject.Properties['name'] -and $_.name -like 'memleak_*' -and
-            $_.PSObject.Properties['pids'] -and ($_.pids.pid -contains $PID)
+    $held = Get-HeldBpfId prog
+    @(& bpftool -j prog show | ConvertFrom-Json | Where-Object {
+            $_.PSObject.Properties['name'] -and $_.name -like 'memleak_*' -and $held -contains $_.id
         })
 }
 
-# BPF links whose program is one of ours.
+# BPF links this process holds whose program is one of LeakTools'.
 function Get-OurBpfLink {
-    $ours = @(Get-OurBpfProgram | ForEach-Object id)
-    $links = & bpftool -j link show | ConvertFrom-Json
-    @($links | Where-Object { $_.PSObject.Properties['prog_id'] -and $ours -contains $_.prog_id })
+    $held = Get-HeldBpfId link
+    $programs = @(& bpftool -j prog show | ConvertFrom-Json | Where-Object { $_.PSObject.Properties['name'] -and $_.name -like 'memleak_*' } | ForEach-Object id)
+    @(& bpftool -j link show | ConvertFrom-Json | Where-Object {
+            $held -contains $_.id -and $_.PSObject.Properties['prog_id'] -and $programs -contains $_.prog_id
+        })
+}
+
+# Whether any of these program ids still exists anywhere on the machine (the kernel frees a program
+# once nothing holds it, so an id seen during a trace must be gone after it).
+function Test-BpfProgramAlive([int[]] $Id) {
+    $alive = @(& bpftool -j prog show | ConvertFrom-Json | ForEach-Object id)
+    @($Id | Where-Object { $alive -contains $_ }).Count -gt 0
 }
 
 # The first frame's symbol, the allocator's direct caller.
@@ -53,4 +70,27 @@ function Wait-Until([scriptblock] $Condition, [double] $TimeoutSeconds = 15) {
         Start-Sleep -Milliseconds 50
     }
     return [bool](& $Condition)
+}
+
+# Runs a LeakTools command in a second runspace of this process, waits until it has attached and $Ready
+# holds ($output, the command's output so far, is in scope there), stops it the way Ctrl+C does, and checks
+# that nothing of the trace is left and that $Target still runs. Returns the output and information records.
+function Invoke-StoppedTrace([string] $Command, [hashtable] $Parameters, $Target, [scriptblock] $Ready = { $true }) {
+    $ps = [PowerShell]::Create()
+    $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+    try {
+        $null = $ps.AddCommand('Import-Module').AddParameter('Name', "$RepoRoot/LeakTools.psd1").AddStatement().
+            AddCommand($Command).AddParameters($Parameters)
+        $null = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]$null, $output)
+        Wait-Until { @(Get-OurBpfProgram).Count -gt 0 -and (& $Ready) } | Should -BeTrue -Because 'the trace attaches and runs'
+        $ids = @(Get-OurBpfProgram).id
+        $ps.Stop()
+        $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        Get-OurBpfProgram | Should -BeNullOrEmpty
+        Get-OurBpfLink | Should -BeNullOrEmpty
+        Test-BpfProgramAlive $ids | Should -BeFalse -Because 'the kernel freed the programs of the trace'
+        $Target.HasExited | Should -BeFalse -Because 'the target keeps running'
+        [pscustomobject]@{ Output = @($output); Information = @($ps.Streams.Information) }
+    }
+    finally { $ps.Dispose() }
 }

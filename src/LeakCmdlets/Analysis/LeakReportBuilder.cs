@@ -23,6 +23,9 @@ public sealed class LeakReportBuilder
 
     public bool IncludeAddresses { get; init; }
 
+    /// <summary>The report's wall-clock time; one value for every process of one report, so reports group by it.</summary>
+    public DateTime Timestamp { get; init; } = DateTime.Now;
+
     public TraceLoss Lost { get; init; } = new();
 
     /// <summary>Names a stack of raw addresses.</summary>
@@ -36,7 +39,6 @@ public sealed class LeakReportBuilder
         var sites = LeakAggregator.Aggregate(outstanding, Cutoff);
         // Only allocations made in [TraceStart, Cutoff] are counted, so that is the window of the rate.
         double windowSeconds = Cutoff > TraceStartNs ? (Cutoff - TraceStartNs) / 1e9 : 0;
-        var timestamp = DateTime.Now;
         var traced = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, TraceStartNs)) / 100));
         var leaks = new List<MemoryLeak>(sites.Count);
         foreach (var site in sites)
@@ -53,7 +55,7 @@ public sealed class LeakReportBuilder
                 Stack = frames,
                 StackText = StackFormatter.Join(frames),
                 Addresses = IncludeAddresses ? site.Allocations.Select(a => a.Address).OrderBy(a => a).ToArray() : null,
-                Timestamp = timestamp,
+                Timestamp = Timestamp,
                 TraceDuration = traced,
                 Lost = Lost,
             });

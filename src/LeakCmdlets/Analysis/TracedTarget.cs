@@ -19,7 +19,7 @@ internal sealed class TracedTarget : IDisposable
     private readonly Dictionary<ulong[], StackFrame[]> _symbolized = new(LeakAggregator.StackComparer.Instance);
     private TargetLauncher? _launcher;
 
-    private TracedTarget(AllocationTracer tracer, int processId, string processName, bool kernel,
+    private TracedTarget(AllocationTracer tracer, ulong startNs, int processId, string processName, bool kernel,
         ProcessSymbolizer? userSymbols, KernelSymbolizer? kernelSymbols, TargetLauncher? launcher)
     {
         Tracer = tracer;
@@ -29,7 +29,7 @@ internal sealed class TracedTarget : IDisposable
         _userSymbols = userSymbols;
         _kernelSymbols = kernelSymbols;
         _launcher = launcher;
-        TraceStartNs = MonotonicClock.NowNs();
+        TraceStartNs = startNs;
     }
 
     public AllocationTracer Tracer { get; }
@@ -43,7 +43,21 @@ internal sealed class TracedTarget : IDisposable
     /// <summary>True when this cmdlet started the process (-Command): its exit is the natural end, not a surprise.</summary>
     public bool IsLaunched => _launcher is not null;
 
+    /// <summary>
+    /// Taken before the probes attach, so every recorded allocation falls inside the window: the growth
+    /// rate errs low by the attach time rather than high.
+    /// </summary>
     public ulong TraceStartNs { get; }
+
+    /// <summary>The exit code of a command we started, once it has exited by itself; otherwise null.</summary>
+    public int? LaunchedExitCode
+    {
+        get
+        {
+            try { return _launcher is { } l && l.Process.HasExited ? l.Process.ExitCode : null; }
+            catch (InvalidOperationException) { return null; }
+        }
+    }
 
     /// <summary>Set once the exit has been reported, so it is reported once.</summary>
     public bool ExitNoticed { get; set; }
@@ -57,10 +71,11 @@ internal sealed class TracedTarget : IDisposable
     public static TracedTarget AttachProcess(AllocationTracerOptions options, int processId, string processName, SymbolizerOptions symbolizerOptions)
     {
         options.ProcessId = processId;
+        ulong startNs = MonotonicClock.NowNs();
         var tracer = AllocationTracer.Start(options);
         try
         {
-            return new TracedTarget(tracer, processId, processName, false, new ProcessSymbolizer(processId, symbolizerOptions), null, null);
+            return new TracedTarget(tracer, startNs, processId, processName, false, new ProcessSymbolizer(processId, symbolizerOptions), null, null);
         }
         catch
         {
@@ -73,16 +88,17 @@ internal sealed class TracedTarget : IDisposable
     /// Starts <paramref name="command"/> paused, attaches, then lets it run, so even the allocations its
     /// first instructions make are seen.
     /// </summary>
-    public static TracedTarget LaunchProcess(AllocationTracerOptions options, string[] command, SymbolizerOptions symbolizerOptions)
+    public static TracedTarget LaunchProcess(AllocationTracerOptions options, string[] command, string workingDirectory, SymbolizerOptions symbolizerOptions)
     {
-        var launcher = TargetLauncher.StartPaused(command);
+        var launcher = TargetLauncher.StartPaused(command, workingDirectory: workingDirectory);
         AllocationTracer? tracer = null;
         try
         {
             options.ProcessId = launcher.ProcessId;
+            ulong startNs = MonotonicClock.NowNs();
             tracer = AllocationTracer.Start(options);
             var symbols = new ProcessSymbolizer(launcher.ProcessId, symbolizerOptions);
-            var target = new TracedTarget(tracer, launcher.ProcessId, System.IO.Path.GetFileName(command[0]), false, symbols, null, launcher);
+            var target = new TracedTarget(tracer, startNs, launcher.ProcessId, System.IO.Path.GetFileName(command[0]), false, symbols, null, launcher);
             launcher.Resume();
             target.WaitForExec(symbols);
             return target;
@@ -121,10 +137,11 @@ internal sealed class TracedTarget : IDisposable
     {
         options.Kernel = true;
         options.ProcessId = 0;
+        ulong startNs = MonotonicClock.NowNs();
         var tracer = AllocationTracer.Start(options);
         try
         {
-            return new TracedTarget(tracer, 0, "[kernel]", true, null, KernelSymbolizer.Load(), null);
+            return new TracedTarget(tracer, startNs, 0, "[kernel]", true, null, KernelSymbolizer.Load(), null);
         }
         catch
         {

@@ -115,7 +115,10 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         switch (ParameterSetName)
         {
             case CommandParameterSet:
-                TryAttach(Command![0], () => TracedTarget.LaunchProcess(NewOptions(streamEvents, captureStacks), Command!, symbolizerOptions));
+                string[]? command = ResolveCommand(Command!);
+                if (command is null) break;
+                string workingDirectory = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+                TryAttach(Command![0], () => TracedTarget.LaunchProcess(NewOptions(streamEvents, captureStacks), command, workingDirectory, symbolizerOptions));
                 break;
             case KernelParameterSet:
                 TryAttach("kernel", () => TracedTarget.AttachKernel(NewOptions(streamEvents, captureStacks)));
@@ -129,6 +132,40 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
                 break;
         }
         return _targets.Count > 0;
+    }
+
+    /// <summary>
+    /// The command with its program as an absolute path: a relative path is relative to PowerShell's current
+    /// location (not the process's current directory), a bare name is looked up on PATH, as a shell would.
+    /// Null, with an error written, when there is no such program.
+    /// </summary>
+    private string[]? ResolveCommand(string[] command)
+    {
+        string program = command[0];
+        string? resolved = null;
+        if (program.Contains('/'))
+        {
+            string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(program);
+            if (System.IO.File.Exists(path)) resolved = path;
+        }
+        else
+        {
+            foreach (string directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+            {
+                string candidate = System.IO.Path.Combine(directory, program);
+                if (System.IO.File.Exists(candidate)) { resolved = candidate; break; }
+            }
+        }
+        if (resolved is null)
+        {
+            WriteNonTerminatingError(new System.IO.FileNotFoundException($"Cannot find the program '{program}' to start."),
+                ErrorIds.TraceCommandNotFound, ErrorCategory.ObjectNotFound, program,
+                "Give the program's path (relative to the current location) or a name found on PATH.");
+            return null;
+        }
+        var result = (string[])command.Clone();
+        result[0] = resolved;
+        return result;
     }
 
     private void TryAttach(object target, Func<TracedTarget> attach)
@@ -208,6 +245,10 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
             {
                 WriteWarning($"{Describe(target)} exited while it was traced; reporting what was gathered until then.");
             }
+            else if (target.LaunchedExitCode is int code && code != 0)
+            {
+                WriteWarning($"{Describe(target)} exited with code {code}.");
+            }
         }
         return allExited;
     }
@@ -219,11 +260,13 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         if (loss.MapFull > warned.MapFull || loss.StackCollisions > warned.StackCollisions
             || loss.MissedReturns > warned.MissedReturns || loss.RingBufferDrops > warned.RingBufferDrops)
         {
-            WriteWarning($"{Describe(target)}: the trace lost data ({loss}). Reported bytes and counts are a lower bound; "
-                + "use -SampleRate or -MinSize to trace fewer allocations.");
+            WriteWarning($"{Describe(target)}: the trace lost data ({loss}). {LossAdvice}");
             target.WarnedLoss = loss;
         }
     }
+
+    /// <summary>What a loss means for this cmdlet's output and what to do about it.</summary>
+    protected abstract string LossAdvice { get; }
 
     protected void RefreshSymbols()
     {

@@ -22,4 +22,5 @@ public static class ErrorIds
 
     public const string NoTraceTarget = "NoTraceTarget";
     public const string LibbpfMissing = "LibbpfMissing";
+    public const string TraceCommandNotFound = "TraceCommandNotFound";
 }

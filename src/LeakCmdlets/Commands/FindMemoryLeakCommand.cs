@@ -49,6 +49,9 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     [Parameter]
     public SwitchParameter IncludeAddresses { get; set; }
 
+    protected override string LossAdvice =>
+        "Reported bytes and counts are a lower bound; trace fewer allocations with -SampleRate or -MinSize.";
+
     protected override void EndProcessing()
     {
         try
@@ -128,6 +131,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     {
         RefreshSymbols();
         var leaks = new List<MemoryLeak>();
+        var timestamp = DateTime.Now;
         ulong olderThanNs = (ulong)OlderThan.Ticks * 100;
         foreach (var target in Targets)
         {
@@ -140,6 +144,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 NowNs = MonotonicClock.NowNs(),
                 OlderThanNs = olderThanNs,
                 IncludeAddresses = IncludeAddresses,
+                Timestamp = timestamp,
                 Lost = loss,
                 Symbolize = target.Symbolize,
             };

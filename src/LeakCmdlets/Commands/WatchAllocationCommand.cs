@@ -1,7 +1,6 @@
 using System;
 using System.Diagnostics;
 using System.Management.Automation;
-using System.Text;
 using LeakTools.Analysis;
 using LeakTools.Model;
 using LeakTools.Tracing;
@@ -24,6 +23,9 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
     /// <summary>Fill AllocationEvent.Stack with the calling stack of each event.</summary>
     [Parameter]
     public SwitchParameter IncludeStack { get; set; }
+
+    protected override string LossAdvice =>
+        "Some calls are missing from the stream: consume the events faster, or emit fewer with -MinSize or -SampleRate.";
 
     protected override void EndProcessing()
     {
@@ -90,7 +92,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             Timestamp = MonotonicClock.ToDateTime(record.TimestampNs),
             ProcessId = (int)record.ProcessId,
             ThreadId = (int)record.ThreadId,
-            Function = FunctionName(record.Function),
+            Function = AllocatorNames.Of(record.Function),
             Address = record.Address,
             Size = record.Size,
         };
@@ -102,18 +104,5 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             allocationEvent.StackText = StackFormatter.Join(frames);
         }
         return allocationEvent;
-    }
-
-    /// <summary>The C name of an allocator: PosixMemalign -> posix_memalign, KmemCacheAlloc -> kmem_cache_alloc.</summary>
-    internal static string FunctionName(AllocatorFunction function)
-    {
-        string name = function.ToString();
-        var result = new StringBuilder(name.Length + 4);
-        for (int i = 0; i < name.Length; i++)
-        {
-            if (char.IsUpper(name[i]) && i > 0) result.Append('_');
-            result.Append(char.ToLowerInvariant(name[i]));
-        }
-        return result.ToString();
     }
 }
