@@ -181,7 +181,8 @@ function Invoke-Build {
     Invoke-Native dotnet build $ProjectFile -c $Configuration --nologo -v quiet '-clp:ErrorsOnly'
     Build-NativeExecutable
     $helpBuilder = Join-Path $Root 'scripts/Build-Help.ps1'
-    if (Test-Path $helpBuilder) { & $helpBuilder -OutputDirectory (Join-Path $BinDir 'en-US') }
+    # Get-Help looks for help in <ModuleBase>/<culture>, and ModuleBase is the folder of LeakTools.psd1.
+    if (Test-Path $helpBuilder) { & $helpBuilder -OutputDirectory (Join-Path $Root 'en-US') }
 }
 
 function Invoke-FixtureBuild {
@@ -270,7 +271,7 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Clean' {
-        foreach ($dir in $BinDir, $NativeBuildDir, (Join-Path $Root 'tests/fixtures/build')) {
+        foreach ($dir in $BinDir, $NativeBuildDir, (Join-Path $Root 'tests/fixtures/build'), (Join-Path $Root 'en-US')) {
             if (Test-Path $dir) { Remove-Item -Recurse -Force $dir }
         }
         Get-ChildItem -Path $Root -Directory -Recurse -Filter obj | Remove-Item -Recurse -Force

@@ -3,5 +3,8 @@
 # for programs the module runs at run time (default output: native/build).
 @{
     Executables = @(
+        @{ Name = 'leaktools-launch'; Sources = @('launcher/leaktools-launch.c'); Output = 'bin' }
+        # The leaking app of `build.ps1 Demo` (scripts/Demo.ps1).
+        @{ Name = 'fibonacci'; Sources = @('demo/fibonacci.c'); Flags = @('-O1', '-g', '-fno-omit-frame-pointer', '-fno-inline', '-pthread') }
     )
 }

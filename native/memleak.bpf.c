@@ -1,0 +1,588 @@
+// SPDX-License-Identifier: MIT
+/*
+ * LeakTools allocation tracer: outstanding allocations of one process (uprobes on its allocator)
+ * or of the kernel (kmem/percpu tracepoints), with user or kernel stacks.
+ *
+ * Differences from libbpf-tools memleak, on purpose:
+ *  - pending calls live in a per-thread stack ordered by the stack pointer, so a nested
+ *    malloc -> mmap cannot clobber the outer call's size, and only the outermost allocator call
+ *    of a thread is recorded (the allocator's own mmap/munmap/free calls are its business);
+ *  - the direct caller is read from [sp] at entry (the probe site is chosen before any push), so it
+ *    is known without frame pointers;
+ *  - every loss (map full, stack collision, missed return, ring-buffer reserve) is counted.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "memleak.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+const volatile struct memleak_config memleak_settings = {
+	.min_size = 0,
+	.max_size = (__u64)-1,
+	.target_tgid = 0,
+	.sample_rate = 1,
+	.stream_events = 0,
+	.capture_stacks = 1,
+	.page_size = 4096,
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct memleak_alloc_info);
+	__uint(max_entries, 1 << 20);
+} outstanding SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, MEMLEAK_MAX_STACK_DEPTH * sizeof(__u64));
+	__uint(max_entries, 1 << 15);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, MEMLEAK_STAT_COUNT);
+} stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+#define FRAME_NESTED 1u   /* called from inside another allocator call of the same thread */
+#define FRAME_SKIP 2u     /* sampled out or outside the size filter: do not record */
+/* MEMLEAK_MAX_DEPTH is a power of two; the mask is for the verifier, depth is checked before. */
+#define FRAME_INDEX_MASK (MEMLEAK_MAX_DEPTH - 1)
+
+struct pending_frame {
+	__u64 sp;        /* stack pointer at entry; nested calls have a lower one */
+	__u64 size;
+	__u64 arg;       /* old pointer (realloc, mremap) or out-pointer (posix_memalign) */
+	__u64 caller;
+	__s32 stack_id;
+	__u32 flags;
+};
+
+/* Masks in a way clang cannot drop, so the verifier sees the bound (depth is checked before). */
+static __always_inline __u64 frame_index(__u64 index)
+{
+	asm volatile("%0 &= %1" : "+r"(index) : "i"(FRAME_INDEX_MASK));
+	return index;
+}
+
+struct pending_state {
+	__u32 depth;
+	__u32 reserved;
+	struct pending_frame frames[MEMLEAK_MAX_DEPTH];
+};
+
+/* Task-local: no hash update/delete per call, freed with the thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending_state);
+} pending SEC(".maps");
+
+static __always_inline void stat_add(__u32 index, __u64 n)
+{
+	__u64 *value = bpf_map_lookup_elem(&stats, &index);
+	if (value)
+		*value += n;
+}
+
+static __always_inline bool is_target(void)
+{
+	return memleak_settings.target_tgid == 0 || (bpf_get_current_pid_tgid() >> 32) == memleak_settings.target_tgid;
+}
+
+static __always_inline struct pending_state *pending_state(bool create)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	return bpf_task_storage_get(&pending, task, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+/* Drops frames whose call must have returned already (their sp is below the current one). */
+static __always_inline void prune_returned(struct pending_state *state, __u64 sp)
+{
+	for (int i = 0; i < MEMLEAK_MAX_DEPTH; i++) {
+		__u32 depth = state->depth;
+		if (depth == 0 || depth > MEMLEAK_MAX_DEPTH)
+			break;
+		if (state->frames[frame_index(depth - 1)].sp >= sp)
+			break;
+		state->depth = depth - 1;
+		stat_add(MEMLEAK_STAT_MISSED_RETURNS, 1);
+	}
+	if (state->depth > MEMLEAK_MAX_DEPTH)
+		state->depth = 0;
+}
+
+static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 size, __u64 caller, __s32 stack_id)
+{
+	if (!memleak_settings.stream_events)
+		return;
+	struct memleak_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
+	if (!event) {
+		stat_add(MEMLEAK_STAT_RINGBUF_DROPS, 1);
+		return;
+	}
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	event->timestamp_ns = bpf_ktime_get_ns();
+	event->address = address;
+	event->size = size;
+	event->caller = caller;
+	event->pid = pid_tgid >> 32;
+	event->tid = (__u32)pid_tgid;
+	event->stack_id = stack_id;
+	event->function = fn;
+	event->reserved = 0;
+	bpf_ringbuf_submit(event, 0);
+}
+
+static __always_inline __s32 capture_stack(void *ctx, __u64 flags)
+{
+	if (!memleak_settings.capture_stacks)
+		return -1;
+	long id = bpf_get_stackid(ctx, &stacks, flags);
+	if (id == -17 /* EEXIST: hash collision */)
+		stat_add(MEMLEAK_STAT_STACK_COLLISIONS, 1);
+	else if (id < 0)
+		stat_add(MEMLEAK_STAT_STACK_ERRORS, 1);
+	return (__s32)id;
+}
+
+static __always_inline void record(__u64 address, __u64 size, __u64 caller, __s32 stack_id)
+{
+	struct memleak_alloc_info info = {
+		.size = size,
+		.timestamp_ns = bpf_ktime_get_ns(),
+		.caller = caller,
+		.stack_id = stack_id,
+		.tid = (__u32)bpf_get_current_pid_tgid(),
+	};
+	if (bpf_map_update_elem(&outstanding, &address, &info, BPF_ANY) == 0)
+		stat_add(MEMLEAK_STAT_ALLOCS, 1);
+	else
+		stat_add(MEMLEAK_STAT_MAP_FULL, 1);
+}
+
+/* Removes a block; returns its size (0 when unknown). */
+static __always_inline __u64 release(__u64 address)
+{
+	struct memleak_alloc_info *info = bpf_map_lookup_elem(&outstanding, &address);
+	if (!info) {
+		stat_add(MEMLEAK_STAT_UNKNOWN_FREES, 1);
+		return 0;
+	}
+	__u64 size = info->size;
+	if (bpf_map_delete_elem(&outstanding, &address) == 0)
+		stat_add(MEMLEAK_STAT_FREES, 1);
+	return size;
+}
+
+static __always_inline bool sampled_in(__u64 size)
+{
+	if (size < memleak_settings.min_size || size > memleak_settings.max_size) {
+		stat_add(MEMLEAK_STAT_FILTERED_OUT, 1);
+		return false;
+	}
+	if (memleak_settings.sample_rate > 1 && bpf_get_prandom_u32() % memleak_settings.sample_rate != 0) {
+		stat_add(MEMLEAK_STAT_SAMPLED_OUT, 1);
+		return false;
+	}
+	return true;
+}
+
+/* ---------------------------------------------------------------- user space: entry / return */
+
+static __always_inline int alloc_enter(struct pt_regs *ctx, enum memleak_function fn, __u64 size, __u64 arg)
+{
+	if (!is_target())
+		return 0;
+	stat_add(MEMLEAK_STAT_HITS_BASE + fn, 1);
+
+	struct pending_state *state = pending_state(true);
+	if (!state) {
+		stat_add(MEMLEAK_STAT_PENDING_ERRORS, 1);
+		return 0;
+	}
+	__u64 sp = PT_REGS_SP(ctx);
+	prune_returned(state, sp);
+
+	__u32 depth = state->depth;
+	if (depth >= MEMLEAK_MAX_DEPTH) {
+		stat_add(MEMLEAK_STAT_NESTING_OVERFLOW, 1);
+		return 0;
+	}
+	struct pending_frame *frame = &state->frames[frame_index(depth)];
+	frame->sp = sp;
+	frame->size = size;
+	frame->arg = arg;
+	frame->caller = 0;
+	frame->stack_id = -1;
+	frame->flags = 0;
+	if (depth > 0) {
+		frame->flags = FRAME_NESTED;
+		stat_add(MEMLEAK_STAT_NESTED_CALLS, 1);
+	} else {
+		/* The probe site precedes any push/sub rsp, so [sp] is the return address. */
+		bpf_probe_read_user(&frame->caller, sizeof(frame->caller), (void *)sp);
+		bool record_it = fn == MEMLEAK_FN_REALLOC || fn == MEMLEAK_FN_REALLOCARRAY || fn == MEMLEAK_FN_MREMAP
+			? (size == 0 || sampled_in(size)) : sampled_in(size);
+		if (record_it)
+			frame->stack_id = capture_stack(ctx, BPF_F_USER_STACK);
+		else
+			frame->flags = FRAME_SKIP;
+	}
+	state->depth = depth + 1;
+	return 0;
+}
+
+static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_function fn)
+{
+	if (!is_target())
+		return 0;
+	struct pending_state *state = pending_state(false);
+	if (!state)
+		return 0;
+	/* After ret the stack pointer is one slot above the entry's. */
+	__u64 sp = PT_REGS_SP(ctx) - 8;
+	prune_returned(state, sp);
+	__u32 depth = state->depth;
+	if (depth == 0 || depth > MEMLEAK_MAX_DEPTH)
+		return 0;
+	struct pending_frame *frame = &state->frames[frame_index(depth - 1)];
+	if (frame->sp != sp)
+		return 0;   /* not ours (e.g. its entry overflowed the nesting depth) */
+	state->depth = depth - 1;
+	if (frame->flags & FRAME_NESTED)
+		return 0;
+
+	bool record_it = !(frame->flags & FRAME_SKIP);
+	__u64 rc = PT_REGS_RC(ctx);
+	__u64 size = frame->size;
+	__u64 caller = frame->caller;
+	__s32 stack_id = frame->stack_id;
+	__u64 address = rc;
+
+	switch (fn) {
+	case MEMLEAK_FN_POSIX_MEMALIGN:
+		if ((int)rc != 0) {
+			stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
+			return 0;
+		}
+		address = 0;
+		if (bpf_probe_read_user(&address, sizeof(address), (void *)frame->arg) != 0 || address == 0) {
+			stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
+			return 0;
+		}
+		break;
+	case MEMLEAK_FN_MMAP:
+		if (rc == (__u64)-1) {
+			stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
+			return 0;
+		}
+		break;
+	case MEMLEAK_FN_MREMAP:
+		if (rc == (__u64)-1) {
+			stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
+			return 0;
+		}
+		release(frame->arg);
+		break;
+	case MEMLEAK_FN_REALLOC:
+	case MEMLEAK_FN_REALLOCARRAY:
+		if (rc == 0) {
+			if (size == 0 && frame->arg != 0) {
+				/* realloc(p, 0) frees p and returns NULL */
+				release(frame->arg);
+				emit(MEMLEAK_FN_FREE, frame->arg, 0, caller, stack_id);
+			} else if (size != 0) {
+				stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
+			}
+			return 0;
+		}
+		if (frame->arg != 0)
+			release(frame->arg);
+		break;
+	default:
+		if (rc == 0) {
+			stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
+			return 0;
+		}
+		break;
+	}
+	if (record_it) {
+		record(address, size, caller, stack_id);
+		emit(fn, address, size, caller, stack_id);
+	}
+	return 0;
+}
+
+static __always_inline int free_enter(struct pt_regs *ctx, enum memleak_function fn, __u64 address)
+{
+	if (!is_target())
+		return 0;
+	stat_add(MEMLEAK_STAT_HITS_BASE + fn, 1);
+	struct pending_state *state = pending_state(false);
+	if (state) {
+		prune_returned(state, PT_REGS_SP(ctx));
+		if (state->depth > 0) {
+			/* the allocator freeing its own memory (realloc, free -> munmap) */
+			stat_add(MEMLEAK_STAT_NESTED_CALLS, 1);
+			return 0;
+		}
+	}
+	if (address == 0)
+		return 0;
+	__u64 size = release(address);
+	if (memleak_settings.stream_events) {
+		__u64 caller = 0;
+		bpf_probe_read_user(&caller, sizeof(caller), (void *)PT_REGS_SP(ctx));
+		emit(fn, address, size, caller, -1);
+	}
+	return 0;
+}
+
+/* nmemb * size, or all ones on overflow (the call then fails and nothing is recorded). */
+static __always_inline __u64 checked_product(__u64 nmemb, __u64 size)
+{
+	if (size == 0)
+		return 0;
+	__u64 limit = (__u64)-1 / size;
+	asm volatile("" : "+r"(limit));   /* keep clang from turning this into a 128-bit multiply */
+	if (nmemb > limit)
+		return (__u64)-1;
+	return nmemb * size;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__malloc_enter, size_t size) { return alloc_enter(ctx, MEMLEAK_FN_MALLOC, size, 0); }
+SEC("uretprobe")
+int BPF_KRETPROBE(memleak__malloc_return) { return alloc_return(ctx, MEMLEAK_FN_MALLOC); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__calloc_enter, size_t nmemb, size_t size)
+{
+	__u64 total = checked_product(nmemb, size);
+	return alloc_enter(ctx, MEMLEAK_FN_CALLOC, total, 0);
+}
+SEC("uretprobe")
+int BPF_KRETPROBE(memleak__calloc_return) { return alloc_return(ctx, MEMLEAK_FN_CALLOC); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__realloc_enter, void *ptr, size_t size)
+{
+	return alloc_enter(ctx, MEMLEAK_FN_REALLOC, size, (__u64)ptr);
+}
+SEC("uretprobe")
+int BPF_KRETPROBE(memleak__realloc_return) { return alloc_return(ctx, MEMLEAK_FN_REALLOC); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__reallocarray_enter, void *ptr, size_t nmemb, size_t size)
+{
+	__u64 total = checked_product(nmemb, size);
+	return alloc_enter(ctx, MEMLEAK_FN_REALLOCARRAY, total, (__u64)ptr);
+}
+SEC("uretprobe")
+int BPF_KRETPROBE(memleak__reallocarray_return) { return alloc_return(ctx, MEMLEAK_FN_REALLOCARRAY); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__free_enter, void *ptr) { return free_enter(ctx, MEMLEAK_FN_FREE, (__u64)ptr); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__posix_memalign_enter, void **memptr, size_t alignment, size_t size)
+{
+	return alloc_enter(ctx, MEMLEAK_FN_POSIX_MEMALIGN, size, (__u64)memptr);
+}
+SEC("uretprobe")
+int BPF_KRETPROBE(memleak__posix_memalign_return) { return alloc_return(ctx, MEMLEAK_FN_POSIX_MEMALIGN); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__aligned_alloc_enter, size_t alignment, size_t size)
+{
+	return alloc_enter(ctx, MEMLEAK_FN_ALIGNED_ALLOC, size, 0);
+}
+SEC("uretprobe")
+int BPF_KRETPROBE(memleak__aligned_alloc_return) { return alloc_return(ctx, MEMLEAK_FN_ALIGNED_ALLOC); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__memalign_enter, size_t alignment, size_t size)
+{
+	return alloc_enter(ctx, MEMLEAK_FN_MEMALIGN, size, 0);
+}
+SEC("uretprobe")
+int BPF_KRETPROBE(memleak__memalign_return) { return alloc_return(ctx, MEMLEAK_FN_MEMALIGN); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__valloc_enter, size_t size) { return alloc_enter(ctx, MEMLEAK_FN_VALLOC, size, 0); }
+SEC("uretprobe")
+int BPF_KRETPROBE(memleak__valloc_return) { return alloc_return(ctx, MEMLEAK_FN_VALLOC); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__pvalloc_enter, size_t size) { return alloc_enter(ctx, MEMLEAK_FN_PVALLOC, size, 0); }
+SEC("uretprobe")
+int BPF_KRETPROBE(memleak__pvalloc_return) { return alloc_return(ctx, MEMLEAK_FN_PVALLOC); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__mmap_enter, void *address, size_t length)
+{
+	return alloc_enter(ctx, MEMLEAK_FN_MMAP, length, 0);
+}
+SEC("uretprobe")
+int BPF_KRETPROBE(memleak__mmap_return) { return alloc_return(ctx, MEMLEAK_FN_MMAP); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__munmap_enter, void *address) { return free_enter(ctx, MEMLEAK_FN_MUNMAP, (__u64)address); }
+
+SEC("uprobe")
+int BPF_KPROBE(memleak__mremap_enter, void *old_address, size_t old_size, size_t new_size)
+{
+	return alloc_enter(ctx, MEMLEAK_FN_MREMAP, new_size, (__u64)old_address);
+}
+SEC("uretprobe")
+int BPF_KRETPROBE(memleak__mremap_return) { return alloc_return(ctx, MEMLEAK_FN_MREMAP); }
+
+/* ---------------------------------------------------------------- kernel mode: tracepoints */
+
+/* Before 6.0 kmalloc and kmem_cache_alloc shared the kmem_alloc event class. */
+struct trace_event_raw_kmem_alloc___pre60 {
+	unsigned long call_site;
+	const void *ptr;
+	size_t bytes_alloc;
+} __attribute__((preserve_access_index));
+
+/* Before 5.19 percpu_alloc_percpu had no bytes_alloc. */
+struct trace_event_raw_percpu_alloc_percpu___pre519 {
+	void *ptr;
+	size_t size;
+} __attribute__((preserve_access_index));
+
+static __always_inline int kernel_alloc(void *ctx, enum memleak_function fn, __u64 key, __u64 size, __u64 call_site)
+{
+	if (!is_target())
+		return 0;
+	stat_add(MEMLEAK_STAT_HITS_BASE + fn, 1);
+	if (key == 0 || !sampled_in(size))
+		return 0;
+	__s32 stack_id = capture_stack(ctx, 0);
+	record(key, size, call_site, stack_id);
+	emit(fn, key, size, call_site, stack_id);
+	return 0;
+}
+
+static __always_inline int kernel_free(void *ctx, enum memleak_function fn, __u64 key, __u64 call_site)
+{
+	if (!is_target())
+		return 0;
+	stat_add(MEMLEAK_STAT_HITS_BASE + fn, 1);
+	if (key == 0)
+		return 0;
+	__u64 size = release(key);
+	emit(fn, key, size, call_site, -1);
+	return 0;
+}
+
+SEC("tracepoint/kmem/kmalloc")
+int memleak__kmalloc(void *ctx)
+{
+	__u64 ptr, size, site;
+	if (bpf_core_type_exists(struct trace_event_raw_kmalloc)) {
+		struct trace_event_raw_kmalloc *args = ctx;
+		ptr = (__u64)BPF_CORE_READ(args, ptr);
+		size = BPF_CORE_READ(args, bytes_alloc);
+		site = BPF_CORE_READ(args, call_site);
+	} else {
+		struct trace_event_raw_kmem_alloc___pre60 *args = ctx;
+		ptr = (__u64)BPF_CORE_READ(args, ptr);
+		size = BPF_CORE_READ(args, bytes_alloc);
+		site = BPF_CORE_READ(args, call_site);
+	}
+	return kernel_alloc(ctx, MEMLEAK_FN_KMALLOC, ptr, size, site);
+}
+
+SEC("tracepoint/kmem/kfree")
+int memleak__kfree(struct trace_event_raw_kfree *args)
+{
+	return kernel_free(args, MEMLEAK_FN_KFREE, (__u64)BPF_CORE_READ(args, ptr), BPF_CORE_READ(args, call_site));
+}
+
+SEC("tracepoint/kmem/kmem_cache_alloc")
+int memleak__kmem_cache_alloc(void *ctx)
+{
+	__u64 ptr, size, site;
+	if (bpf_core_type_exists(struct trace_event_raw_kmem_cache_alloc)) {
+		struct trace_event_raw_kmem_cache_alloc *args = ctx;
+		ptr = (__u64)BPF_CORE_READ(args, ptr);
+		size = BPF_CORE_READ(args, bytes_alloc);
+		site = BPF_CORE_READ(args, call_site);
+	} else {
+		struct trace_event_raw_kmem_alloc___pre60 *args = ctx;
+		ptr = (__u64)BPF_CORE_READ(args, ptr);
+		size = BPF_CORE_READ(args, bytes_alloc);
+		site = BPF_CORE_READ(args, call_site);
+	}
+	return kernel_alloc(ctx, MEMLEAK_FN_KMEM_CACHE_ALLOC, ptr, size, site);
+}
+
+SEC("tracepoint/kmem/kmem_cache_free")
+int memleak__kmem_cache_free(struct trace_event_raw_kmem_cache_free *args)
+{
+	return kernel_free(args, MEMLEAK_FN_KMEM_CACHE_FREE, (__u64)BPF_CORE_READ(args, ptr), BPF_CORE_READ(args, call_site));
+}
+
+static __always_inline __u64 page_key(__u64 pfn)
+{
+	return pfn | (MEMLEAK_KEY_TAG_PAGE << MEMLEAK_KEY_TAG_SHIFT);
+}
+
+SEC("tracepoint/kmem/mm_page_alloc")
+int memleak__mm_page_alloc(struct trace_event_raw_mm_page_alloc *args)
+{
+	__u64 pfn = BPF_CORE_READ(args, pfn);
+	__u32 order = BPF_CORE_READ(args, order);
+	if (pfn == (__u64)-1)
+		return 0;   /* failed allocation */
+	return kernel_alloc(args, MEMLEAK_FN_PAGE_ALLOC, page_key(pfn), memleak_settings.page_size << (order & 31), 0);
+}
+
+SEC("tracepoint/kmem/mm_page_free")
+int memleak__mm_page_free(struct trace_event_raw_mm_page_free *args)
+{
+	return kernel_free(args, MEMLEAK_FN_PAGE_FREE, page_key(BPF_CORE_READ(args, pfn)), 0);
+}
+
+SEC("tracepoint/percpu/percpu_alloc_percpu")
+int memleak__percpu_alloc_percpu(void *ctx)
+{
+	__u64 ptr, size;
+	struct trace_event_raw_percpu_alloc_percpu *args = ctx;
+	if (bpf_core_field_exists(args->bytes_alloc)) {
+		ptr = (__u64)BPF_CORE_READ(args, ptr);
+		size = BPF_CORE_READ(args, bytes_alloc);
+	} else {
+		struct trace_event_raw_percpu_alloc_percpu___pre519 *old = ctx;
+		ptr = (__u64)BPF_CORE_READ(old, ptr);
+		size = BPF_CORE_READ(old, size);
+	}
+	if (ptr == 0)
+		return 0;
+	return kernel_alloc(ctx, MEMLEAK_FN_PERCPU_ALLOC, ptr | (MEMLEAK_KEY_TAG_PERCPU << MEMLEAK_KEY_TAG_SHIFT), size, 0);
+}
+
+SEC("tracepoint/percpu/percpu_free_percpu")
+int memleak__percpu_free_percpu(struct trace_event_raw_percpu_free_percpu *args)
+{
+	__u64 ptr = (__u64)BPF_CORE_READ(args, ptr);
+	if (ptr == 0)
+		return 0;
+	return kernel_free(args, MEMLEAK_FN_PERCPU_FREE, ptr | (MEMLEAK_KEY_TAG_PERCPU << MEMLEAK_KEY_TAG_SHIFT), 0);
+}

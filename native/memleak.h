@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared between the eBPF programs (memleak.bpf.c, allocount.bpf.c) and user space.
+ * User space mirrors these structs in src/LeakCmdlets/Bpf/MemleakAbi.cs: change both together.
+ * Fixed-width types only, explicit padding, no implicit holes.
+ */
+#ifndef __LEAKTOOLS_MEMLEAK_H
+#define __LEAKTOOLS_MEMLEAK_H
+
+/* Same order as LeakTools.Tracing.AllocatorFunction. */
+enum memleak_function {
+	MEMLEAK_FN_MALLOC = 0,
+	MEMLEAK_FN_CALLOC,
+	MEMLEAK_FN_REALLOC,
+	MEMLEAK_FN_REALLOCARRAY,
+	MEMLEAK_FN_FREE,
+	MEMLEAK_FN_POSIX_MEMALIGN,
+	MEMLEAK_FN_ALIGNED_ALLOC,
+	MEMLEAK_FN_MEMALIGN,
+	MEMLEAK_FN_VALLOC,
+	MEMLEAK_FN_PVALLOC,
+	MEMLEAK_FN_MMAP,
+	MEMLEAK_FN_MUNMAP,
+	MEMLEAK_FN_MREMAP,
+	MEMLEAK_FN_KMALLOC,
+	MEMLEAK_FN_KFREE,
+	MEMLEAK_FN_KMEM_CACHE_ALLOC,
+	MEMLEAK_FN_KMEM_CACHE_FREE,
+	MEMLEAK_FN_PAGE_ALLOC,
+	MEMLEAK_FN_PAGE_FREE,
+	MEMLEAK_FN_PERCPU_ALLOC,
+	MEMLEAK_FN_PERCPU_FREE,
+	MEMLEAK_FN_COUNT,
+};
+
+/* Counters in the per-CPU "stats" array; user space sums over CPUs. Losses are never silent. */
+enum memleak_stat {
+	MEMLEAK_STAT_ALLOCS = 0,        /* allocations recorded in the outstanding map */
+	MEMLEAK_STAT_FREES,             /* outstanding allocations removed by a free */
+	MEMLEAK_STAT_UNKNOWN_FREES,     /* frees of addresses we never saw (ignored) */
+	MEMLEAK_STAT_FAILED_ALLOCS,     /* NULL / MAP_FAILED / non-zero posix_memalign: not recorded */
+	MEMLEAK_STAT_MAP_FULL,          /* outstanding map full: allocation lost */
+	MEMLEAK_STAT_STACK_COLLISIONS,  /* bpf_get_stackid -EEXIST: stack lost, caller kept */
+	MEMLEAK_STAT_STACK_ERRORS,      /* other bpf_get_stackid failures (e.g. -EFAULT, -ENOMEM) */
+	MEMLEAK_STAT_MISSED_RETURNS,    /* a pending call whose return never arrived */
+	MEMLEAK_STAT_RINGBUF_DROPS,     /* bpf_ringbuf_reserve failed: event lost */
+	MEMLEAK_STAT_NESTING_OVERFLOW,  /* allocator calls nested deeper than MEMLEAK_MAX_DEPTH */
+	MEMLEAK_STAT_PENDING_ERRORS,    /* no per-thread pending storage could be created */
+	MEMLEAK_STAT_SAMPLED_OUT,       /* allocations skipped by the sample rate */
+	MEMLEAK_STAT_FILTERED_OUT,      /* allocations outside [min_size, max_size] */
+	MEMLEAK_STAT_NESTED_CALLS,      /* allocator calls made by the allocator itself (not recorded) */
+	MEMLEAK_STAT_HITS_BASE,         /* + memleak_function: probe hits per function (entry side) */
+	MEMLEAK_STAT_COUNT = MEMLEAK_STAT_HITS_BASE + MEMLEAK_FN_COUNT,
+};
+
+/* allocount: per-CPU hit counters, index = function * 2 + (0 entry, 1 return). */
+#define ALLOCOUNT_SLOTS (MEMLEAK_FN_COUNT * 2)
+
+/* Value of the "outstanding" hash map, key = address (__u64). 32 bytes. */
+struct memleak_alloc_info {
+	__u64 size;
+	__u64 timestamp_ns;   /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 caller;         /* return address read at [sp] at entry: the direct caller, always known */
+	__s32 stack_id;       /* id in the "stacks" map, negative errno when none */
+	__u32 tid;
+};
+
+/* Ring-buffer record (stream mode). 56 bytes. */
+struct memleak_event {
+	__u64 timestamp_ns;
+	__u64 address;
+	__u64 size;
+	__u64 caller;
+	__u32 pid;
+	__u32 tid;
+	__s32 stack_id;
+	__u32 function;       /* enum memleak_function */
+	__u64 reserved;
+};
+
+/*
+ * Settings fixed before load: the only object in .rodata ("const volatile struct memleak_config memleak_settings"),
+ * so user space writes it at offset 0 of the .rodata map's initial value. 40 bytes.
+ */
+struct memleak_config {
+	__u64 min_size;
+	__u64 max_size;
+	__u32 target_tgid;      /* 0 = any process (kernel mode) */
+	__u32 sample_rate;      /* record 1 in N allocations; 0 or 1 = all */
+	__u8 stream_events;     /* emit struct memleak_event into the "events" ring buffer */
+	__u8 capture_stacks;    /* bpf_get_stackid into "stacks" */
+	__u8 reserved[6];
+	__u64 page_size;        /* mm_page_alloc: bytes per order-0 page */
+};
+
+/* Kernel mode keys: pages and per-CPU chunks live in their own key space (kernel pointers start 0xff). */
+#define MEMLEAK_KEY_TAG_SHIFT 56
+#define MEMLEAK_KEY_TAG_PAGE 1ULL
+#define MEMLEAK_KEY_TAG_PERCPU 2ULL
+
+#define MEMLEAK_MAX_DEPTH 4
+#define MEMLEAK_MAX_STACK_DEPTH 127
+
+#endif /* __LEAKTOOLS_MEMLEAK_H */

@@ -1,0 +1,243 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Runtime.InteropServices;
+using LeakTools.Interop;
+
+namespace LeakTools.Bpf;
+
+/// <summary>
+/// One eBPF object embedded in the assembly, driven through libbpf in a fixed order:
+/// <see cref="OpenEmbedded"/> → settings (<see cref="WriteReadOnlyData{T}"/>, <see cref="SetMaxEntries"/>,
+/// <see cref="SetAutoload"/>) → <see cref="Load"/> → attach. <see cref="Dispose"/> is the one cleanup path:
+/// links first, then the object (SafeHandle reference counts make any other order safe too).
+/// </summary>
+internal sealed unsafe class BpfObject : IDisposable
+{
+    private const int KernelLogSize = 1 << 20;
+
+    private readonly BpfObjectHandle _object;
+    private readonly byte[] _image;          // libbpf keeps pointers into the ELF image until close
+    private readonly GCHandle _imagePin;
+    private readonly IntPtr _kernelLog;
+    private readonly List<BpfLinkHandle> _links = new();
+    private readonly Dictionary<string, BpfProgramHandle> _programs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BpfMapHandle> _maps = new(StringComparer.Ordinal);
+    private bool _loaded;
+    private bool _disposed;
+
+    public string Name { get; }
+
+    private BpfObject(string name, byte[] image, GCHandle pin, BpfObjectHandle obj, IntPtr kernelLog)
+    {
+        Name = name;
+        _image = image;
+        _imagePin = pin;
+        _object = obj;
+        _kernelLog = kernelLog;
+    }
+
+    /// <summary>Opens the resource "<paramref name="name"/>.bpf.o" (compiled by build.ps1).</summary>
+    public static BpfObject OpenEmbedded(string name)
+    {
+        string resource = name + ".bpf.o";
+        using Stream? stream = typeof(BpfObject).Assembly.GetManifestResourceStream(resource);
+        if (stream is null)
+            throw new BpfOperationException($"The eBPF object '{resource}' is not embedded in LeakTools.dll; rebuild with build.ps1.", 2);
+        var image = new byte[stream.Length];
+        stream.ReadExactly(image);
+
+        // The default print callback writes warnings to our stderr; the verifier log goes to a buffer instead.
+        Libbpf.SetPrint(IntPtr.Zero);
+        GCHandle pin = GCHandle.Alloc(image, GCHandleType.Pinned);
+        IntPtr log = Marshal.AllocHGlobal(KernelLogSize);
+        *(byte*)log = 0;
+        IntPtr objectName = Marshal.StringToCoTaskMemUTF8(name);
+        try
+        {
+            var options = new Libbpf.ObjectOpenOptions
+            {
+                Size = (nuint)sizeof(Libbpf.ObjectOpenOptions),
+                ObjectName = objectName,
+                KernelLogBuffer = log,
+                KernelLogSize = KernelLogSize,
+                KernelLogLevel = 0,   // 0: libbpf fills the buffer only when a load fails
+            };
+            IntPtr obj = Libbpf.ObjectOpenMem((byte*)pin.AddrOfPinnedObject(), (nuint)image.Length, &options);
+            if (obj == IntPtr.Zero)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                throw new BpfOperationException($"libbpf could not open the eBPF object '{resource}': {Libbpf.Describe(errno)}.", errno);
+            }
+            return new BpfObject(name, image, pin, new BpfObjectHandle(obj), log);
+        }
+        catch
+        {
+            pin.Free();
+            Marshal.FreeHGlobal(log);
+            throw;
+        }
+        finally
+        {
+            Marshal.FreeCoTaskMem(objectName);
+        }
+    }
+
+    public BpfProgramHandle Program(string name)
+    {
+        ThrowIfDisposed();
+        if (_programs.TryGetValue(name, out var existing)) return existing;
+        IntPtr program = Libbpf.FindProgramByName(_object.DangerousGetHandle(), name);
+        if (program == IntPtr.Zero) throw new BpfOperationException($"The eBPF object '{Name}' has no program '{name}'.", 2);
+        return _programs[name] = new BpfProgramHandle(program, _object, name);
+    }
+
+    public BpfMapHandle Map(string name)
+    {
+        ThrowIfDisposed();
+        if (_maps.TryGetValue(name, out var existing)) return existing;
+        IntPtr map = Libbpf.FindMapByName(_object.DangerousGetHandle(), name);
+        if (map == IntPtr.Zero) throw new BpfOperationException($"The eBPF object '{Name}' has no map '{name}'.", 2);
+        return _maps[name] = new BpfMapHandle(map, _object, name);
+    }
+
+    /// <summary>Names of all programs in the object, in section order.</summary>
+    public IReadOnlyList<string> ProgramNames()
+    {
+        ThrowIfDisposed();
+        var names = new List<string>();
+        IntPtr obj = _object.DangerousGetHandle();
+        for (IntPtr p = Libbpf.NextProgram(obj, IntPtr.Zero); p != IntPtr.Zero; p = Libbpf.NextProgram(obj, p))
+            names.Add(Marshal.PtrToStringUTF8(Libbpf.ProgramName(p)) ?? "");
+        return names;
+    }
+
+    /// <summary>Writes the settings struct at offset 0 of the map (e.g. ".rodata"); its size must match exactly.</summary>
+    public void WriteReadOnlyData<T>(string mapName, in T value) where T : unmanaged
+    {
+        ThrowIfNotOpened();
+        var map = Map(mapName);
+        nuint size;
+        IntPtr data = Libbpf.MapInitialValue(map.DangerousGetHandle(), &size);
+        if (data == IntPtr.Zero || size != (nuint)sizeof(T))
+            throw new BpfOperationException(
+                $"The map '{mapName}' of '{Name}' holds {size} bytes but {typeof(T).Name} has {sizeof(T)}: native/memleak.h and Bpf/MemleakAbi.cs disagree.", 22);
+        *(T*)data = value;   // the initial value is writable until load
+    }
+
+    public void SetMaxEntries(string mapName, uint entries)
+    {
+        ThrowIfNotOpened();
+        int rc = Libbpf.MapSetMaxEntries(Map(mapName).DangerousGetHandle(), entries);
+        if (rc < 0) throw new BpfOperationException($"Cannot size map '{mapName}' to {entries} entries: {Libbpf.Describe(rc)}.", rc);
+    }
+
+    public void SetAutoload(string programName, bool autoload)
+    {
+        ThrowIfNotOpened();
+        int rc = Libbpf.ProgramSetAutoload(Program(programName).DangerousGetHandle(), autoload);
+        if (rc < 0) throw new BpfOperationException($"Cannot change autoload of '{programName}': {Libbpf.Describe(rc)}.", rc);
+    }
+
+    /// <summary>Creates the maps and loads the programs into the kernel (the verifier runs here).</summary>
+    public void Load()
+    {
+        ThrowIfNotOpened();
+        int rc = Libbpf.ObjectLoad(_object.DangerousGetHandle());
+        if (rc < 0)
+        {
+            string log = Marshal.PtrToStringUTF8(_kernelLog) ?? "";
+            if (log.Length > 4000) log = "..." + log[^4000..];
+            throw new BpfOperationException($"The kernel refused to load the eBPF object '{Name}': {Libbpf.Describe(rc)}.", rc, log.Length > 0 ? log : null);
+        }
+        _loaded = true;
+    }
+
+    /// <summary>Attaches a uprobe (or uretprobe) at a file offset of <paramref name="binaryPath"/>, for one process (or -1 for all).</summary>
+    public BpfLinkHandle AttachUprobe(string programName, int pid, string binaryPath, ulong fileOffset, bool returnProbe, ulong cookie = 0)
+    {
+        ThrowIfNotLoaded();
+        var program = Program(programName);
+        var options = new Libbpf.UprobeOptions
+        {
+            Size = (nuint)sizeof(Libbpf.UprobeOptions),
+            Cookie = cookie,
+            Retprobe = returnProbe ? (byte)1 : (byte)0,
+        };
+        IntPtr link = Libbpf.AttachUprobe(program.DangerousGetHandle(), pid, binaryPath, (nuint)fileOffset, &options);
+        if (link == IntPtr.Zero)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new BpfOperationException(
+                $"Cannot attach {(returnProbe ? "uretprobe" : "uprobe")} '{programName}' to {binaryPath} at file offset 0x{fileOffset:x}: {Libbpf.Describe(errno)}.", errno);
+        }
+        return Track(link);
+    }
+
+    /// <summary>Attaches a program the way its SEC() name says (tracepoints).</summary>
+    public BpfLinkHandle Attach(string programName)
+    {
+        ThrowIfNotLoaded();
+        IntPtr link = Libbpf.Attach(Program(programName).DangerousGetHandle());
+        if (link == IntPtr.Zero)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new BpfOperationException($"Cannot attach '{programName}': {Libbpf.Describe(errno)}.", errno);
+        }
+        return Track(link);
+    }
+
+    public RingBufferHandle OpenRingBuffer(string mapName, delegate* unmanaged<IntPtr, IntPtr, nuint, int> callback, IntPtr context)
+    {
+        ThrowIfNotLoaded();
+        IntPtr rb = Libbpf.RingBufferNew(Map(mapName).Fd, callback, context, IntPtr.Zero);
+        if (rb == IntPtr.Zero)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new BpfOperationException($"Cannot open the ring buffer '{mapName}': {Libbpf.Describe(errno)}.", errno);
+        }
+        return new RingBufferHandle(rb, _object);
+    }
+
+    public int LinkCount => _links.Count;
+
+    private BpfLinkHandle Track(IntPtr link)
+    {
+        var handle = new BpfLinkHandle(link, _object);
+        _links.Add(handle);
+        return handle;
+    }
+
+    /// <summary>Detaches every probe of this object now (the object stays loaded).</summary>
+    public void DetachAll()
+    {
+        foreach (var link in _links) link.Dispose();
+        _links.Clear();
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        DetachAll();
+        foreach (var map in _maps.Values) map.Dispose();
+        foreach (var program in _programs.Values) program.Dispose();
+        _object.Dispose();
+        if (_imagePin.IsAllocated) _imagePin.Free();
+        Marshal.FreeHGlobal(_kernelLog);
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);
+
+    private void ThrowIfNotOpened()
+    {
+        ThrowIfDisposed();
+        if (_loaded) throw new InvalidOperationException($"'{Name}' is already loaded; settings must be made before Load().");
+    }
+
+    private void ThrowIfNotLoaded()
+    {
+        ThrowIfDisposed();
+        if (!_loaded) throw new InvalidOperationException($"'{Name}' must be loaded before attaching.");
+    }
+}

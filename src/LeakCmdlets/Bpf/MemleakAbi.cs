@@ -1,0 +1,68 @@
+using System.Runtime.InteropServices;
+
+namespace LeakTools.Bpf;
+
+/// <summary>
+/// Mirror of native/memleak.h (the structs shared by memleak.bpf.c, allocount.bpf.c and user space).
+/// Change both together; the sizes are checked where data arrives (rodata write, ring-buffer sample,
+/// map value sizes) and by unit tests.
+/// </summary>
+internal static class MemleakAbi
+{
+    public const int MaxDepth = 4;                 // MEMLEAK_MAX_DEPTH
+    public const int MaxStackDepth = 127;          // MEMLEAK_MAX_STACK_DEPTH
+    public const int FunctionCount = 21;           // MEMLEAK_FN_COUNT
+    public const int AllocountSlots = FunctionCount * 2;
+    public const int KeyTagShift = 56;             // MEMLEAK_KEY_TAG_SHIFT
+    public const ulong KeyTagPage = 1;             // MEMLEAK_KEY_TAG_PAGE
+    public const ulong KeyTagPercpu = 2;           // MEMLEAK_KEY_TAG_PERCPU
+
+    /// <summary>enum memleak_stat.</summary>
+    public enum Stat
+    {
+        Allocs = 0, Frees, UnknownFrees, FailedAllocs, MapFull, StackCollisions, StackErrors, MissedReturns,
+        RingBufferDrops, NestingOverflow, PendingErrors, SampledOut, FilteredOut, NestedCalls, HitsBase,
+    }
+
+    public const int StatCount = (int)Stat.HitsBase + FunctionCount;   // MEMLEAK_STAT_COUNT
+
+    /// <summary>struct memleak_config: the .rodata of memleak.bpf.c (40 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct Config
+    {
+        public ulong MinSize;
+        public ulong MaxSize;
+        public uint TargetTgid;
+        public uint SampleRate;
+        public byte StreamEvents;
+        public byte CaptureStacks;
+        public fixed byte Reserved[6];
+        public ulong PageSize;
+    }
+
+    /// <summary>struct memleak_alloc_info: value of the "outstanding" map (32 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct AllocInfo
+    {
+        public ulong Size;
+        public ulong TimestampNs;
+        public ulong Caller;
+        public int StackId;
+        public uint Tid;
+    }
+
+    /// <summary>struct memleak_event: one ring-buffer record (56 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Event
+    {
+        public ulong TimestampNs;
+        public ulong Address;
+        public ulong Size;
+        public ulong Caller;
+        public uint Pid;
+        public uint Tid;
+        public int StackId;
+        public uint Function;
+        public ulong Reserved;
+    }
+}

@@ -1,0 +1,448 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using System.Threading;
+using LeakTools.Bpf;
+using LeakTools.Interop;
+using LeakTools.Procfs;
+
+namespace LeakTools.Tracing;
+
+/// <summary>
+/// A tracing session: memleak.bpf.c (or the allocount floor probe) loaded, attached to the target's allocator
+/// (or the kernel's tracepoints), read on demand. Start → Read* / TryTakeEvent → Dispose. Dispose detaches
+/// and frees everything and is safe from any thread and any exit path; the target keeps running unchanged.
+/// </summary>
+public sealed unsafe class AllocationTracer : IDisposable
+{
+    private const int BatchSize = 8192;
+
+    private readonly AllocationTracerOptions _options;
+    private readonly BpfObject _bpf;
+    private readonly List<ProbeSite> _sites = new();
+    private readonly BlockingCollection<AllocationRecord>? _events;
+    private RingBufferHandle? _ringBuffer;
+    private GCHandle _self;
+    private Thread? _poller;
+    private volatile bool _stopping;
+    private long _queueDrops;
+    private int _disposed;
+
+    public IReadOnlyList<ProbeSite> ProbeSites => _sites;
+
+    public AllocationTracerOptions Options => _options;
+
+    /// <summary>True once the user-space target is gone (or a zombie). Always false in kernel mode.</summary>
+    public bool TargetExited => !_options.Kernel && !ProcessIsAlive(_options.ProcessId);
+
+    private AllocationTracer(AllocationTracerOptions options, BpfObject bpf)
+    {
+        _options = options;
+        _bpf = bpf;
+        if (options.StreamEvents && !options.CountOnly)
+            _events = new BlockingCollection<AllocationRecord>(new ConcurrentQueue<AllocationRecord>(), Math.Max(16, options.EventQueueCapacity));
+    }
+
+    /// <summary>Loads and attaches. Throws <see cref="TracerException"/> with a category and a remedy.</summary>
+    public static AllocationTracer Start(AllocationTracerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Validate(options);
+        TracerPreflight.Check(options.Kernel);
+
+        List<(AllocatorProbe Probe, ProbeSite Site)>? plan = null;
+        TargetLibrary? library = null;
+        if (!options.Kernel)
+        {
+            library = TargetLibrary.Resolve(options.ProcessId, options.LibraryPath);
+            options.Verbose?.Invoke($"Allocator library of process {options.ProcessId}: {library.MappedPath} (opened as {library.OpenPath}{(library.Mapped ? "" : ", not mapped yet")}).");
+            plan = ProbePlan.Build(library, options.SymbolPrefix, options.ForceEntrySites, options.Verbose);
+        }
+
+        BpfObject bpf;
+        try
+        {
+            bpf = BpfObject.OpenEmbedded(options.CountOnly ? "allocount" : "memleak");
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new TracerException($"libbpf ({LibraryNames.LibbpfSoname}) cannot be loaded: {e.Message}",
+                TracerErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, LibraryNames.LibbpfSoname,
+                "Install libbpf: sudo apt-get install libbpf1 (or set LEAKTOOLS_LIBBPF to a libbpf.so.1).", e);
+        }
+        catch (BpfOperationException e)
+        {
+            throw new TracerException(e.Message, TracerErrorIds.LoadFailed, ErrorCategory.OpenError, "memleak.bpf.o",
+                "Rebuild the module with build.ps1.", e);
+        }
+
+        var tracer = new AllocationTracer(options, bpf);
+        try
+        {
+            if (options.Kernel) tracer.StartKernel();
+            else tracer.StartUser(library!, plan!);
+            return tracer;
+        }
+        catch (BpfOperationException e)
+        {
+            tracer.Dispose();
+            bool load = e.Message.Contains("load", StringComparison.OrdinalIgnoreCase);
+            throw new TracerException(
+                e.KernelLog is null ? e.Message : $"{e.Message}{Environment.NewLine}{e.KernelLog}",
+                load ? TracerErrorIds.LoadFailed : TracerErrorIds.AttachFailed,
+                e.Errno is 1 or 13 ? ErrorCategory.PermissionDenied : ErrorCategory.InvalidOperation,
+                options.Kernel ? "kernel" : options.ProcessId,
+                e.Errno is 1 or 13 ? "Run as root, or with CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE." : "Check that the target is still running and that the kernel supports the probes (see -Verbose).", e);
+        }
+        catch
+        {
+            tracer.Dispose();
+            throw;
+        }
+    }
+
+    private static void Validate(AllocationTracerOptions o)
+    {
+        string? problem = null;
+        if (!o.Kernel && o.ProcessId <= 0) problem = "ProcessId must name a running process (or set Kernel).";
+        else if (o.Kernel && o.CountOnly) problem = "CountOnly applies to user-space allocators only.";
+        else if (o.MaxOutstanding <= 0 || o.MaxStacks <= 0) problem = "MaxOutstanding and MaxStacks must be positive.";
+        else if (o.MinSize > o.MaxSize) problem = $"MinSize ({o.MinSize}) is larger than MaxSize ({o.MaxSize}).";
+        else if (o.RingBufferBytes < 4096 || (o.RingBufferBytes & (o.RingBufferBytes - 1)) != 0) problem = "RingBufferBytes must be a power of two of at least 4096.";
+        if (problem is not null)
+            throw new TracerException(problem, TracerErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, o, "Correct the tracer options.");
+        if (o.SampleRate == 0) o.SampleRate = 1;
+        if (!o.Kernel && !ProcessDirectory.Exists(o.ProcessId))
+            throw new TracerException($"No process with id {o.ProcessId} is running.", TracerErrorIds.TargetNotFound,
+                ErrorCategory.ObjectNotFound, o.ProcessId, "Check the process id (Get-Process).");
+    }
+
+    private void StartUser(TargetLibrary library, List<(AllocatorProbe Probe, ProbeSite Site)> plan)
+    {
+        int pid = _options.ProcessId;
+        if (_options.CountOnly)
+        {
+            _bpf.Load();
+            foreach (var (probe, site) in plan)
+            {
+                Report(site);
+                _bpf.AttachUprobe(AllocatorProbe.CountEntryProgram, pid, library.OpenPath, site.ChosenOffset, false, (ulong)probe.Function);
+                if (probe.ReturnProgram is not null)
+                    _bpf.AttachUprobe(AllocatorProbe.CountReturnProgram, pid, library.OpenPath, site.ChosenOffset, true, (ulong)probe.Function);
+                _sites.Add(site);
+            }
+            return;
+        }
+
+        Configure((uint)pid);
+        var planned = new HashSet<AllocatorFunction>();
+        foreach (var (probe, _) in plan) planned.Add(probe.Function);
+        foreach (AllocatorProbe probe in AllocatorProbe.UserSpace)
+        {
+            bool on = planned.Contains(probe.Function);
+            _bpf.SetAutoload(probe.EntryProgram, on);
+            if (probe.ReturnProgram is not null) _bpf.SetAutoload(probe.ReturnProgram, on);
+        }
+        foreach (var k in AllocatorProbe.Kernel) _bpf.SetAutoload(k.Program, false);
+        _bpf.Load();
+
+        foreach (var (probe, site) in plan)
+        {
+            Report(site);
+            // Return probe first: an entry without its return would count a missed return.
+            if (probe.ReturnProgram is not null)
+                _bpf.AttachUprobe(probe.ReturnProgram, pid, library.OpenPath, site.ChosenOffset, true);
+            _bpf.AttachUprobe(probe.EntryProgram, pid, library.OpenPath, site.ChosenOffset, false);
+            _sites.Add(site);
+        }
+        StartEventPolling();
+    }
+
+    private void StartKernel()
+    {
+        Configure((uint)Math.Max(0, _options.ProcessId));
+        foreach (AllocatorProbe probe in AllocatorProbe.UserSpace)
+        {
+            _bpf.SetAutoload(probe.EntryProgram, false);
+            if (probe.ReturnProgram is not null) _bpf.SetAutoload(probe.ReturnProgram, false);
+        }
+        string? events = TracerPreflight.TracefsEventsDirectory();
+        var available = new List<(AllocatorFunction Function, string Program, string Event)>();
+        foreach (var k in AllocatorProbe.Kernel)
+        {
+            bool present = events is not null && Directory.Exists(Path.Combine(events, k.Event));
+            _bpf.SetAutoload(k.Program, present);
+            if (present) available.Add(k);
+            else _options.Verbose?.Invoke($"This kernel has no tracepoint {k.Event}: {k.Function} is not traced.");
+        }
+        if (available.Count == 0)
+        {
+            throw new TracerException("None of the kmem/percpu tracepoints is available (is tracefs mounted?).",
+                TracerErrorIds.NoTracepoints, ErrorCategory.NotInstalled, events ?? "/sys/kernel/tracing",
+                "Mount tracefs (mount -t tracefs nodev /sys/kernel/tracing) on a kernel with CONFIG_TRACEPOINTS.");
+        }
+        _bpf.Load();
+        foreach (var k in available)
+        {
+            _bpf.Attach(k.Program);
+            _options.Verbose?.Invoke($"Attached {k.Program} to tracepoint {k.Event}.");
+        }
+        StartEventPolling();
+    }
+
+    private void Configure(uint tgid)
+    {
+        var config = new MemleakAbi.Config
+        {
+            MinSize = _options.MinSize,
+            MaxSize = _options.MaxSize,
+            TargetTgid = tgid,
+            SampleRate = Math.Max(1, _options.SampleRate),
+            StreamEvents = _options.StreamEvents ? (byte)1 : (byte)0,
+            CaptureStacks = _options.CaptureStacks ? (byte)1 : (byte)0,
+            PageSize = (ulong)Environment.SystemPageSize,
+        };
+        _bpf.WriteReadOnlyData(".rodata", config);
+        _bpf.SetMaxEntries("outstanding", (uint)_options.MaxOutstanding);
+        _bpf.SetMaxEntries("stacks", _options.CaptureStacks ? (uint)_options.MaxStacks : 1u);
+        _bpf.SetMaxEntries("events", _options.StreamEvents ? (uint)_options.RingBufferBytes : 4096u);
+    }
+
+    private void Report(ProbeSite site)
+        => _options.Verbose?.Invoke($"Probe {site.Symbol}: entry 0x{site.EntryOffset:x} '{site.EntryInstruction}', chosen 0x{site.ChosenOffset:x} (+0x{site.Displacement:x}) '{site.ChosenInstruction}' — {site.Reason}.");
+
+    // ------------------------------------------------------------------ events
+
+    private void StartEventPolling()
+    {
+        if (_events is null) return;
+        _self = GCHandle.Alloc(this);
+        _ringBuffer = _bpf.OpenRingBuffer("events", &OnSample, GCHandle.ToIntPtr(_self));
+        _poller = new Thread(PollLoop) { IsBackground = true, Name = "LeakTools ring buffer" };
+        _poller.Start();
+    }
+
+    private void PollLoop()
+    {
+        while (!_stopping)
+        {
+            bool added = false;
+            var rb = _ringBuffer;
+            if (rb is null) return;
+            try
+            {
+                rb.DangerousAddRef(ref added);
+                int rc = Libbpf.RingBufferPoll(rb.DangerousGetHandle(), 100);
+                if (rc < 0 && rc != -4 /* EINTR */) return;
+            }
+            catch (ObjectDisposedException) { return; }
+            finally { if (added) rb.DangerousRelease(); }
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int OnSample(IntPtr context, IntPtr data, nuint size)
+    {
+        if (size < (nuint)sizeof(MemleakAbi.Event)) return 0;   // not ours: memleak.h and MemleakAbi.cs disagree
+        var tracer = (AllocationTracer?)GCHandle.FromIntPtr(context).Target;
+        if (tracer?._events is not { } queue) return 0;
+        var e = *(MemleakAbi.Event*)data;
+        var record = new AllocationRecord(e.TimestampNs, e.Pid, e.Tid, (AllocatorFunction)e.Function,
+            tracer.StripKeyTag(e.Address), e.Size, e.StackId, e.Caller);
+        try
+        {
+            if (!queue.TryAdd(record)) Interlocked.Increment(ref tracer._queueDrops);
+        }
+        catch (InvalidOperationException) { }   // completed while disposing
+        return 0;
+    }
+
+    /// <summary>Takes the next streamed call; false after <paramref name="timeoutMs"/> without one (or when not streaming).</summary>
+    public bool TryTakeEvent(out AllocationRecord record, int timeoutMs)
+    {
+        record = default;
+        if (_events is null || Volatile.Read(ref _disposed) != 0) return false;
+        try { return _events.TryTake(out record, timeoutMs); }
+        catch (ObjectDisposedException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
+    // ------------------------------------------------------------------ reading maps
+
+    /// <summary>All allocations not freed yet, read with batched lookups (about 40 bytes each).</summary>
+    public IReadOnlyList<OutstandingAllocation> ReadOutstanding()
+    {
+        ThrowIfDisposed();
+        if (_options.CountOnly) return Array.Empty<OutstandingAllocation>();
+        int fd = _bpf.Map("outstanding").Fd;
+        var result = new List<OutstandingAllocation>();
+        var keys = new ulong[BatchSize];
+        var values = new MemleakAbi.AllocInfo[BatchSize];
+        ulong inBatch = 0, outBatch = 0;
+        bool first = true;
+        var opts = new Libbpf.MapBatchOptions { Size = (nuint)sizeof(Libbpf.MapBatchOptions) };
+        fixed (ulong* k = keys)
+        fixed (MemleakAbi.AllocInfo* v = values)
+        {
+            while (true)
+            {
+                uint count = BatchSize;
+                int rc = Libbpf.MapLookupBatch(fd, first ? null : &inBatch, &outBatch, k, v, &count, &opts);
+                int errno = rc < 0 ? -rc : 0;
+                if (rc < 0 && errno != 2 /* ENOENT: done */)
+                {
+                    if (errno == 28 /* ENOSPC: a bucket larger than the batch */ && count == 0)
+                        throw new InvalidOperationException("A hash bucket of the outstanding map is larger than the read batch.");
+                    throw new IOException($"Reading the outstanding allocations failed: {Libbpf.Describe(errno)}.");
+                }
+                for (int i = 0; i < (int)count; i++)
+                {
+                    ref MemleakAbi.AllocInfo info = ref values[i];
+                    result.Add(new OutstandingAllocation(StripKeyTag(keys[i]), info.Size, info.TimestampNs, info.StackId, info.Caller, info.Tid));
+                }
+                if (errno == 2) break;
+                inBatch = outBatch;
+                first = false;
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The user stack of an allocation: its direct caller, then the stack map's frames (see <see cref="StackCapture"/>).</summary>
+    public ulong[] ReadUserStack(OutstandingAllocation allocation)
+    {
+        ThrowIfDisposed();
+        Span<ulong> frames = stackalloc ulong[MemleakAbi.MaxStackDepth];
+        bool found = allocation.StackId >= 0 && TryReadStack(allocation.StackId, frames);
+        return StackCapture.Merge(allocation.CallerAddress, found ? frames : ReadOnlySpan<ulong>.Empty);
+    }
+
+    /// <summary>The user stack of a streamed event (same rules as for an outstanding allocation).</summary>
+    public ulong[] ReadUserStack(AllocationRecord record)
+        => ReadUserStack(new OutstandingAllocation(record.Address, record.Size, record.TimestampNs, record.StackId, record.CallerAddress, record.ThreadId));
+
+    /// <summary>Kernel-mode stack by id (empty when the id is negative or gone).</summary>
+    public ulong[] ReadKernelStack(int stackId)
+    {
+        ThrowIfDisposed();
+        Span<ulong> frames = stackalloc ulong[MemleakAbi.MaxStackDepth];
+        return stackId >= 0 && TryReadStack(stackId, frames) ? StackCapture.Kernel(frames) : Array.Empty<ulong>();
+    }
+
+    private bool TryReadStack(int stackId, Span<ulong> frames)
+    {
+        if (_options.CountOnly || !_options.CaptureStacks) return false;
+        int fd = _bpf.Map("stacks").Fd;
+        uint key = (uint)stackId;
+        frames.Clear();
+        fixed (ulong* f = frames)
+            return Libbpf.MapLookupElement(fd, &key, f) == 0;
+    }
+
+    public TracerStatistics ReadStatistics()
+    {
+        ThrowIfDisposed();
+        var stats = new TracerStatistics { EventQueueDrops = (ulong)Interlocked.Read(ref _queueDrops) };
+        if (_options.CountOnly)
+        {
+            ulong[] counts = ReadPerCpuArray("counts", MemleakAbi.AllocountSlots);
+            for (int fn = 0; fn < MemleakAbi.FunctionCount; fn++)
+            {
+                if (counts[fn * 2] != 0) stats.Hits[(AllocatorFunction)fn] = counts[fn * 2];
+                if (counts[fn * 2 + 1] != 0) stats.ReturnHits[(AllocatorFunction)fn] = counts[fn * 2 + 1];
+                stats.TotalHits += counts[fn * 2];
+            }
+            return stats;
+        }
+        ulong[] s = ReadPerCpuArray("stats", MemleakAbi.StatCount);
+        ulong Get(MemleakAbi.Stat stat) => s[(int)stat];
+        stats.Allocations = Get(MemleakAbi.Stat.Allocs);
+        stats.Frees = Get(MemleakAbi.Stat.Frees);
+        stats.UnknownFrees = Get(MemleakAbi.Stat.UnknownFrees);
+        stats.FailedAllocations = Get(MemleakAbi.Stat.FailedAllocs);
+        stats.MapFullDrops = Get(MemleakAbi.Stat.MapFull);
+        stats.StackCollisions = Get(MemleakAbi.Stat.StackCollisions);
+        stats.StackErrors = Get(MemleakAbi.Stat.StackErrors);
+        stats.MissedReturns = Get(MemleakAbi.Stat.MissedReturns);
+        stats.RingBufferDrops = Get(MemleakAbi.Stat.RingBufferDrops);
+        stats.NestingOverflows = Get(MemleakAbi.Stat.NestingOverflow);
+        stats.PendingErrors = Get(MemleakAbi.Stat.PendingErrors);
+        stats.SampledOut = Get(MemleakAbi.Stat.SampledOut);
+        stats.FilteredOut = Get(MemleakAbi.Stat.FilteredOut);
+        stats.NestedCalls = Get(MemleakAbi.Stat.NestedCalls);
+        for (int fn = 0; fn < MemleakAbi.FunctionCount; fn++)
+        {
+            ulong hits = s[(int)MemleakAbi.Stat.HitsBase + fn];
+            if (hits != 0) stats.Hits[(AllocatorFunction)fn] = hits;
+            stats.TotalHits += hits;
+        }
+        return stats;
+    }
+
+    private ulong[] ReadPerCpuArray(string mapName, int length)
+    {
+        int fd = _bpf.Map(mapName).Fd;
+        int cpus = Libbpf.NumPossibleCpus();
+        if (cpus <= 0) throw new IOException($"libbpf cannot count the possible CPUs: {Libbpf.Describe(cpus)}.");
+        var sums = new ulong[length];
+        var perCpu = new ulong[cpus];   // per-CPU values are 8-byte aligned; ours are exactly 8
+        fixed (ulong* values = perCpu)
+        {
+            for (uint key = 0; key < length; key++)
+            {
+                uint k = key;
+                if (Libbpf.MapLookupElement(fd, &k, values) != 0) continue;
+                ulong sum = 0;
+                for (int c = 0; c < cpus; c++) sum += perCpu[c];
+                sums[key] = sum;
+            }
+        }
+        return sums;
+    }
+
+    /// <summary>Kernel mode keeps pages and per-CPU chunks in their own key space; the tag is not part of the address.</summary>
+    private ulong StripKeyTag(ulong key)
+    {
+        if (!_options.Kernel) return key;
+        ulong tag = key >> MemleakAbi.KeyTagShift;
+        if (tag == MemleakAbi.KeyTagPage) return (key & ((1UL << MemleakAbi.KeyTagShift) - 1)) * (ulong)Environment.SystemPageSize;
+        if (tag == MemleakAbi.KeyTagPercpu) return key & ((1UL << MemleakAbi.KeyTagShift) - 1);
+        return key;
+    }
+
+    private static bool ProcessIsAlive(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText(ProcessDirectory.PathOf(pid, "stat"));
+            int close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X');
+        }
+        catch (IOException) { return false; }
+        catch (UnauthorizedAccessException) { return true; }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>Detaches all probes, stops the poller, frees the ring buffer, maps and programs. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stopping = true;
+        try
+        {
+            _bpf.DetachAll();   // first: the target runs unprobed from here on
+            if (_poller is not null && _poller != Thread.CurrentThread) _poller.Join(TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            _ringBuffer?.Dispose();
+            _bpf.Dispose();
+            if (_self.IsAllocated) _self.Free();
+            _events?.CompleteAdding();
+        }
+    }
+}

@@ -1,0 +1,25 @@
+namespace LeakTools.Tracing;
+
+/// <summary>
+/// Where one allocator function is probed: the symbol's entry and the instruction actually chosen
+/// (the first one the kernel emulates on the entry path, so no single-step), with the reason.
+/// Offsets are file offsets in <see cref="LibraryPath"/>.
+/// </summary>
+public sealed class ProbeSite
+{
+    public AllocatorFunction Function { get; set; }
+    public string Symbol { get; set; } = "";
+    public string LibraryPath { get; set; } = "";
+    public ulong EntryOffset { get; set; }
+    public ulong ChosenOffset { get; set; }
+    public string EntryInstruction { get; set; } = "";
+    public string ChosenInstruction { get; set; } = "";
+    public bool Emulated { get; set; }
+    public bool HasReturnProbe { get; set; }
+    public string Reason { get; set; } = "";
+
+    public ulong Displacement => ChosenOffset - EntryOffset;
+
+    public override string ToString()
+        => $"{Symbol}+0x{Displacement:x} ({ChosenInstruction}): {Reason}";
+}

@@ -1,0 +1,42 @@
+using System.Collections.Generic;
+
+namespace LeakTools.Tracing;
+
+/// <summary>Counters summed over CPUs. Every way to lose data has its own counter: nothing is dropped silently.</summary>
+public sealed class TracerStatistics
+{
+    /// <summary>Probe hits per function (entry side); in CountOnly mode the floor probe's counts.</summary>
+    public Dictionary<AllocatorFunction, ulong> Hits { get; set; } = new();
+    /// <summary>CountOnly: return-probe hits per function.</summary>
+    public Dictionary<AllocatorFunction, ulong> ReturnHits { get; set; } = new();
+    public ulong TotalHits { get; set; }
+    public ulong Allocations { get; set; }
+    public ulong Frees { get; set; }
+    public ulong UnknownFrees { get; set; }
+    public ulong FailedAllocations { get; set; }
+    /// <summary>Allocations lost because the outstanding map was full.</summary>
+    public ulong MapFullDrops { get; set; }
+    /// <summary>Stacks lost to stack-map hash collisions (-EEXIST); the direct caller is still kept.</summary>
+    public ulong StackCollisions { get; set; }
+    public ulong StackErrors { get; set; }
+    /// <summary>Allocator calls whose return was never seen (their result is unknown).</summary>
+    public ulong MissedReturns { get; set; }
+    /// <summary>Events lost because the kernel ring buffer was full.</summary>
+    public ulong RingBufferDrops { get; set; }
+    /// <summary>Events lost because the consumer did not take them fast enough (user-space queue full).</summary>
+    public ulong EventQueueDrops { get; set; }
+    public ulong NestingOverflows { get; set; }
+    public ulong PendingErrors { get; set; }
+    public ulong SampledOut { get; set; }
+    public ulong FilteredOut { get; set; }
+    /// <summary>Allocator calls made by the allocator itself (malloc → mmap); deliberately not recorded.</summary>
+    public ulong NestedCalls { get; set; }
+
+    /// <summary>Allocations whose outcome is unknown: these may make a report incomplete.</summary>
+    public ulong LostAllocations => MapFullDrops + MissedReturns + NestingOverflows + PendingErrors;
+
+    public bool HasLosses => LostAllocations + StackCollisions + RingBufferDrops + EventQueueDrops > 0;
+
+    public override string ToString()
+        => $"hits {TotalHits}, allocations {Allocations}, frees {Frees}, lost: map full {MapFullDrops}, stack collisions {StackCollisions}, missed returns {MissedReturns}, ring buffer {RingBufferDrops + EventQueueDrops}";
+}
