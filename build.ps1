@@ -194,7 +194,8 @@ function Invoke-FixtureBuild {
 function Invoke-PesterSuite {
     $pester = Install-Pester
     $resultFile = Join-Path ([IO.Path]::GetTempPath()) "leaktools-pester-$PID.json"
-    $paths = if ($PesterPath) { $PesterPath } else { @(Join-Path $Root 'tests/Pester') }
+    # 'dotnet pwsh ./build.ps1 Test -PesterPath a,b' arrives as one string: split it here.
+    $paths = if ($PesterPath) { @($PesterPath -split ',' | ForEach-Object Trim | Where-Object { $_ }) } else { @(Join-Path $Root 'tests/Pester') }
     $script = @"
 `$ErrorActionPreference = 'Continue'
 Import-Module '$pester' -MinimumVersion $PesterVersion
@@ -213,6 +214,11 @@ Import-Module '$pester' -MinimumVersion $PesterVersion
     if (-not (Test-Path $resultFile)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
     $result = Get-Content $resultFile -Raw | ConvertFrom-Json
     Remove-Item $resultFile
+    if ($result.Passed + $result.Failed -eq 0) {
+        # A run that found no test is a broken run, not a green one.
+        Write-Host "Pester ran no test in: $($paths -join ', ')" -ForegroundColor Red
+        $result.Failed = 1
+    }
     return $result
 }
 
@@ -224,7 +230,9 @@ function Invoke-UnitTestSuite {
     if (-not (Test-Path $trx)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
     $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
     Remove-Item -Recurse -Force $resultsDir
-    return [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+    $result = [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+    if ($result.Passed + $result.Failed -eq 0) { Write-Host 'xunit ran no test.' -ForegroundColor Red; $result.Failed = 1 }
+    return $result
 }
 
 function Invoke-Test {
