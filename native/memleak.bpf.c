@@ -151,6 +151,7 @@ static __always_inline __s32 capture_stack(void *ctx, __u64 flags)
 {
 	if (!memleak_settings.capture_stacks)
 		return -1;
+	/* No BPF_F_FAST_STACK_CMP: it would take two stacks with equal 32-bit hashes as one, silently. */
 	long id = bpf_get_stackid(ctx, &stacks, flags);
 	if (id == -17 /* EEXIST: hash collision */)
 		stat_add(MEMLEAK_STAT_STACK_COLLISIONS, 1);
@@ -174,9 +175,16 @@ static __always_inline void record(__u64 address, __u64 size, __u64 caller, __s3
 		stat_add(MEMLEAK_STAT_MAP_FULL, 1);
 }
 
-/* Removes a block; returns its size (0 when unknown). */
+/* Removes a block; returns its size (0 when unknown; only looked up when events need it). */
 static __always_inline __u64 release(__u64 address)
 {
+	if (!memleak_settings.stream_events) {
+		if (bpf_map_delete_elem(&outstanding, &address) == 0)
+			stat_add(MEMLEAK_STAT_FREES, 1);
+		else
+			stat_add(MEMLEAK_STAT_UNKNOWN_FREES, 1);
+		return 0;
+	}
 	struct memleak_alloc_info *info = bpf_map_lookup_elem(&outstanding, &address);
 	if (!info) {
 		stat_add(MEMLEAK_STAT_UNKNOWN_FREES, 1);

@@ -9,7 +9,7 @@
     build.ps1 Bench. Needs root and a built module.
 #>
 [CmdletBinding()]
-param([long] $Iterations = 20000)
+param([long] $Iterations = 20000, [switch] $SkipStubs)
 
 $ErrorActionPreference = 'Stop'
 $root = Split-Path $PSScriptRoot -Parent
@@ -48,7 +48,8 @@ function Invoke-Run([scriptblock] $Configure) {
 
 Write-Verbose "untraced run"
 $base = (Invoke-Run $null).Result
-$rows = foreach ($stub in 'push', 'nop1', 'nopl', 'nop5', 'endbr', 'jmp', 'test', 'mov') {
+$stubs = if ($SkipStubs) { @() } else { @('push', 'nop1', 'nopl', 'nop5', 'endbr', 'jmp', 'test', 'mov') }
+$rows = foreach ($stub in $stubs) {
     Write-Verbose "stub $stub"
     $r = Invoke-Run { param($o) $o.LibraryPath = $exe; $o.SymbolPrefix = "$($stub)_"; $o.CountOnly = $true; $o.ForceEntrySites = $true }
     [pscustomobject]@{ FirstInstruction = $stub; UntracedNs = $base[$stub]; ProbedNs = $r.Result[$stub]; PerHitNs = [math]::Round($r.Result[$stub] - $base[$stub], 1) }
@@ -61,6 +62,7 @@ $pairs = [ordered]@{
     'allocount, chosen sites'  = { param($o) $o.CountOnly = $true }
     'memleak, entry sites'     = { param($o) $o.ForceEntrySites = $true }
     'memleak, chosen sites'    = { param($o) }
+    'memleak, no stacks'       = { param($o) $o.CaptureStacks = $false }
 }
 $sites = $null
 $pairRows = foreach ($name in $pairs.Keys) {

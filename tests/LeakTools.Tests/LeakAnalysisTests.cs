@@ -95,3 +95,70 @@ public class AllocatorFunctionNameTests
     public void NamesAllocatorsAsCDoes(LeakTools.Tracing.AllocatorFunction function, string name) =>
         Assert.Equal(name, AllocatorNames.Of(function));
 }
+
+public class KernelStackTests
+{
+    [Fact]
+    public void SkipsTheTracingMachineryAtTheTopOfAKernelStack()
+    {
+        var frames = new[]
+        {
+            new StackFrame { Symbol = "bpf_prog_86aa3652ba7e2f8a_memleak__kmalloc", Module = "[bpf]", IsKernel = true },
+            new StackFrame { Symbol = "bpf_trace_run6", Module = "[kernel]", IsKernel = true },
+            new StackFrame { Symbol = "__kmalloc_node_noprof", Module = "[kernel]", IsKernel = true },
+            new StackFrame { Symbol = "alloc_bulk", Module = "[kernel]", IsKernel = true },
+        };
+        var trimmed = TracedTarget.SkipTracingFrames(frames);
+        Assert.Equal(new[] { "__kmalloc_node_noprof", "alloc_bulk" }, trimmed.Select(f => f.Symbol));
+        Assert.Same(trimmed, TracedTarget.SkipTracingFrames(trimmed));
+    }
+}
+
+public class ReportScheduleTests
+{
+    private static TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);
+
+    [Fact]
+    public void ReportsOnceAfterFiveSecondsByDefault()
+    {
+        var schedule = ReportSchedule.From(null, null, null, untilTargetExits: false);
+        Assert.Equal(S(5), schedule.Interval);
+        Assert.Equal(S(5), schedule.Deadline);
+        Assert.Equal(1, schedule.Reports);
+    }
+
+    [Fact]
+    public void IntervalAndCountAreMemleaksPeriodicReports()
+    {
+        var schedule = ReportSchedule.From(null, S(5), 3, untilTargetExits: false);
+        Assert.Equal(S(5), schedule.Interval);
+        Assert.Equal(S(15), schedule.Deadline);
+        Assert.Equal(3, schedule.Reports);
+    }
+
+    [Fact]
+    public void IntervalAloneRunsUntilStopped()
+    {
+        var schedule = ReportSchedule.From(null, S(2), null, untilTargetExits: false);
+        Assert.Null(schedule.Deadline);
+        Assert.Equal(int.MaxValue, schedule.Reports);
+    }
+
+    [Fact]
+    public void CountSpreadsReportsOverTheDuration()
+    {
+        var schedule = ReportSchedule.From(S(10), null, 5, untilTargetExits: false);
+        Assert.Equal(S(2), schedule.Interval);
+        Assert.Equal(S(10), schedule.Deadline);
+        Assert.Equal(5, schedule.Reports);
+    }
+
+    [Fact]
+    public void ACommandWithoutDurationIsTracedUntilItExits()
+    {
+        var schedule = ReportSchedule.From(null, null, null, untilTargetExits: true);
+        Assert.Null(schedule.Interval);
+        Assert.Null(schedule.Deadline);
+        Assert.Equal(1, schedule.Reports);
+    }
+}

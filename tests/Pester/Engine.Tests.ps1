@@ -259,6 +259,49 @@ Describe 'A custom allocator (-Library with -SymbolPrefix)' {
     }
 }
 
+Describe 'A million outstanding allocations' {
+    It 'holds them all in the default map size and reads every one back' {
+        $million = Join-Path $TestDrive 'million'
+        Set-Content "$million.c" @'
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+void *volatile keep;
+int main(int argc, char **argv) {
+    int n = atoi(argv[2]);
+    void **all = calloc(n, sizeof(void *));
+    for (int i = 0; i < n; i++) all[i] = malloc(16 + (i & 7));
+    keep = all;
+    close(open(argv[1], O_CREAT | O_WRONLY, 0644));
+    sleep(atoi(argv[3]));
+    return 0;
+}
+'@
+        & clang -O2 -o $million "$million.c"
+        $marker = Join-Path $TestDrive 'million-done'
+        $launcher = [LeakTools.Tracing.TargetLauncher]::StartPaused([string[]]@($million, $marker, '1000000', '60'))
+        $tracer = $null
+        try {
+            $options = [LeakTools.Tracing.AllocationTracerOptions]::new()
+            $options.ProcessId = $launcher.ProcessId
+            $tracer = [LeakTools.Tracing.AllocationTracer]::Start($options)
+            $launcher.Resume()
+            $deadline = [datetime]::UtcNow.AddSeconds(120)
+            while (-not (Test-Path $marker) -and [datetime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $all = $tracer.ReadOutstanding()
+            @($all | Where-Object { $_.Size -ge 16 -and $_.Size -le 23 }).Count | Should -Be 1000000
+            @($all | Where-Object Size -eq 8000000).Count | Should -Be 1   # the calloc'ed pointer array
+            $tracer.ReadStatistics().MapFullDrops | Should -Be 0
+        }
+        finally {
+            if ($tracer) { $tracer.Dispose() }
+            $launcher.Resume()
+            if (-not $launcher.Process.HasExited) { $launcher.Process.Kill() }
+            $launcher.Dispose()
+        }
+    }
+}
+
 Describe 'Kernel mode' {
     It 'sees kernel allocations with kernel stacks' {
         $options = [LeakTools.Tracing.AllocationTracerOptions]::new()

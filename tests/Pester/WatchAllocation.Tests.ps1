@@ -78,6 +78,17 @@ Describe 'Watch-Allocation -Command' {
     }
 }
 
+Describe 'Watch-Allocation -Kernel' {
+    It 'streams kmalloc calls with kernel stacks' {
+        $events = @(Watch-Allocation -Kernel -Duration 0.5 -IncludeStack -WarningAction SilentlyContinue)
+        $kmalloc = @($events | Where-Object Function -eq 'kmalloc')
+        $kmalloc.Count | Should -BeGreaterThan 0
+        $kmalloc[0].Size | Should -BeGreaterThan 0
+        $kmalloc[0].Stack[0].IsKernel | Should -BeTrue
+        $kmalloc[0].StackText | Should -Match '^\S*kmalloc\S*\+0x[0-9a-f]+'
+    }
+}
+
 Describe 'Watch-Allocation with a slow consumer' {
     It 'counts and reports the events the ring buffer dropped' {
         $process = Start-Fixture 'leak_sites_fp' -ArgumentList '20', '1'

@@ -18,6 +18,8 @@ internal sealed class TracedTarget : IDisposable
     private readonly KernelSymbolizer? _kernelSymbols;
     private readonly Dictionary<ulong[], StackFrame[]> _symbolized = new(LeakAggregator.StackComparer.Instance);
     private TargetLauncher? _launcher;
+    private static readonly TimeSpan RetryRefreshPeriod = TimeSpan.FromMilliseconds(50);
+    private readonly System.Diagnostics.Stopwatch _lastRetryRefresh = System.Diagnostics.Stopwatch.StartNew();
 
     private TracedTarget(AllocationTracer tracer, ulong startNs, int processId, string processName, bool kernel,
         ProcessSymbolizer? userSymbols, KernelSymbolizer? kernelSymbols, TargetLauncher? launcher)
@@ -126,10 +128,18 @@ internal sealed class TracedTarget : IDisposable
             try { exe = new System.IO.FileInfo(Procfs.ProcessDirectory.PathOf(ProcessId, "exe")).LinkTarget; }
             catch (System.IO.IOException) { }
             catch (UnauthorizedAccessException) { }
-            if (exe is not null && exe != launcherPath) break;
+            // exec sets the exe link a moment before it maps the binary: wait for the mapping too.
+            if (exe is not null && exe != launcherPath && MapsMention(exe)) break;
             System.Threading.Thread.Sleep(1);
         }
         RefreshSymbols();
+    }
+
+    private bool MapsMention(string path)
+    {
+        try { return System.IO.File.ReadAllText(Procfs.ProcessDirectory.PathOf(ProcessId, "maps")).Contains(path, StringComparison.Ordinal); }
+        catch (System.IO.IOException) { return false; }
+        catch (UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>Traces the kernel's allocators.</summary>
@@ -205,18 +215,48 @@ internal sealed class TracedTarget : IDisposable
     public StackFrame[] Symbolize(ulong[] stack)
     {
         if (_symbolized.TryGetValue(stack, out var frames)) return frames;
+        // Outer frames are return addresses: SymbolizeStack looks them up inside their call instruction,
+        // so a call that ends a function keeps its caller's name and the line is the call's.
         if (_kernelSymbols is not null)
         {
-            frames = new StackFrame[stack.Length];
-            for (int i = 0; i < stack.Length; i++) frames[i] = _kernelSymbols.Symbolize(stack[i]);
+            frames = SkipTracingFrames(_kernelSymbols.SymbolizeStack(stack));
         }
         else
         {
-            frames = _userSymbols!.Symbolize(stack);
+            frames = _userSymbols!.SymbolizeStack(stack);
+            // The direct caller is always real code; outside every known mapping it is in a library loaded since
+            // the last snapshot. (Outer frames of code without frame pointers may be garbage: they do not count.)
+            if (frames.Length > 0 && frames[0].Module is null && !Tracer.TargetExited)
+            {
+                if (_lastRetryRefresh.Elapsed >= RetryRefreshPeriod)
+                {
+                    RefreshSymbols();
+                    _lastRetryRefresh.Restart();
+                    frames = _userSymbols.SymbolizeStack(stack);
+                }
+                // Keep an incomplete answer out of the cache while the process lives: a later snapshot may complete it.
+                if (frames[0].Module is null && !Tracer.TargetExited) return frames;
+            }
         }
         _symbolized[stack] = frames;
         return frames;
     }
+
+    /// <summary>
+    /// A stack taken in a BTF tracepoint program starts inside the tracing machinery (our own program, then
+    /// bpf_trace_runN); the allocation happened in the frame below those.
+    /// </summary>
+    internal static StackFrame[] SkipTracingFrames(StackFrame[] frames)
+    {
+        int skip = 0;
+        while (skip < frames.Length - 1 && IsTracingFrame(frames[skip])) skip++;
+        return skip == 0 ? frames : frames[skip..];
+    }
+
+    private static bool IsTracingFrame(StackFrame frame) =>
+        frame.Module == "[bpf]"
+        || (frame.Symbol is { } symbol && (symbol.StartsWith("bpf_trace_run", StringComparison.Ordinal)
+            || symbol.StartsWith("__bpf_trace_", StringComparison.Ordinal) || symbol.StartsWith("bpf_prog_", StringComparison.Ordinal)));
 
     public TraceLoss ReadLoss()
     {

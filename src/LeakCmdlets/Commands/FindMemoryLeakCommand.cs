@@ -20,7 +20,6 @@ namespace LeakTools.Commands;
 [OutputType(typeof(MemoryLeak))]
 public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
 {
-    private static readonly TimeSpan DefaultDuration = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
     // Cheap (maps are re-read, known modules stay open) and frequent, so short-lived libraries are seen.
     private static readonly TimeSpan SymbolRefreshPeriod = TimeSpan.FromMilliseconds(200);
@@ -68,15 +67,10 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
 
     private void Watch()
     {
-        bool untilExit = ParameterSetName == CommandParameterSet && Duration is null;
-        // One report at the end unless -Interval or -Count ask for more.
-        // -Duration 10 -Count 5 without -Interval: five reports spread over the ten seconds.
-        TimeSpan? interval = Interval
-            ?? (Duration is not null && Count is not null ? Duration.Value / Count.Value : Duration)
-            ?? (untilExit ? null : DefaultDuration);
-        TimeSpan? deadline = Duration ?? (Interval is null && Count is null && !untilExit ? DefaultDuration : null);
-        int reportsLeft = Count ?? (Interval is null ? 1 : int.MaxValue);
-        if (Count is not null && interval is not null && deadline is null) deadline = interval.Value * Count.Value;
+        var schedule = ReportSchedule.From(Duration, Interval, Count, untilTargetExits: ParameterSetName == CommandParameterSet && Duration is null);
+        TimeSpan? interval = schedule.Interval;
+        TimeSpan? deadline = schedule.Deadline;
+        int reportsLeft = schedule.Reports;
 
         var clock = Stopwatch.StartNew();
         var nextReport = interval;

@@ -7,17 +7,14 @@ namespace LeakTools.Interop;
 /// The C++ runtime's own demangler. NuGet has no maintained Itanium demangler, and libstdc++ is always
 /// present where C++ programs run, so its __cxa_demangle is both the most complete and the cheapest choice.
 /// </summary>
-/// <remarks>
-/// Imports by versioned soname rather than the logical names: those need NativeLibraryResolver, whose type
-/// implements a System.Management.Automation interface and so cannot load outside PowerShell (xunit), while
-/// symbolization must work in both. The sonames resolve through the default dlopen search either way.
-/// </remarks>
 internal static partial class CxxAbiNative
 {
+    static CxxAbiNative() => Module.NativeLibraryResolver.EnsureRegistered();
+
     /// <summary>Status 0: success; the result is malloc'ed and must go back through <see cref="Free"/>.</summary>
-    [LibraryImport(LibraryNames.LibStdCxxSoname, EntryPoint = "__cxa_demangle", StringMarshalling = StringMarshalling.Utf8)]
+    [LibraryImport(LibraryNames.LibStdCxx, EntryPoint = "__cxa_demangle", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr CxaDemangle(string mangledName, IntPtr outputBuffer, IntPtr length, out int status);
 
-    [LibraryImport(LibraryNames.LibcSoname, EntryPoint = "free")]
+    [LibraryImport(LibraryNames.Libc, EntryPoint = "free")]
     internal static partial void Free(IntPtr pointer);
 }

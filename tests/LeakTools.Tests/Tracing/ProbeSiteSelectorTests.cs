@@ -10,79 +10,33 @@ public class ProbeSiteSelectorTests
 {
     private static byte[] Hex(string hex) => hex.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(b => Convert.ToByte(b, 16)).ToArray();
 
-    [Fact]
-    public void GlibcFree_MovesPastTestToTheJe()
+    [Theory]
+    // free: test %rdi,%rdi; je …; push %rbp — the test would be single-stepped, the je is emulated.
+    [InlineData("48 85 ff 0f 84 bf 00 00 00 55 48 8d 77 f0 53", 3, "je")]
+    // malloc: push %r12 at the entry is emulated already.
+    [InlineData("41 54 55 53 48 89 fb 48 83 ec 10", 0, "push %r12")]
+    // posix_memalign: cmpb $0x0,0x140201(%rip) only reads memory and sets flags; then push %r12.
+    [InlineData("80 3d 01 02 14 00 00 41 54 49 89 d4 55", 7, "push %r12")]
+    // mmap: mov %ecx,%r10d; test $0xfff,%r9d; jne — r10 is no argument register of the C ABI.
+    [InlineData("41 89 ca 41 f7 c1 ff 0f 00 00 75 14 b8 09 00 00 00 0f 05", 10, "jne")]
+    // endbr64 is single-stepped (measured) and harmless to skip.
+    [InlineData("f3 0f 1e fa 55 48 89 e5", 4, "push %rbp")]
+    public void GlibcEntries_MoveToTheFirstEmulatedInstruction(string bytes, int displacement, string chosen)
     {
-        // test %rdi,%rdi; je …; push %rbp; lea -0x10(%rdi),%rsi
-        var choice = ProbeSiteSelector.Choose(Hex("48 85 ff 0f 84 bf 00 00 00 55 48 8d 77 f0 53"));
-        Assert.Equal(3, choice.Displacement);
+        var choice = ProbeSiteSelector.Choose(Hex(bytes));
+        Assert.Equal(displacement, choice.Displacement);
         Assert.True(choice.Emulated);
-        Assert.StartsWith("test", choice.EntryInstruction);
-        Assert.StartsWith("je", choice.ChosenInstruction);
-    }
-
-    [Fact]
-    public void GlibcMalloc_PushAtEntryStaysAtEntry()
-    {
-        var choice = ProbeSiteSelector.Choose(Hex("41 54 55 53 48 89 fb 48 83 ec 10"));
-        Assert.Equal(0, choice.Displacement);
-        Assert.True(choice.Emulated);
-        Assert.Contains("entry instruction", choice.Reason);
-    }
-
-    [Fact]
-    public void GlibcPosixMemalign_MovesPastRipRelativeCompareToThePush()
-    {
-        // cmpb $0x0,0x140201(%rip); push %r12; mov %rdx,%r12
-        var choice = ProbeSiteSelector.Choose(Hex("80 3d 01 02 14 00 00 41 54 49 89 d4 55"));
-        Assert.Equal(7, choice.Displacement);
-        Assert.Equal("push %r12", choice.ChosenInstruction);
-    }
-
-    [Fact]
-    public void GlibcMmap_MovesPastR10AndFlagWritesToTheJne()
-    {
-        // mov %ecx,%r10d; test $0xfff,%r9d; jne …   (r10 is no argument register of the C ABI)
-        var choice = ProbeSiteSelector.Choose(Hex("41 89 ca 41 f7 c1 ff 0f 00 00 75 14 b8 09 00 00 00 0f 05"));
-        Assert.Equal(10, choice.Displacement);
-        Assert.StartsWith("jne", choice.ChosenInstruction);
-    }
-
-    [Fact]
-    public void GlibcReallocarray_FallsBackBecauseMulClobbersRdx()
-    {
-        // mov %rsi,%rax; mul %rdx (writes rdx:rax); mov %rax,%rsi; jo …
-        var choice = ProbeSiteSelector.Choose(Hex("48 89 f0 48 f7 e2 48 89 c6 70 05"));
-        Assert.Equal(0, choice.Displacement);
-        Assert.False(choice.Emulated);
-        Assert.Contains("rdx", choice.Reason);
-    }
-
-    [Fact]
-    public void GlibcMunmap_FallsBackAtTheSyscall()
-    {
-        var choice = ProbeSiteSelector.Choose(Hex("b8 0b 00 00 00 0f 05 48 3d 01 f0 ff ff"));
-        Assert.Equal(0, choice.Displacement);
-        Assert.Contains("enters the kernel", choice.Reason);
-    }
-
-    [Fact]
-    public void GlibcMremap_FallsBackBecauseSubChangesRsp()
-    {
-        var choice = ProbeSiteSelector.Choose(Hex("48 83 ec 58 4c 89 44 24 40"));
-        Assert.Equal(0, choice.Displacement);
-        Assert.Contains("rsp", choice.Reason);
-    }
-
-    [Fact]
-    public void Endbr64_IsSkippedToThePush()
-    {
-        var choice = ProbeSiteSelector.Choose(Hex("f3 0f 1e fa 55 48 89 e5"));
-        Assert.Equal(4, choice.Displacement);
-        Assert.Equal("push %rbp", choice.ChosenInstruction);
+        Assert.StartsWith(chosen, choice.ChosenInstruction);
+        Assert.Contains(displacement == 0 ? "entry instruction" : "first emulated instruction", choice.Reason);
     }
 
     [Theory]
+    // reallocarray: mov %rsi,%rax; mul %rdx (writes rdx:rax) — an argument register changes first.
+    [InlineData("48 89 f0 48 f7 e2 48 89 c6 70 05", "rdx")]
+    // munmap: mov $0xb,%eax; syscall.
+    [InlineData("b8 0b 00 00 00 0f 05 48 3d 01 f0 ff ff", "enters the kernel")]
+    // mremap: sub $0x58,%rsp — [rsp] would no longer be the return address.
+    [InlineData("48 83 ec 58 4c 89 44 24 40", "rsp")]
     [InlineData("48 89 3d 00 10 00 00 55", "writes memory")]          // mov %rdi,0x1000(%rip)
     [InlineData("48 31 ff 55", "rdi")]                                // xor %rdi,%rdi
     [InlineData("4c 89 c1 55", "rcx")]                                // mov %r8,%rcx
@@ -93,6 +47,7 @@ public class ProbeSiteSelectorTests
         var choice = ProbeSiteSelector.Choose(Hex(bytes));
         Assert.Equal(0, choice.Displacement);
         Assert.False(choice.Emulated);
+        Assert.StartsWith("entry (single-stepped)", choice.Reason);
         Assert.Contains(reasonPart, choice.Reason);
     }
 
