@@ -352,6 +352,25 @@ Describe 'Errors' {
         finally { Stop-TracedTarget $run }
     }
 
+    It 'names the missing capabilities when started without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN' {
+        $module = (Resolve-Path "$PSScriptRoot/../../LeakTools.psd1").Path
+        $probe = @"
+Import-Module '$module'
+`$o = [LeakTools.Tracing.AllocationTracerOptions]::new(); `$o.ProcessId = `$PID
+try { [LeakTools.Tracing.AllocationTracer]::Start(`$o).Dispose(); 'started' }
+catch { `$e = `$_.Exception.InnerException ?? `$_.Exception; "`$(`$e.ErrorId)|`$(`$e.Category)|`$(`$e.Message)" }
+"@
+        $host_ = [Environment]::ProcessPath
+        [string[]] $pwshArgs = if ([IO.Path]::GetFileNameWithoutExtension($host_) -eq 'dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
+        $out = & setpriv --bounding-set=-bpf,-perfmon,-sys_admin $host_ @pwshArgs -NoProfile -NonInteractive -Command $probe
+        $id, $category, $message = ($out | Select-Object -Last 1) -split '\|', 3
+        $id | Should -Be 'TracerMissingCapabilities'
+        $category | Should -Be 'PermissionDenied'
+        $message | Should -Match 'CAP_BPF'
+        $message | Should -Match 'CAP_PERFMON'
+        $message | Should -Not -Match 'CAP_SYS_PTRACE'   # still held
+    }
+
     It 'refuses a process that does not exist' {
         $options = [LeakTools.Tracing.AllocationTracerOptions]::new()
         $options.ProcessId = 999999999
