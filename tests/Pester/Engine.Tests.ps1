@@ -110,6 +110,23 @@ int main(int argc, char **argv)
         [pscustomobject]@{ Launcher = $launcher; Tracer = $tracer; ProcessId = $launcher.ProcessId }
     }
 
+    # Starts the tracer on its own process in a fresh PowerShell (optionally under a wrapper such as setpriv)
+    # and returns the TracerException's ErrorId, Category and Message.
+    function Invoke-TracerInFreshPwsh([string[]] $Prefix = @()) {
+        $module = (Resolve-Path "$PSScriptRoot/../../LeakTools.psd1").Path
+        $probe = @"
+Import-Module '$module'
+`$o = [LeakTools.Tracing.AllocationTracerOptions]::new(); `$o.ProcessId = `$PID
+try { [LeakTools.Tracing.AllocationTracer]::Start(`$o).Dispose(); 'started' }
+catch { `$e = `$_.Exception.InnerException ?? `$_.Exception; "`$(`$e.ErrorId)|`$(`$e.Category)|`$(`$e.Message)" }
+"@
+        [string[]] $command = @($Prefix) + @([Environment]::ProcessPath)
+        if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $command += Join-Path $PSHOME 'pwsh.dll' }
+        $command += '-NoProfile', '-NonInteractive', '-Command', $probe
+        $out = & $command[0] @($command | Select-Object -Skip 1)
+        return (($out | Select-Object -Last 1) -split '\|', 3)
+    }
+
     function Stop-TracedTarget($Run) {
         if ($Run.Tracer) { $Run.Tracer.Dispose() }
         if (-not $Run.Launcher.Process.HasExited) { $Run.Launcher.Process.Kill() }
@@ -411,17 +428,7 @@ Describe 'Errors' {
     }
 
     It 'names the missing capabilities when started without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN' {
-        $module = (Resolve-Path "$PSScriptRoot/../../LeakTools.psd1").Path
-        $probe = @"
-Import-Module '$module'
-`$o = [LeakTools.Tracing.AllocationTracerOptions]::new(); `$o.ProcessId = `$PID
-try { [LeakTools.Tracing.AllocationTracer]::Start(`$o).Dispose(); 'started' }
-catch { `$e = `$_.Exception.InnerException ?? `$_.Exception; "`$(`$e.ErrorId)|`$(`$e.Category)|`$(`$e.Message)" }
-"@
-        $host_ = [Environment]::ProcessPath
-        [string[]] $pwshArgs = if ([IO.Path]::GetFileNameWithoutExtension($host_) -eq 'dotnet') { @((Join-Path $PSHOME 'pwsh.dll')) } else { @() }
-        $out = & setpriv --bounding-set=-bpf,-perfmon,-sys_admin $host_ @pwshArgs -NoProfile -NonInteractive -Command $probe
-        $id, $category, $message = ($out | Select-Object -Last 1) -split '\|', 3
+        $id, $category, $message = Invoke-TracerInFreshPwsh -Prefix @('setpriv', '--bounding-set=-bpf,-perfmon,-sys_admin')
         $id | Should -Be 'TracerMissingCapabilities'
         $category | Should -Be 'PermissionDenied'
         $message | Should -Match 'CAP_BPF'
