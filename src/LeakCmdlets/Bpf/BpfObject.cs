@@ -148,7 +148,7 @@ internal sealed unsafe class BpfObject : IDisposable
         {
             string log = Marshal.PtrToStringUTF8(_kernelLog) ?? "";
             if (log.Length > 4000) log = "..." + log[^4000..];
-            throw new BpfOperationException($"The kernel refused to load the eBPF object '{Name}': {Libbpf.Describe(rc)}.", rc, log.Length > 0 ? log : null);
+            throw new BpfOperationException($"The kernel refused to load the eBPF object '{Name}': {Libbpf.Describe(rc)}.", rc, log.Length > 0 ? log : null, duringLoad: true);
         }
         _loaded = true;
     }

@@ -89,7 +89,7 @@ public sealed unsafe class AllocationTracer : IDisposable
         catch (BpfOperationException e)
         {
             tracer.Dispose();
-            bool load = e.Message.Contains("load", StringComparison.OrdinalIgnoreCase);
+            bool load = e.DuringLoad;
             throw new TracerException(
                 e.KernelLog is null ? e.Message : $"{e.Message}{Environment.NewLine}{e.KernelLog}",
                 load ? TracerErrorIds.LoadFailed : TracerErrorIds.AttachFailed,
