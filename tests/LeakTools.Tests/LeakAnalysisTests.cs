@@ -64,6 +64,14 @@ public class LeakAnalysisTests
     }
 
     [Fact]
+    public void LeavesOutAllocationsRecordedBeforeTheTraceStarted()
+    {
+        var builder = new LeakReportBuilder { TraceStartNs = 100, NowNs = 1000, Symbolize = _ => Array.Empty<StackFrame>() };
+        var leak = Assert.Single(builder.Build(new[] { Allocation(1, 8, 50), Allocation(2, 8, 100), Allocation(3, 8, 500) }));
+        Assert.Equal(2UL, leak.Count);
+    }
+
+    [Fact]
     public void LeavesAddressesOutUnlessAsked()
     {
         var builder = new LeakReportBuilder { TraceStartNs = 10, NowNs = 10, Symbolize = _ => Array.Empty<StackFrame>() };
