@@ -459,4 +459,20 @@ Describe 'Cleanup' {
         $run.Launcher.Process.HasExited | Should -BeFalse   # the target keeps running
         Stop-TracedTarget ([pscustomobject]@{ Tracer = $null; Launcher = $run.Launcher })
     }
+
+    It 'works and cleans up the same through perf-event uprobes (the path for kernels without multi-uprobe links)' {
+        $env:LEAKTOOLS_PERF_UPROBES = '1'
+        try { $run = Start-TracedTarget @{ CountOnly = $true } }
+        finally { Remove-Item Env:LEAKTOOLS_PERF_UPROBES }
+        try {
+            (Get-OurBpfObjects).PerfEvents | Should -BeGreaterThan 0
+            $run.Tracer.ReadStatistics().Hits['Malloc'] | Should -BeGreaterOrEqual $script:Churn
+            $run.Tracer.Dispose()
+            $left = Get-OurBpfObjects
+            $left.Programs.Count | Should -Be 0
+            $left.Links | Should -Be 0
+            $left.PerfEvents | Should -Be 0
+        }
+        finally { Stop-TracedTarget $run }
+    }
 }
