@@ -61,6 +61,7 @@ $DebianPackages = [ordered]@{
     'pmap'                                    = 'procps'
     'unshare'                                 = 'util-linux'
     'python3'                                 = 'python3'
+    '/usr/share/doc/libc6-dbg/copyright'      = 'libc6-dbg'
 }
 
 function Write-Step([string] $Message) {
@@ -180,7 +181,8 @@ function Invoke-Build {
     Invoke-Native dotnet build $ProjectFile -c $Configuration --nologo -v quiet '-clp:ErrorsOnly'
     Build-NativeExecutable
     $helpBuilder = Join-Path $Root 'scripts/Build-Help.ps1'
-    if (Test-Path $helpBuilder) { & $helpBuilder -OutputDirectory (Join-Path $BinDir 'en-US') }
+    # Get-Help looks for help in <ModuleBase>/<culture>, and ModuleBase is the folder of LeakTools.psd1.
+    if (Test-Path $helpBuilder) { & $helpBuilder -OutputDirectory (Join-Path $Root 'en-US') }
 }
 
 function Invoke-FixtureBuild {
@@ -192,7 +194,8 @@ function Invoke-FixtureBuild {
 function Invoke-PesterSuite {
     $pester = Install-Pester
     $resultFile = Join-Path ([IO.Path]::GetTempPath()) "leaktools-pester-$PID.json"
-    $paths = if ($PesterPath) { $PesterPath } else { @(Join-Path $Root 'tests/Pester') }
+    # 'dotnet pwsh ./build.ps1 Test -PesterPath a,b' arrives as one string: split it here.
+    $paths = if ($PesterPath) { @($PesterPath -split ',' | ForEach-Object Trim | Where-Object { $_ }) } else { @(Join-Path $Root 'tests/Pester') }
     $script = @"
 `$ErrorActionPreference = 'Continue'
 Import-Module '$pester' -MinimumVersion $PesterVersion
@@ -211,6 +214,11 @@ Import-Module '$pester' -MinimumVersion $PesterVersion
     if (-not (Test-Path $resultFile)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }
     $result = Get-Content $resultFile -Raw | ConvertFrom-Json
     Remove-Item $resultFile
+    if ($result.Passed + $result.Failed -eq 0) {
+        # A run that found no test is a broken run, not a green one.
+        Write-Host "Pester ran no test in: $($paths -join ', ')" -ForegroundColor Red
+        $result.Failed = 1
+    }
     return $result
 }
 
@@ -222,7 +230,9 @@ function Invoke-UnitTestSuite {
     if (-not (Test-Path $trx)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
     $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
     Remove-Item -Recurse -Force $resultsDir
-    return [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+    $result = [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
+    if ($result.Passed + $result.Failed -eq 0) { Write-Host 'xunit ran no test.' -ForegroundColor Red; $result.Failed = 1 }
+    return $result
 }
 
 function Invoke-Test {
@@ -269,7 +279,7 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Clean' {
-        foreach ($dir in $BinDir, $NativeBuildDir, (Join-Path $Root 'tests/fixtures/build')) {
+        foreach ($dir in $BinDir, $NativeBuildDir, (Join-Path $Root 'tests/fixtures/build'), (Join-Path $Root 'en-US')) {
             if (Test-Path $dir) { Remove-Item -Recurse -Force $dir }
         }
         Get-ChildItem -Path $Root -Directory -Recurse -Filter obj | Remove-Item -Recurse -Force

@@ -4,5 +4,7 @@
 @{
     Executables = @(
         @{ Name = 'leaktools-launch'; Sources = @('launcher/leaktools-launch.c'); Output = 'bin' }
+        # The leaking app of `build.ps1 Demo` (scripts/Demo.ps1).
+        @{ Name = 'fibonacci'; Sources = @('demo/fibonacci.c'); Flags = @('-O1', '-g', '-fno-omit-frame-pointer', '-fno-inline', '-pthread') }
     )
 }

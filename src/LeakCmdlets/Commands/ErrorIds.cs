@@ -12,4 +12,15 @@ public static class ErrorIds
     public const string ProcessExited = "ProcessExited";
     public const string ProcessAccessDenied = "ProcessAccessDenied";
     public const string ProcfsParseFailed = "ProcfsParseFailed";
+    public const string ProcfsReadFailed = "ProcfsReadFailed";
+    public const string NotAMemoryMapping = "NotAMemoryMapping";
+
+    public const string FlameGraphInputHasNoStack = "FlameGraphInputHasNoStack";
+    public const string FlameGraphInputHasNoWeight = "FlameGraphInputHasNoWeight";
+    public const string FlameGraphInputEmpty = "FlameGraphInputEmpty";
+    public const string FlameGraphPathNotWritable = "FlameGraphPathNotWritable";
+
+    public const string NoTraceTarget = "NoTraceTarget";
+    public const string LibbpfMissing = "LibbpfMissing";
+    public const string TraceCommandNotFound = "TraceCommandNotFound";
 }

@@ -1,5 +1,4 @@
 using System;
-using System.Management.Automation;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using LeakTools.Interop;
@@ -7,16 +6,15 @@ using LeakTools.Interop;
 namespace LeakTools.Module;
 
 /// <summary>
-/// Resolves native libraries by versioned soname when the module is imported. Resolution is lazy:
+/// Maps the logical library names of our [LibraryImport]s to versioned sonames. Resolution is lazy:
 /// a missing libbpf becomes a clear error the first time a tracing cmdlet needs it, never a broken Import-Module.
+/// Deliberately free of System.Management.Automation types, so unit tests (no PowerShell) can use it too.
 /// </summary>
-public sealed class NativeLibraryResolver : IModuleAssemblyInitializer
+public static class NativeLibraryResolver
 {
     private static int s_registered;
 
-    public void OnImport() => EnsureRegistered();
-
-    /// <summary>Idempotent; interop classes call it too, so the mapping also holds outside PowerShell (unit tests).</summary>
+    /// <summary>Idempotent; Import-Module and every interop class's static constructor call it.</summary>
     public static void EnsureRegistered()
     {
         if (System.Threading.Interlocked.Exchange(ref s_registered, 1) == 0)

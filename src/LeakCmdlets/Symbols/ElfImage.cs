@@ -25,6 +25,8 @@ public sealed class ElfImage : IDisposable
     internal const uint SectionTypeDynamicSymbols = 11;
     internal const uint SectionTypeVersionSymbols = 0x6fffffff;
     internal const uint SectionTypeVersionDefinitions = 0x6ffffffd;
+    private const ulong SectionFlagCompressed = 0x800;
+    private const uint CompressionTypeZlib = 1;
     private const uint SegmentTypeLoad = 1;
     private const uint SegmentTypeNote = 4;
     private const ushort FileTypeSharedObject = 3;
@@ -42,6 +44,7 @@ public sealed class ElfImage : IDisposable
     private readonly LoadSegment[] _loadSegments;
     private readonly SectionHeader[] _sections;
     private readonly string[] _sectionNames;
+    private RawSymbolTable?[]? _symbolTables;
 
     private ElfImage(SafeFileHandle handle, bool ownsHandle, string path)
     {
@@ -75,7 +78,8 @@ public sealed class ElfImage : IDisposable
         if (phnum > 0)
         {
             if (phentsize < ProgramHeaderSize) throw new InvalidDataException($"'{path}' has a bad program header size {phentsize}.");
-            byte[] table = ReadBytes(phoff, checked(phnum * phentsize), "program headers");
+            if ((long)phnum * phentsize > _length) throw Truncated("program headers", phoff, int.MaxValue);
+            byte[] table = ReadBytes(phoff, phnum * phentsize, "program headers");
             for (int i = 0; i < phnum; i++)
             {
                 ReadOnlySpan<byte> p = table.AsSpan(i * phentsize, ProgramHeaderSize);
@@ -164,6 +168,9 @@ public sealed class ElfImage : IDisposable
     /// <summary>File size in bytes.</summary>
     public long Length => _length;
 
+    /// <summary>Modification time of the opened file (part of the cache key when there is no build-id).</summary>
+    public DateTime LastWriteTimeUtc => File.GetLastWriteTimeUtc(_handle);
+
     /// <summary>True when the file has a .symtab with content (not stripped, or a separate debug file).</summary>
     public bool HasSymbolTable
     {
@@ -229,32 +236,26 @@ public sealed class ElfImage : IDisposable
     }
 
     /// <summary>Maps a link-time virtual address to its file offset through the PT_LOAD segments.</summary>
-    public bool TryGetFileOffset(ulong virtualAddress, out ulong fileOffset)
-    {
-        foreach (LoadSegment s in _loadSegments)
-        {
-            if (virtualAddress >= s.VirtualAddress && virtualAddress - s.VirtualAddress < s.FileSize)
-            {
-                fileOffset = s.Offset + (virtualAddress - s.VirtualAddress);
-                return true;
-            }
-        }
-        fileOffset = 0;
-        return false;
-    }
+    public bool TryGetFileOffset(ulong virtualAddress, out ulong fileOffset) =>
+        TryTranslate(_loadSegments, virtualAddress, toFileOffset: true, out fileOffset);
 
     /// <summary>Maps a file offset back to its link-time virtual address (the inverse of <see cref="TryGetFileOffset"/>).</summary>
-    public bool TryGetVirtualAddress(ulong fileOffset, out ulong virtualAddress)
+    public bool TryGetVirtualAddress(ulong fileOffset, out ulong virtualAddress) =>
+        TryTranslate(_loadSegments, fileOffset, toFileOffset: false, out virtualAddress);
+
+    /// <summary>Address to file offset or back, within the file contents of one PT_LOAD segment.</summary>
+    internal static bool TryTranslate(ReadOnlySpan<LoadSegment> segments, ulong value, bool toFileOffset, out ulong result)
     {
-        foreach (LoadSegment s in _loadSegments)
+        foreach (LoadSegment s in segments)
         {
-            if (fileOffset >= s.Offset && fileOffset - s.Offset < s.FileSize)
+            ulong from = toFileOffset ? s.VirtualAddress : s.Offset;
+            if (value >= from && value - from < s.FileSize)
             {
-                virtualAddress = s.VirtualAddress + (fileOffset - s.Offset);
+                result = (toFileOffset ? s.Offset : s.VirtualAddress) + (value - from);
                 return true;
             }
         }
-        virtualAddress = 0;
+        result = 0;
         return false;
     }
 
@@ -283,7 +284,7 @@ public sealed class ElfImage : IDisposable
         if (_ownsHandle) _handle.Dispose();
     }
 
-    internal IReadOnlyList<LoadSegment> LoadSegments => _loadSegments;
+    internal ReadOnlySpan<LoadSegment> LoadSegments => _loadSegments;
 
     /// <summary>Indices of .symtab and .dynsym sections, .symtab first.</summary>
     internal IEnumerable<int> SymbolTableSections()
@@ -294,13 +295,23 @@ public sealed class ElfImage : IDisposable
             if (_sections[i].Type == SectionTypeDynamicSymbols) yield return i;
     }
 
-    internal bool IsExecutableSection(int index) =>
-        index > 0 && index < _sections.Length && (_sections[index].Flags & 0x4) != 0; // SHF_EXECINSTR
-
-    internal uint SectionType(int index) => _sections[index].Type;
+    /// <summary>End address (sh_addr + sh_size) of section <paramref name="index"/>, or <paramref name="fallback"/> when unknown.</summary>
+    internal ulong SectionEnd(int index, ulong fallback)
+    {
+        if (index <= 0 || index >= _sections.Length || _sections[index].Size == 0) return fallback;
+        SectionHeader s = _sections[index];
+        return s.Address + s.Size;
+    }
 
     /// <summary>The raw symbols and string table of one symbol-table section (plus versions for .dynsym).</summary>
     internal RawSymbolTable ReadSymbolTable(int sectionIndex)
+    {
+        // Kept while the image is open: TryFindFunction is called once per allocator name over the same tables.
+        _symbolTables ??= new RawSymbolTable?[_sections.Length];
+        return _symbolTables[sectionIndex] ??= ReadSymbolTableUncached(sectionIndex);
+    }
+
+    private RawSymbolTable ReadSymbolTableUncached(int sectionIndex)
     {
         SectionHeader section = _sections[sectionIndex];
         if (section.Type == SectionTypeNoBits || section.Size < SymbolSize)
@@ -357,11 +368,17 @@ public sealed class ElfImage : IDisposable
         if (shentsize < SectionHeaderSize) throw new InvalidDataException($"'{Path}' has a bad section header size {shentsize}.");
         byte[] first = ReadBytes(shoff, SectionHeaderSize, "section headers");
         // More than 0xff00 sections: the real count and string-table index live in section 0.
-        if (shnum == 0) shnum = checked((int)BinaryPrimitives.ReadUInt64LittleEndian(first.AsSpan(32)));
+        if (shnum == 0)
+        {
+            ulong extended = BinaryPrimitives.ReadUInt64LittleEndian(first.AsSpan(32));
+            if (extended > (ulong)(_length / shentsize)) throw Truncated("section headers", shoff, int.MaxValue);
+            shnum = (int)extended;
+        }
         if (shstrndx == 0xffff) shstrndx = (int)BinaryPrimitives.ReadUInt32LittleEndian(first.AsSpan(40));
         if (shnum == 0) return Array.Empty<SectionHeader>();
 
-        byte[] table = ReadBytes(shoff, checked(shnum * shentsize), "section headers");
+        if ((long)shnum * shentsize > _length) throw Truncated("section headers", shoff, int.MaxValue);
+        byte[] table = ReadBytes(shoff, shnum * shentsize, "section headers");
         var sections = new SectionHeader[shnum];
         for (int i = 0; i < shnum; i++)
         {
@@ -391,7 +408,8 @@ public sealed class ElfImage : IDisposable
         foreach ((ulong offset, ulong size) in noteSegments)
         {
             if (size == 0 || offset + size > (ulong)_length) continue;
-            string? id = BuildIdFromNotes(ReadBytes(offset, checked((int)size), "note segment"));
+            if (size > int.MaxValue) continue;
+            string? id = BuildIdFromNotes(ReadBytes(offset, (int)size, "note segment"));
             if (id is not null) return id;
         }
         return null;
@@ -416,6 +434,42 @@ public sealed class ElfImage : IDisposable
     }
 
     private int FindSection(string name) => Array.IndexOf(_sectionNames, name);
+
+    /// <summary>
+    /// The contents of the named section, inflated when SHF_COMPRESSED with zlib (as Debian's debug files are);
+    /// null when the section is absent, empty or compressed some other way.
+    /// </summary>
+    internal byte[]? ReadSectionContents(string name)
+    {
+        int index = FindSection(name);
+        if (index < 0 || _sections[index].Type == SectionTypeNoBits) return null;
+        byte[] raw = ReadSection(_sections[index], name);
+        if ((_sections[index].Flags & SectionFlagCompressed) == 0) return raw.Length == 0 ? null : raw;
+
+        const int CompressionHeaderSize = 24; // Elf64_Chdr: ch_type, ch_reserved, ch_size, ch_addralign
+        if (raw.Length < CompressionHeaderSize || BinaryPrimitives.ReadUInt32LittleEndian(raw) != CompressionTypeZlib) return null;
+        ulong size = BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(8));
+        if (size == 0 || size > int.MaxValue) throw new InvalidDataException($"'{Path}': compressed section {name} claims {size} bytes.");
+        var result = new byte[size];
+        using var input = new MemoryStream(raw, CompressionHeaderSize, raw.Length - CompressionHeaderSize);
+        using var inflater = new System.IO.Compression.ZLibStream(input, System.IO.Compression.CompressionMode.Decompress);
+        int done = 0;
+        try
+        {
+            while (done < result.Length)
+            {
+                int n = inflater.Read(result, done, result.Length - done);
+                if (n == 0) break;
+                done += n;
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            throw new InvalidDataException($"'{Path}': compressed section {name} is corrupt: {ex.Message}", ex);
+        }
+        if (done != result.Length) throw new InvalidDataException($"'{Path}': compressed section {name} inflates to {done} of {size} bytes.");
+        return result;
+    }
 
     private byte[] ReadSection(SectionHeader section, string what)
     {

@@ -46,8 +46,12 @@ public sealed partial class TargetLauncher : IDisposable
     public static string LauncherPath
         => Path.Combine(Path.GetDirectoryName(typeof(TargetLauncher).Assembly.Location) ?? ".", LauncherFileName);
 
-    /// <summary>Starts <paramref name="command"/> (program and arguments, no shell) and returns once it is stopped before exec.</summary>
-    public static TargetLauncher StartPaused(string[] command, TimeSpan? timeout = null)
+    /// <summary>
+    /// Starts <paramref name="command"/> (program and arguments, no shell) and returns once it is stopped before exec.
+    /// <paramref name="workingDirectory"/> is where it runs (a cmdlet passes PowerShell's current location,
+    /// which is not the process's current directory).
+    /// </summary>
+    public static TargetLauncher StartPaused(string[] command, TimeSpan? timeout = null, string? workingDirectory = null)
     {
         if (command is null || command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
             throw new TracerException("No command to start.", TracerErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, command,
@@ -58,6 +62,7 @@ public sealed partial class TargetLauncher : IDisposable
                 "Rebuild the module with build.ps1 (it compiles native/launcher/leaktools-launch.c into bin/).");
 
         var info = new ProcessStartInfo(launcher) { UseShellExecute = false };
+        if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         foreach (string arg in command) info.ArgumentList.Add(arg);
         Process process;
         try { process = Process.Start(info) ?? throw new InvalidOperationException("Process.Start returned null."); }

@@ -3,7 +3,9 @@
 # the tests use the committed binaries so that their symbol addresses stay fixed.
 set -eu
 cd "$(dirname "$0")"
-CFLAGS="-O1 -g -fno-omit-frame-pointer -Wl,--build-id=sha1"
+# Debug info names sources under a fixed directory, not wherever the script ran.
+PREFIX_MAP="-ffile-prefix-map=$PWD=/leaktools/samples"
+CFLAGS="-O1 -g -fno-omit-frame-pointer -Wl,--build-id=sha1 $PREFIX_MAP"
 
 gcc $CFLAGS -fPIE -pie sample.c -o sample-pie
 gcc $CFLAGS -fno-pie -no-pie sample.c -o sample-nopie
@@ -14,8 +16,8 @@ objcopy --only-keep-debug sample-stripped sample-stripped.debug
 strip --strip-all sample-stripped
 objcopy --add-gnu-debuglink=sample-stripped.debug sample-stripped
 
-g++ -O1 -g0 -fno-omit-frame-pointer -fPIE -pie -Wl,--build-id=sha1 sample.cpp -o sample-cpp
-gcc -O1 -g0 -fPIC -shared -Wl,--build-id=sha1 libsample.c -o libsample.so
+g++ $PREFIX_MAP -O1 -g0 -fno-omit-frame-pointer -fPIE -pie -Wl,--build-id=sha1 sample.cpp -o sample-cpp
+gcc $PREFIX_MAP -O1 -g0 -fPIC -shared -Wl,--build-id=sha1 libsample.c -o libsample.so
 
 # Malformed inputs: each must give a clear InvalidDataException, never a crash.
 : > empty.elf

@@ -1,6 +1,9 @@
-/* Symbolization fixture: known functions at known call depths. */
+/* Symbolization fixture: known functions at known call depths.
+ * "sample wait" prints the run-time addresses of fibonacci and child, then blocks until stdin closes,
+ * so a test can symbolize a live process (PIE bias, deleted file, other mount namespace). */
 #include <stdlib.h>
 #include <stdio.h>
+#include <string.h>
 
 static int helper_static(int x) { return x * 3 + 1; }
 
@@ -22,6 +25,13 @@ __attribute__((noinline)) long child(int steps)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "wait") == 0)
+    {
+        printf("%p %p\n", (void *)fibonacci, (void *)child);
+        fflush(stdout);
+        while (getchar() != EOF) { }
+        return 0;
+    }
     printf("%ld\n", child(argc + 2));
     return 0;
 }

@@ -1,0 +1,28 @@
+using System.Collections.Generic;
+
+namespace LeakTools.Analysis;
+
+/// <summary>The outstanding allocations of one stack: what becomes one MemoryLeak.</summary>
+public sealed class AllocationSite
+{
+    public AllocationSite(ulong[] stack) => Stack = stack;
+
+    /// <summary>The shared stack, raw addresses, direct caller first.</summary>
+    public ulong[] Stack { get; }
+
+    /// <summary>The allocations themselves, kept so later steps (verdicts, -IncludeAddresses) can look at each.</summary>
+    public List<TrackedAllocation> Allocations { get; } = new();
+
+    public ulong Bytes { get; private set; }
+
+    public ulong OldestTimestampNs { get; private set; } = ulong.MaxValue;
+
+    public int Count => Allocations.Count;
+
+    public void Add(TrackedAllocation allocation)
+    {
+        Allocations.Add(allocation);
+        Bytes += allocation.Size;
+        if (allocation.TimestampNs < OldestTimestampNs) OldestTimestampNs = allocation.TimestampNs;
+    }
+}

@@ -1,0 +1,65 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using LeakTools.Model;
+
+namespace LeakTools.Analysis;
+
+/// <summary>Turns the allocation sites of one traced process into MemoryLeak objects.</summary>
+public sealed class LeakReportBuilder
+{
+    public int ProcessId { get; init; }
+
+    public string? ProcessName { get; init; }
+
+    /// <summary>When tracing started (monotonic ns): the start of the window the growth rate is taken over.</summary>
+    public ulong TraceStartNs { get; init; }
+
+    /// <summary>The report time (monotonic ns).</summary>
+    public ulong NowNs { get; init; }
+
+    /// <summary>The -OlderThan cut: allocations younger than this are in flight, not leaks.</summary>
+    public ulong OlderThanNs { get; init; }
+
+    public bool IncludeAddresses { get; init; }
+
+    /// <summary>The report's wall-clock time; one value for every process of one report, so reports group by it.</summary>
+    public DateTime Timestamp { get; init; } = DateTime.Now;
+
+    public TraceLoss Lost { get; init; } = new();
+
+    /// <summary>Names a stack of raw addresses.</summary>
+    public required Func<ulong[], StackFrame[]> Symbolize { get; init; }
+
+    /// <summary>The newest allocation time that still counts as a leak at <see cref="NowNs"/>.</summary>
+    public ulong Cutoff => NowNs > OlderThanNs ? NowNs - OlderThanNs : 0;
+
+    public List<MemoryLeak> Build(IEnumerable<TrackedAllocation> outstanding)
+    {
+        var sites = LeakAggregator.Aggregate(outstanding, Cutoff);
+        // Only allocations made in [TraceStart, Cutoff] are counted, so that is the window of the rate.
+        double windowSeconds = Cutoff > TraceStartNs ? (Cutoff - TraceStartNs) / 1e9 : 0;
+        var traced = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, TraceStartNs)) / 100));
+        var leaks = new List<MemoryLeak>(sites.Count);
+        foreach (var site in sites)
+        {
+            var frames = Symbolize(site.Stack);
+            leaks.Add(new MemoryLeak
+            {
+                ProcessId = ProcessId,
+                ProcessName = ProcessName,
+                Bytes = site.Bytes,
+                Count = (ulong)site.Count,
+                OldestAge = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, site.OldestTimestampNs)) / 100)),
+                BytesPerSecond = windowSeconds > 0 ? site.Bytes / windowSeconds : 0,
+                Stack = frames,
+                StackText = StackFormatter.Join(frames),
+                Addresses = IncludeAddresses ? site.Allocations.Select(a => a.Address).OrderBy(a => a).ToArray() : null,
+                Timestamp = Timestamp,
+                TraceDuration = traced,
+                Lost = Lost,
+            });
+        }
+        return leaks;
+    }
+}

@@ -1,0 +1,263 @@
+using System;
+using System.Collections.Generic;
+using StackFrame = LeakTools.Model.StackFrame;
+using LeakTools.Model;
+using LeakTools.Symbols;
+using LeakTools.Tracing;
+
+namespace LeakTools.Analysis;
+
+/// <summary>
+/// One traced process (or the kernel) with what it takes to name its stacks: the engine's tracer, a
+/// symbolizer created at attach time and refreshed while the target lives (so stacks still resolve after
+/// it exits), and the process we started for -Command, if any.
+/// </summary>
+internal sealed class TracedTarget : IDisposable
+{
+    private readonly ProcessSymbolizer? _userSymbols;
+    private readonly KernelSymbolizer? _kernelSymbols;
+    private readonly Dictionary<ulong[], StackFrame[]> _symbolized = new(LeakAggregator.StackComparer.Instance);
+    private TargetLauncher? _launcher;
+
+    private TracedTarget(AllocationTracer tracer, ulong startNs, int processId, string processName, bool kernel,
+        ProcessSymbolizer? userSymbols, KernelSymbolizer? kernelSymbols, TargetLauncher? launcher)
+    {
+        Tracer = tracer;
+        ProcessId = processId;
+        ProcessName = processName;
+        IsKernel = kernel;
+        _userSymbols = userSymbols;
+        _kernelSymbols = kernelSymbols;
+        _launcher = launcher;
+        TraceStartNs = startNs;
+    }
+
+    public AllocationTracer Tracer { get; }
+
+    public int ProcessId { get; }
+
+    public string ProcessName { get; }
+
+    public bool IsKernel { get; }
+
+    /// <summary>True when this cmdlet started the process (-Command): its exit is the natural end, not a surprise.</summary>
+    public bool IsLaunched => _launcher is not null;
+
+    /// <summary>
+    /// Taken before the probes attach, so every recorded allocation falls inside the window: the growth
+    /// rate errs low by the attach time rather than high.
+    /// </summary>
+    public ulong TraceStartNs { get; }
+
+    /// <summary>The exit code of a command we started, once it has exited by itself; otherwise null.</summary>
+    public int? LaunchedExitCode
+    {
+        get
+        {
+            try { return _launcher is { } l && l.Process.HasExited ? l.Process.ExitCode : null; }
+            catch (InvalidOperationException) { return null; }
+        }
+    }
+
+    /// <summary>Set once the exit has been reported, so it is reported once.</summary>
+    public bool ExitNoticed { get; set; }
+
+    /// <summary>Loss counters as of the last warning, so only growth is warned about.</summary>
+    public TraceLoss WarnedLoss { get; set; } = new();
+
+    public bool TargetExited => !IsKernel && Tracer.TargetExited;
+
+    /// <summary>Attaches to a running process.</summary>
+    public static TracedTarget AttachProcess(AllocationTracerOptions options, int processId, string processName, SymbolizerOptions symbolizerOptions)
+    {
+        options.ProcessId = processId;
+        ulong startNs = MonotonicClock.NowNs();
+        var tracer = AllocationTracer.Start(options);
+        try
+        {
+            return new TracedTarget(tracer, startNs, processId, processName, false, new ProcessSymbolizer(processId, symbolizerOptions), null, null);
+        }
+        catch
+        {
+            tracer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts <paramref name="command"/> paused, attaches, then lets it run, so even the allocations its
+    /// first instructions make are seen.
+    /// </summary>
+    public static TracedTarget LaunchProcess(AllocationTracerOptions options, string[] command, string workingDirectory, SymbolizerOptions symbolizerOptions)
+    {
+        var launcher = TargetLauncher.StartPaused(command, workingDirectory: workingDirectory);
+        AllocationTracer? tracer = null;
+        try
+        {
+            options.ProcessId = launcher.ProcessId;
+            ulong startNs = MonotonicClock.NowNs();
+            tracer = AllocationTracer.Start(options);
+            var symbols = new ProcessSymbolizer(launcher.ProcessId, symbolizerOptions);
+            var target = new TracedTarget(tracer, startNs, launcher.ProcessId, System.IO.Path.GetFileName(command[0]), false, symbols, null, launcher);
+            launcher.Resume();
+            target.WaitForExec(symbols);
+            return target;
+        }
+        catch
+        {
+            tracer?.Dispose();
+            Kill(launcher);
+            launcher.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The symbolizer's first snapshot shows the paused launcher, not the command: take another as soon as
+    /// the command is exec'd, so even a command that exits at once has its own binary's symbols.
+    /// </summary>
+    private void WaitForExec(ProcessSymbolizer symbols)
+    {
+        string launcherPath = TargetLauncher.LauncherPath;
+        var deadline = DateTime.UtcNow.AddSeconds(1);
+        while (DateTime.UtcNow < deadline && !Tracer.TargetExited)
+        {
+            string? exe = null;
+            try { exe = new System.IO.FileInfo(Procfs.ProcessDirectory.PathOf(ProcessId, "exe")).LinkTarget; }
+            catch (System.IO.IOException) { }
+            catch (UnauthorizedAccessException) { }
+            if (exe is not null && exe != launcherPath) break;
+            System.Threading.Thread.Sleep(1);
+        }
+        RefreshSymbols();
+    }
+
+    /// <summary>Traces the kernel's allocators.</summary>
+    public static TracedTarget AttachKernel(AllocationTracerOptions options)
+    {
+        options.Kernel = true;
+        options.ProcessId = 0;
+        ulong startNs = MonotonicClock.NowNs();
+        var tracer = AllocationTracer.Start(options);
+        try
+        {
+            return new TracedTarget(tracer, startNs, 0, "[kernel]", true, null, KernelSymbolizer.Load(), null);
+        }
+        catch
+        {
+            tracer.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Picks up libraries loaded since the last call. Harmless once the target is gone.</summary>
+    public void RefreshSymbols()
+    {
+        if (_userSymbols is null || Tracer.TargetExited) return;
+        try { _userSymbols.Refresh(); }
+        catch (Exception) when (Tracer.TargetExited || !Procfs.ProcessDirectory.Exists(ProcessId))
+        {
+            // It exited between the check and the read: what was read while it lived still names its stacks.
+        }
+    }
+
+    /// <summary>The outstanding allocations with their stacks.</summary>
+    public List<TrackedAllocation> ReadOutstanding()
+    {
+        var outstanding = Tracer.ReadOutstanding();
+        var result = new List<TrackedAllocation>(outstanding.Count);
+        // Many allocations share a stack; read each (stack id, caller) pair once.
+        var stacks = new Dictionary<(int, ulong), ulong[]>();
+        foreach (var allocation in outstanding)
+        {
+            var key = (allocation.StackId, allocation.CallerAddress);
+            if (!stacks.TryGetValue(key, out var stack))
+            {
+                stack = ReadStack(allocation);
+                stacks.Add(key, stack);
+            }
+            result.Add(new TrackedAllocation
+            {
+                Address = allocation.Address,
+                Size = allocation.Size,
+                TimestampNs = allocation.TimestampNs,
+                ThreadId = (int)allocation.ThreadId,
+                Stack = stack,
+            });
+        }
+        return result;
+    }
+
+    /// <summary>The stack of one allocation, direct caller first; at least the caller when the stack map lost it.</summary>
+    public ulong[] ReadStack(OutstandingAllocation allocation)
+    {
+        ulong[] stack = IsKernel
+            ? (allocation.StackId >= 0 ? Tracer.ReadKernelStack(allocation.StackId) : Array.Empty<ulong>())
+            : Tracer.ReadUserStack(allocation);
+        if (stack.Length == 0 && allocation.CallerAddress != 0) stack = new[] { allocation.CallerAddress };
+        return stack;
+    }
+
+    /// <summary>The stack of one streamed call.</summary>
+    public ulong[] ReadStack(in AllocationRecord record) =>
+        ReadStack(new OutstandingAllocation(record.Address, record.Size, record.TimestampNs, record.StackId, record.CallerAddress, record.ThreadId));
+
+    public StackFrame[] Symbolize(ulong[] stack)
+    {
+        if (_symbolized.TryGetValue(stack, out var frames)) return frames;
+        if (_kernelSymbols is not null)
+        {
+            frames = new StackFrame[stack.Length];
+            for (int i = 0; i < stack.Length; i++) frames[i] = _kernelSymbols.Symbolize(stack[i]);
+        }
+        else
+        {
+            frames = _userSymbols!.Symbolize(stack);
+        }
+        _symbolized[stack] = frames;
+        return frames;
+    }
+
+    public TraceLoss ReadLoss()
+    {
+        var statistics = Tracer.ReadStatistics();
+        return new TraceLoss
+        {
+            MapFull = statistics.MapFullDrops,
+            StackCollisions = statistics.StackCollisions,
+            // Calls whose outcome is unknown, for whatever reason, all make the report incomplete the same way.
+            MissedReturns = statistics.MissedReturns + statistics.NestingOverflows + statistics.PendingErrors,
+            // Lost in the kernel's ring buffer or in the queue behind it: either way the consumer was too slow.
+            RingBufferDrops = statistics.RingBufferDrops + statistics.EventQueueDrops,
+        };
+    }
+
+    /// <summary>
+    /// Detaches every probe. A process we started for -Command is killed if it still runs: it was started
+    /// only to be traced, and must never be left paused or orphaned.
+    /// </summary>
+    public void Dispose()
+    {
+        Tracer.Dispose();
+        ((object?)_userSymbols as IDisposable)?.Dispose();
+        if (_launcher is not null)
+        {
+            Kill(_launcher);
+            _launcher.Dispose();
+            _launcher = null;
+        }
+    }
+
+    /// <summary>Kills a launched command that still runs, and reaps it (it is our child).</summary>
+    private static void Kill(TargetLauncher launcher)
+    {
+        try
+        {
+            if (launcher.Process.HasExited) return;
+            launcher.Process.Kill();
+            launcher.Process.WaitForExit(2000);
+        }
+        catch (InvalidOperationException) { /* exited meanwhile */ }
+        catch (System.ComponentModel.Win32Exception) { /* exited meanwhile */ }
+    }
+}

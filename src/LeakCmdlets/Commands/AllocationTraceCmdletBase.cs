@@ -1,0 +1,298 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Management.Automation;
+using System.Threading;
+using LeakTools.Analysis;
+using LeakTools.Model;
+using LeakTools.Procfs;
+using LeakTools.Symbols;
+using LeakTools.Tracing;
+
+namespace LeakTools.Commands;
+
+/// <summary>
+/// What Find-MemoryLeak and Watch-Allocation share: the targets (-Id/-Name/-InputObject from the base,
+/// plus -Command and -Kernel), the allocation filters, attaching and always detaching, Ctrl+C, and the
+/// mapping of engine errors to ErrorRecords.
+/// Processes named through the pipeline are collected and traced together in EndProcessing.
+/// </summary>
+public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisposable
+{
+    protected const string CommandParameterSet = "Command";
+    protected const string KernelParameterSet = "Kernel";
+
+    /// <summary>
+    /// A program and its arguments to start and trace from its first instruction. It runs until it exits
+    /// or -Duration ends; if it still runs then, it is killed: it was started only to be traced.
+    /// </summary>
+    [Parameter(Mandatory = true, ParameterSetName = CommandParameterSet)]
+    [ValidateNotNullOrEmpty]
+    public string[]? Command { get; set; }
+
+    /// <summary>Trace the kernel's allocators (kmalloc, kmem_cache, pages, percpu) instead of a process.</summary>
+    [Parameter(Mandatory = true, ParameterSetName = KernelParameterSet)]
+    public SwitchParameter Kernel { get; set; }
+
+    /// <summary>How long to trace. Numbers are seconds.</summary>
+    [Parameter]
+    [SecondsTransformation]
+    public TimeSpan? Duration { get; set; }
+
+    /// <summary>Ignore allocations smaller than this many bytes.</summary>
+    [Parameter]
+    public ulong MinSize { get; set; }
+
+    /// <summary>Ignore allocations larger than this many bytes.</summary>
+    [Parameter]
+    public ulong MaxSize { get; set; } = ulong.MaxValue;
+
+    /// <summary>Record one allocation in this many (1 = every one).</summary>
+    [Parameter]
+    [ValidateRange(1, uint.MaxValue)]
+    public uint SampleRate { get; set; } = 1;
+
+    /// <summary>Trace this allocator library (path or name, e.g. libjemalloc.so.2) instead of libc.</summary>
+    [Parameter(ParameterSetName = IdParameterSet)]
+    [Parameter(ParameterSetName = NameParameterSet)]
+    [Parameter(ParameterSetName = InputObjectParameterSet)]
+    [Parameter(ParameterSetName = CommandParameterSet)]
+    [ValidateNotNullOrEmpty]
+    public string? Library { get; set; }
+
+    /// <summary>Prefix of the allocator symbols in -Library (e.g. "je_" for a prefixed jemalloc).</summary>
+    [Parameter(ParameterSetName = IdParameterSet)]
+    [Parameter(ParameterSetName = NameParameterSet)]
+    [Parameter(ParameterSetName = InputObjectParameterSet)]
+    [Parameter(ParameterSetName = CommandParameterSet)]
+    public string? SymbolPrefix { get; set; }
+
+    private readonly List<int> _processIds = new();
+    private readonly ManualResetEventSlim _stopRequested = new();
+    private readonly ConcurrentQueue<string> _verboseMessages = new();
+    private readonly List<TracedTarget> _targets = new();
+
+    /// <summary>The attached targets, once <see cref="StartTracing"/> ran.</summary>
+    private protected IReadOnlyList<TracedTarget> Targets => _targets;
+
+    protected bool StopRequested => _stopRequested.IsSet;
+
+    protected override void ProcessRecord()
+    {
+        if (ParameterSetName is CommandParameterSet or KernelParameterSet) return;
+        if (ParameterSetName == NameParameterSet && (Name is null || Name.Length == 0)) return;
+        foreach (int pid in ResolveTargetProcessIds())
+        {
+            if (!_processIds.Contains(pid)) _processIds.Add(pid);
+        }
+    }
+
+    /// <summary>Ctrl+C: only flags the wait loop, which then reports what it gathered and detaches.</summary>
+    protected override void StopProcessing() => _stopRequested.Set();
+
+    /// <summary>Waits up to <paramref name="timeout"/>; true when Ctrl+C (or Stop) came.</summary>
+    protected bool WaitForStop(TimeSpan timeout)
+    {
+        if (timeout < TimeSpan.Zero) timeout = TimeSpan.Zero;
+        return _stopRequested.Wait(timeout);
+    }
+
+    /// <summary>
+    /// Attaches to every target this call names. Per-target failures are non-terminating errors (the rest
+    /// are traced); failures no target can overcome (privileges, kernel support) terminate.
+    /// Returns false when nothing could be attached.
+    /// </summary>
+    protected bool StartTracing(bool streamEvents, bool captureStacks)
+    {
+        if (ParameterSetName == NameParameterSet && (Name is null || Name.Length == 0))
+        {
+            ThrowTerminating(new ArgumentException("Name a process to trace: -Id, -Name, -InputObject, -Command or -Kernel."),
+                ErrorIds.NoTraceTarget, ErrorCategory.InvalidArgument, null,
+                "Give -Id <pid>, -Name <name>, -Command <program>, or -Kernel.");
+        }
+
+        var symbolizerOptions = new SymbolizerOptions();
+        switch (ParameterSetName)
+        {
+            case CommandParameterSet:
+                string[]? command = ResolveCommand(Command!);
+                if (command is null) break;
+                string workingDirectory = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
+                TryAttach(Command![0], () => TracedTarget.LaunchProcess(NewOptions(streamEvents, captureStacks), command, workingDirectory, symbolizerOptions));
+                break;
+            case KernelParameterSet:
+                TryAttach("kernel", () => TracedTarget.AttachKernel(NewOptions(streamEvents, captureStacks)));
+                break;
+            default:
+                foreach (int pid in _processIds)
+                {
+                    string name = ProcessDirectory.TryReadComm(pid) ?? pid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    TryAttach(pid, () => TracedTarget.AttachProcess(NewOptions(streamEvents, captureStacks), pid, name, symbolizerOptions));
+                }
+                break;
+        }
+        return _targets.Count > 0;
+    }
+
+    /// <summary>
+    /// The command with its program as an absolute path: a relative path is relative to PowerShell's current
+    /// location (not the process's current directory), a bare name is looked up on PATH, as a shell would.
+    /// Null, with an error written, when there is no such program.
+    /// </summary>
+    private string[]? ResolveCommand(string[] command)
+    {
+        string program = command[0];
+        string? resolved = null;
+        if (program.Contains('/'))
+        {
+            string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(program);
+            if (System.IO.File.Exists(path)) resolved = path;
+        }
+        else
+        {
+            foreach (string directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
+            {
+                string candidate = System.IO.Path.Combine(directory, program);
+                if (System.IO.File.Exists(candidate)) { resolved = candidate; break; }
+            }
+        }
+        if (resolved is null)
+        {
+            WriteNonTerminatingError(new System.IO.FileNotFoundException($"Cannot find the program '{program}' to start."),
+                ErrorIds.TraceCommandNotFound, ErrorCategory.ObjectNotFound, program,
+                "Give the program's path (relative to the current location) or a name found on PATH.");
+            return null;
+        }
+        var result = (string[])command.Clone();
+        result[0] = resolved;
+        return result;
+    }
+
+    private void TryAttach(object target, Func<TracedTarget> attach)
+    {
+        try
+        {
+            var traced = attach();
+            _targets.Add(traced);
+            // The engine's verbose messages already name each probe site it chose and why.
+            FlushVerbose();
+        }
+        catch (TracerException ex)
+        {
+            FlushVerbose();
+            WriteTracerError(ex, target);
+        }
+        catch (ArgumentException) when (target is int pid && !ProcessDirectory.Exists(pid))
+        {
+            // Gone between being named and being attached to (the symbolizer could not read its maps).
+            WriteProcessExited(pid);
+        }
+        catch (DllNotFoundException ex)
+        {
+            ThrowTerminating(ex, ErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, Interop.LibraryNames.LibbpfSoname,
+                "Install libbpf (apt-get install libbpf1), or point LEAKTOOLS_LIBBPF at libbpf.so.1.");
+        }
+    }
+
+    /// <summary>
+    /// Engine errors keep the engine's id, category, target and remedy. Those about the machine rather than
+    /// the target (privileges, missing kernel features or libraries) stop the command.
+    /// </summary>
+    protected void WriteTracerError(TracerException ex, object fallbackTarget)
+    {
+        var record = NewError(ex, ex.ErrorId, ex.Category, ex.Target ?? fallbackTarget, ex.RecommendedAction);
+        if (ex.Category is ErrorCategory.PermissionDenied or ErrorCategory.NotInstalled or ErrorCategory.NotImplemented)
+        {
+            ThrowTerminatingError(record);
+        }
+        WriteError(record);
+    }
+
+    private AllocationTracerOptions NewOptions(bool streamEvents, bool captureStacks) => new()
+    {
+        LibraryPath = Library,
+        SymbolPrefix = SymbolPrefix,
+        StreamEvents = streamEvents,
+        CaptureStacks = captureStacks,
+        MinSize = MinSize,
+        MaxSize = MaxSize,
+        SampleRate = SampleRate,
+        // Called from the engine on whatever thread it is on; written out from the pipeline thread.
+        Verbose = message => _verboseMessages.Enqueue(message),
+    };
+
+    protected void FlushVerbose()
+    {
+        while (_verboseMessages.TryDequeue(out var message)) WriteVerbose(message);
+    }
+
+    private protected static string Describe(TracedTarget target) =>
+        target.IsKernel ? "kernel" : $"process {target.ProcessId} ({target.ProcessName})";
+
+    /// <summary>
+    /// Warns once about a process that exited under the trace (one we started for -Command is expected
+    /// to). Returns true when every target is done.
+    /// </summary>
+    protected bool NoticeExitedTargets()
+    {
+        bool allExited = true;
+        foreach (var target in _targets)
+        {
+            if (!target.TargetExited) { allExited = false; continue; }
+            if (target.ExitNoticed) continue;
+            target.ExitNoticed = true;
+            if (!target.IsLaunched)
+            {
+                WriteWarning($"{Describe(target)} exited while it was traced; reporting what was gathered until then.");
+            }
+            else if (target.LaunchedExitCode is int code && code != 0)
+            {
+                WriteWarning($"{Describe(target)} exited with code {code}.");
+            }
+        }
+        return allExited;
+    }
+
+    /// <summary>Warns about data lost since the last warning: a trace that dropped data must say so.</summary>
+    private protected void WarnAboutLoss(TracedTarget target, TraceLoss loss)
+    {
+        var warned = target.WarnedLoss;
+        if (loss.MapFull > warned.MapFull || loss.StackCollisions > warned.StackCollisions
+            || loss.MissedReturns > warned.MissedReturns || loss.RingBufferDrops > warned.RingBufferDrops)
+        {
+            WriteWarning($"{Describe(target)}: the trace lost data ({loss}). {LossAdvice}");
+            target.WarnedLoss = loss;
+        }
+    }
+
+    /// <summary>What a loss means for this cmdlet's output and what to do about it.</summary>
+    protected abstract string LossAdvice { get; }
+
+    protected void RefreshSymbols()
+    {
+        foreach (var target in _targets) target.RefreshSymbols();
+    }
+
+    /// <summary>Detaches everything (and ends a -Command process). Safe to call more than once.</summary>
+    protected void StopTracing()
+    {
+        foreach (var target in _targets)
+        {
+            try { target.Dispose(); }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                // Detaching the others matters more than this one's complaint.
+                _verboseMessages.Enqueue($"Detaching from {Describe(target)} failed: {ex.Message}");
+            }
+        }
+        _targets.Clear();
+    }
+
+    /// <summary>PowerShell disposes the cmdlet on every way out of the pipeline, including Ctrl+C and errors.</summary>
+    public void Dispose()
+    {
+        StopTracing();
+        _stopRequested.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

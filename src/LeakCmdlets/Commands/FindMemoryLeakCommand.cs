@@ -1,0 +1,198 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation;
+using System.Text;
+using LeakTools.Analysis;
+using LeakTools.Model;
+using LeakTools.Tracing;
+
+namespace LeakTools.Commands;
+
+/// <summary>
+/// <para type="synopsis">Finds the stacks that hold memory a process allocated and has not freed.</para>
+/// Traces the allocator with eBPF for a while, then reports each stack whose allocations are still
+/// outstanding and older than -OlderThan, largest first (bcc's memleak, done for PowerShell).
+/// </summary>
+[Cmdlet(VerbsCommon.Find, "MemoryLeak", DefaultParameterSetName = IdParameterSet)]
+[OutputType(typeof(MemoryLeak))]
+public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
+{
+    private static readonly TimeSpan DefaultDuration = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
+    // Cheap (maps are re-read, known modules stay open) and frequent, so short-lived libraries are seen.
+    private static readonly TimeSpan SymbolRefreshPeriod = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Report every this often (periodic reports, like `memleak 5 3`). Numbers are seconds.</summary>
+    [Parameter]
+    [SecondsTransformation]
+    public TimeSpan? Interval { get; set; }
+
+    /// <summary>Stop after this many reports.</summary>
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int? Count { get; set; }
+
+    /// <summary>Only allocations at least this old count as leaks; younger ones are in flight. Seconds; default 0.5.</summary>
+    [Parameter]
+    [SecondsTransformation]
+    public TimeSpan OlderThan { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Emit only the largest this many stacks per report (0 = all).</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int Top { get; set; }
+
+    /// <summary>Fill MemoryLeak.Addresses with each outstanding allocation's address.</summary>
+    [Parameter]
+    public SwitchParameter IncludeAddresses { get; set; }
+
+    protected override string LossAdvice =>
+        "Reported bytes and counts are a lower bound; trace fewer allocations with -SampleRate or -MinSize.";
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            if (!StartTracing(streamEvents: false, captureStacks: true)) return;
+            Watch();
+        }
+        finally
+        {
+            StopTracing();
+            FlushVerbose();
+        }
+    }
+
+    private void Watch()
+    {
+        bool untilExit = ParameterSetName == CommandParameterSet && Duration is null;
+        // One report at the end unless -Interval or -Count ask for more.
+        // -Duration 10 -Count 5 without -Interval: five reports spread over the ten seconds.
+        TimeSpan? interval = Interval
+            ?? (Duration is not null && Count is not null ? Duration.Value / Count.Value : Duration)
+            ?? (untilExit ? null : DefaultDuration);
+        TimeSpan? deadline = Duration ?? (Interval is null && Count is null && !untilExit ? DefaultDuration : null);
+        int reportsLeft = Count ?? (Interval is null ? 1 : int.MaxValue);
+        if (Count is not null && interval is not null && deadline is null) deadline = interval.Value * Count.Value;
+
+        var clock = Stopwatch.StartNew();
+        var nextReport = interval;
+        var lastRefresh = TimeSpan.Zero;
+        int reportNumber = 0;
+        while (true)
+        {
+            var due = Min(nextReport, deadline);
+            bool stopped = WaitForStop(Min(Tick, due - clock.Elapsed));
+            var now = clock.Elapsed;
+            if (now - lastRefresh >= SymbolRefreshPeriod)
+            {
+                RefreshSymbols();
+                lastRefresh = now;
+            }
+            FlushVerbose();
+            bool allExited = NoticeExitedTargets();
+            if (!stopped) WriteWatchProgress(now, due, deadline, reportNumber);
+
+            bool reportDue = due is not null && now >= due.Value;
+            if (!(stopped || allExited || reportDue)) continue;
+
+            bool final = stopped || allExited || (deadline is not null && now >= deadline.Value) || reportsLeft <= 1;
+            Report(stopped);
+            reportNumber++;
+            reportsLeft--;
+            if (final) break;
+            nextReport += interval;
+        }
+        if (!StopRequested) WriteProgress(new ProgressRecord(0, "Find-MemoryLeak", "Done") { RecordType = ProgressRecordType.Completed });
+    }
+
+    private void WriteWatchProgress(TimeSpan elapsed, TimeSpan? due, TimeSpan? deadline, int reports)
+    {
+        string targets = string.Join(", ", Targets.Select(Describe));
+        var record = new ProgressRecord(0, "Find-MemoryLeak", $"Tracing {targets}")
+        {
+            CurrentOperation = reports == 0
+                ? $"{elapsed.TotalSeconds:0} s traced; Ctrl+C reports what was gathered so far"
+                : $"{elapsed.TotalSeconds:0} s traced, {reports} report(s) so far",
+        };
+        var end = deadline ?? due;
+        if (end is not null && end.Value > TimeSpan.Zero)
+        {
+            record.PercentComplete = (int)Math.Clamp(elapsed.TotalMilliseconds * 100 / end.Value.TotalMilliseconds, 0, 100);
+            record.SecondsRemaining = (int)Math.Max(0, (end.Value - elapsed).TotalSeconds);
+        }
+        WriteProgress(record);
+    }
+
+    private void Report(bool stopped)
+    {
+        RefreshSymbols();
+        var leaks = new List<MemoryLeak>();
+        var timestamp = DateTime.Now;
+        ulong olderThanNs = (ulong)OlderThan.Ticks * 100;
+        foreach (var target in Targets)
+        {
+            var loss = target.ReadLoss();
+            var builder = new LeakReportBuilder
+            {
+                ProcessId = target.ProcessId,
+                ProcessName = target.ProcessName,
+                TraceStartNs = target.TraceStartNs,
+                NowNs = MonotonicClock.NowNs(),
+                OlderThanNs = olderThanNs,
+                IncludeAddresses = IncludeAddresses,
+                Timestamp = timestamp,
+                Lost = loss,
+                Symbolize = target.Symbolize,
+            };
+            leaks.AddRange(builder.Build(target.ReadOutstanding()));
+            if (!stopped) WarnAboutLoss(target, loss);
+        }
+        IEnumerable<MemoryLeak> ordered = leaks.OrderByDescending(l => l.Bytes).ThenByDescending(l => l.Count);
+        if (Top > 0) ordered = ordered.Take(Top);
+        var report = ordered.ToList();
+
+        if (stopped)
+        {
+            WriteAfterStop(report);
+            return;
+        }
+        foreach (var leak in report) WriteObject(leak);
+    }
+
+    /// <summary>
+    /// After Ctrl+C PowerShell accepts no more output objects, but it still takes information records.
+    /// So what was gathered goes out twice on that stream: as text tagged PSHOST, which the console shows
+    /// like Write-Host, and as the MemoryLeak objects tagged <see cref="PartialReportTag"/>, which
+    /// -InformationVariable (or a runspace's Information stream) keeps for scripts.
+    /// </summary>
+    private void WriteAfterStop(List<MemoryLeak> report)
+    {
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Find-MemoryLeak was stopped; {report.Count} leaking stack(s) gathered so far:");
+        foreach (var leak in report)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{leak.Bytes,12} bytes {leak.Count,8} allocations  [{leak.ProcessId}] {leak.StackText}");
+        }
+        try
+        {
+            WriteInformation(new HostInformationMessage { Message = text.ToString().TrimEnd() }, new[] { "PSHOST" });
+            WriteInformation(report.ToArray(), new[] { PartialReportTag });
+        }
+        catch (PipelineStoppedException)
+        {
+            // Nothing more can go out; detaching still happens in EndProcessing's finally.
+        }
+    }
+
+    /// <summary>Tag of the information record that carries the MemoryLeak objects gathered before Ctrl+C.</summary>
+    public const string PartialReportTag = "LeakTools.PartialReport";
+
+    private static TimeSpan? Min(TimeSpan? a, TimeSpan? b) =>
+        a is null ? b : b is null ? a : (a.Value < b.Value ? a : b);
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan? b) => b is null || a < b.Value ? a : b.Value;
+}

@@ -1,0 +1,118 @@
+using System;
+using System.IO;
+using System.Management.Automation;
+using LeakTools.Model;
+using LeakTools.Procfs;
+
+namespace LeakTools.Commands;
+
+/// <summary>
+/// What the procfs process cmdlets share: one way to turn a failed read of /proc/PID into the right
+/// error, Ctrl+C for their waits, and the quiet rule for "every process" — there, processes that vanish
+/// or belong to other users are expected, so they cost one summary warning instead of an error each.
+/// </summary>
+public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDisposable
+{
+    private int _deniedWhileQuiet;
+
+    internal SamplingWait Wait { get; } = new();
+
+    /// <summary>No -Id, -Name or -InputObject: every process, re-listed at each sample.</summary>
+    protected bool IsAllProcesses =>
+        ParameterSetName == NameParameterSet && (Name is null || Name.Length == 0);
+
+    /// <summary>The failures of reading /proc/PID that <see cref="ReportReadFailure"/> turns into errors.</summary>
+    protected static bool IsReadFailure(Exception e) =>
+        e is UnauthorizedAccessException or ProcfsFormatException or IOException;
+
+    /// <summary>Reports why process <paramref name="pid"/> could not be read, with the error that fits.</summary>
+    protected void ReportReadFailure(int pid, Exception e)
+    {
+        switch (e)
+        {
+            case UnauthorizedAccessException:
+                if (IsAllProcesses) _deniedWhileQuiet++;
+                else WriteAccessDenied(pid, e);
+                break;
+            case ProcfsFormatException format:
+                WriteNonTerminatingError(format, ErrorIds.ProcfsParseFailed, ErrorCategory.ParserError, pid,
+                    "The kernel printed a format LeakTools does not know; please report it with the file's content.");
+                break;
+            case IOException when ProcessFiles.IsGone(e, pid):
+                ReportExited(pid);
+                break;
+            default:
+                WriteNonTerminatingError(e, ErrorIds.ProcfsReadFailed, ErrorCategory.ReadError, pid,
+                    "Check that /proc is mounted and the process is still running, then try again.");
+                break;
+        }
+    }
+
+    /// <summary>The process went away while we read it: an error for a process the user named, nothing for "every process".</summary>
+    protected void ReportExited(int pid)
+    {
+        if (!IsAllProcesses) WriteProcessExited(pid);
+    }
+
+    /// <summary>Counts a denial that the caller handled itself, for the summary warning.</summary>
+    protected void CountQuietDenial() => _deniedWhileQuiet++;
+
+    /// <summary>Call once at the end: one warning for all the processes that could not be read.</summary>
+    protected void WriteDeniedSummary(string whatIsMissing)
+    {
+        if (_deniedWhileQuiet == 0) return;
+        WriteWarning($"{whatIsMissing} for {_deniedWhileQuiet} process(es) whose memory this session may not read " +
+                     "(other users' or protected processes). Run as root (sudo) or with CAP_SYS_PTRACE to see them.");
+        _deniedWhileQuiet = 0;
+    }
+
+    /// <summary>
+    /// Reads the mappings of <paramref name="pid"/> from smaps and hands each to <paramref name="sink"/> as it is
+    /// parsed. Kernel threads have none, which is not an error. A failed read is reported here.
+    /// </summary>
+    internal void ReadMappings(int pid, Action<MemoryMapping> sink)
+    {
+        try
+        {
+            ProcessStat? stat = ProcessFiles.TryReadStat(pid);
+            if (stat is null)
+            {
+                ReportExited(pid);
+                return;
+            }
+            if (stat.IsKernelThread) return;
+
+            using TextReader? text = ProcessFiles.TryOpenText(pid, "smaps");
+            if (text is null)
+            {
+                ReportExited(pid);
+                return;
+            }
+            var reader = new SmapsReader(text, ProcessDirectory.PathOf(pid, "smaps"))
+            {
+                ProcessId = pid,
+                ProcessName = stat.Comm,
+                Timestamp = DateTime.Now,
+            };
+            while (reader.TryReadNext(out MemoryMapping? mapping))
+            {
+                sink(mapping);
+            }
+            // A process that exits mid-read may end its smaps early instead of failing (ESRCH, caught below):
+            // only its vanished directory tells.
+            if (!ProcessDirectory.Exists(pid)) ReportExited(pid);
+        }
+        catch (Exception e) when (IsReadFailure(e))
+        {
+            ReportReadFailure(pid, e);
+        }
+    }
+
+    protected override void StopProcessing() => Wait.Cancel();
+
+    public void Dispose()
+    {
+        Wait.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

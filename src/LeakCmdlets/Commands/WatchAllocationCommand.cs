@@ -1,0 +1,108 @@
+using System;
+using System.Diagnostics;
+using System.Management.Automation;
+using LeakTools.Analysis;
+using LeakTools.Model;
+using LeakTools.Tracing;
+
+namespace LeakTools.Commands;
+
+/// <summary>
+/// <para type="synopsis">Streams every allocator call of a process as it happens.</para>
+/// One AllocationEvent per malloc, free, mmap, ... until -Duration ends, the target exits, or Ctrl+C.
+/// Events travel through a ring buffer; when the consumer falls behind, the loss is counted and warned about.
+/// </summary>
+[Cmdlet(VerbsCommon.Watch, "Allocation", DefaultParameterSetName = IdParameterSet)]
+[OutputType(typeof(AllocationEvent))]
+public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
+{
+    private static readonly TimeSpan LossCheckPeriod = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan SymbolRefreshPeriod = TimeSpan.FromMilliseconds(200);
+    private const int EventsPerTurn = 256;
+
+    /// <summary>Fill AllocationEvent.Stack with the calling stack of each event.</summary>
+    [Parameter]
+    public SwitchParameter IncludeStack { get; set; }
+
+    protected override string LossAdvice =>
+        "Some calls are missing from the stream: consume the events faster, or emit fewer with -MinSize or -SampleRate.";
+
+    protected override void EndProcessing()
+    {
+        try
+        {
+            if (!StartTracing(streamEvents: true, captureStacks: IncludeStack)) return;
+            Stream();
+        }
+        finally
+        {
+            // Read the loss before detaching: a slow consumer's drops are reported, never silent.
+            if (!StopRequested) WarnAboutLosses();
+            StopTracing();
+            FlushVerbose();
+        }
+    }
+
+    private void Stream()
+    {
+        var clock = Stopwatch.StartNew();
+        var lastCheck = TimeSpan.Zero;
+        var lastRefresh = TimeSpan.Zero;
+        while (!StopRequested && (Duration is null || clock.Elapsed < Duration.Value))
+        {
+            bool any = false;
+            foreach (var target in Targets)
+            {
+                // With one target, block in the engine for a short while; with several, poll each in turn.
+                int timeoutMs = Targets.Count == 1 ? 100 : 0;
+                for (int i = 0; i < EventsPerTurn && target.Tracer.TryTakeEvent(out var record, i == 0 ? timeoutMs : 0); i++)
+                {
+                    any = true;
+                    WriteObject(ToEvent(target, record));
+                }
+            }
+            if (!any && Targets.Count > 1) WaitForStop(TimeSpan.FromMilliseconds(20));
+
+            var now = clock.Elapsed;
+            if (IncludeStack && now - lastRefresh >= SymbolRefreshPeriod)
+            {
+                lastRefresh = now;
+                RefreshSymbols();
+            }
+            if (now - lastCheck >= LossCheckPeriod)
+            {
+                lastCheck = now;
+                WarnAboutLosses();
+            }
+            FlushVerbose();
+            // Drain what the exited target left in the buffer before ending.
+            if (!any && NoticeExitedTargets()) break;
+        }
+    }
+
+    private void WarnAboutLosses()
+    {
+        foreach (var target in Targets) WarnAboutLoss(target, target.ReadLoss());
+    }
+
+    private AllocationEvent ToEvent(TracedTarget target, in AllocationRecord record)
+    {
+        var allocationEvent = new AllocationEvent
+        {
+            Timestamp = MonotonicClock.ToDateTime(record.TimestampNs),
+            ProcessId = (int)record.ProcessId,
+            ThreadId = (int)record.ThreadId,
+            Function = AllocatorNames.Of(record.Function),
+            Address = record.Address,
+            Size = record.Size,
+        };
+        if (IncludeStack)
+        {
+            var stack = target.ReadStack(record);
+            var frames = target.Symbolize(stack);
+            allocationEvent.Stack = frames;
+            allocationEvent.StackText = StackFormatter.Join(frames);
+        }
+        return allocationEvent;
+    }
+}

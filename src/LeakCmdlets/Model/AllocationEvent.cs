@@ -1,0 +1,31 @@
+using System;
+
+namespace LeakTools.Model;
+
+/// <summary>One allocator call as it happened: what Watch-Allocation streams.</summary>
+public sealed class AllocationEvent
+{
+    /// <summary>When the call returned (local time; the tracer's monotonic clock mapped to wall time).</summary>
+    public DateTime Timestamp { get; set; }
+
+    public int ProcessId { get; set; }
+
+    public int ThreadId { get; set; }
+
+    /// <summary>The allocator function as C names it: malloc, calloc, realloc, free, mmap, kmalloc, ...</summary>
+    public string Function { get; set; } = string.Empty;
+
+    /// <summary>The block allocated or freed.</summary>
+    public ulong Address { get; set; }
+
+    /// <summary>Bytes allocated (0 for a free).</summary>
+    public ulong Size { get; set; }
+
+    /// <summary>The calling stack, direct caller first; only filled with -IncludeStack.</summary>
+    public StackFrame[]? Stack { get; set; }
+
+    /// <summary>The stack as one line, "fibonacci+0x1c ← child+0x4a ← start_thread+0xf3"; only with -IncludeStack.</summary>
+    public string? StackText { get; set; }
+
+    public override string ToString() => $"{Function}(0x{Address:x}, {Size})";
+}

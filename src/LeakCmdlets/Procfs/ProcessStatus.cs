@@ -1,0 +1,94 @@
+using System;
+using System.IO;
+
+namespace LeakTools.Procfs;
+
+/// <summary>
+/// /proc/PID/status: the memory fields top and ps use, sizes in bytes. The Vm* and Rss* lines are
+/// absent for kernel threads and zombies, hence nullable.
+/// </summary>
+public sealed class ProcessStatus
+{
+    private const string Source = "/proc/PID/status";
+
+    /// <summary>The command name as status prints it (newlines and backslashes escaped).</summary>
+    public string Name { get; set; } = "";
+    public int ProcessId { get; set; }
+    public int ParentProcessId { get; set; }
+    /// <summary>Real user id.</summary>
+    public int? UserId { get; set; }
+    public int Threads { get; set; }
+    public long? VmPeak { get; set; }
+    public long? VmSize { get; set; }
+    public long? VmLck { get; set; }
+    public long? VmHWM { get; set; }
+    public long? VmRSS { get; set; }
+    /// <summary>Linux 4.5.</summary>
+    public long? RssAnon { get; set; }
+    /// <summary>Linux 4.5.</summary>
+    public long? RssFile { get; set; }
+    /// <summary>Linux 4.5.</summary>
+    public long? RssShmem { get; set; }
+    public long? VmData { get; set; }
+    public long? VmStk { get; set; }
+    public long? VmExe { get; set; }
+    public long? VmLib { get; set; }
+    public long? VmPTE { get; set; }
+    /// <summary>Linux 2.6.34.</summary>
+    public long? VmSwap { get; set; }
+    /// <summary>1 for kernel threads (Linux 6.0); null on older kernels, where the missing Vm* lines tell.</summary>
+    public bool? IsKernelThread { get; set; }
+
+    public static ProcessStatus Parse(string text) => Parse(new LineReader(new StringReader(text), 4096));
+
+    internal static ProcessStatus Parse(LineReader lines)
+    {
+        var status = new ProcessStatus();
+        bool sawName = false, sawPid = false;
+        while (lines.TryReadLine(out ReadOnlySpan<char> line))
+        {
+            if (line.IsEmpty) continue;
+            if (!ProcfsText.TrySplitField(line, out var key, out var value))
+                throw new ProcfsFormatException(Source, lines.LineNumber, "expected \"Name:\\tvalue\"", line);
+            switch (key)
+            {
+                case "Name":
+                    // Only a tab follows the colon; a name may start or end with blanks of its own.
+                    status.Name = line[(key.Length + 1)..].TrimStart('\t').ToString();
+                    sawName = true;
+                    break;
+                case "Pid": status.ProcessId = (int)Number(value, lines, line); sawPid = true; break;
+                case "PPid": status.ParentProcessId = (int)Number(value, lines, line); break;
+                case "Uid":
+                    int tab = value.IndexOf('\t');
+                    status.UserId = (int)Number(tab < 0 ? value : value[..tab], lines, line);
+                    break;
+                case "Threads": status.Threads = (int)Number(value, lines, line); break;
+                case "Kthread": status.IsKernelThread = Number(value, lines, line) != 0; break;
+                case "VmPeak": status.VmPeak = Kb(value, lines, line); break;
+                case "VmSize": status.VmSize = Kb(value, lines, line); break;
+                case "VmLck": status.VmLck = Kb(value, lines, line); break;
+                case "VmHWM": status.VmHWM = Kb(value, lines, line); break;
+                case "VmRSS": status.VmRSS = Kb(value, lines, line); break;
+                case "RssAnon": status.RssAnon = Kb(value, lines, line); break;
+                case "RssFile": status.RssFile = Kb(value, lines, line); break;
+                case "RssShmem": status.RssShmem = Kb(value, lines, line); break;
+                case "VmData": status.VmData = Kb(value, lines, line); break;
+                case "VmStk": status.VmStk = Kb(value, lines, line); break;
+                case "VmExe": status.VmExe = Kb(value, lines, line); break;
+                case "VmLib": status.VmLib = Kb(value, lines, line); break;
+                case "VmPTE": status.VmPTE = Kb(value, lines, line); break;
+                case "VmSwap": status.VmSwap = Kb(value, lines, line); break;
+            }
+        }
+        if (!sawName || !sawPid)
+            throw new ProcfsFormatException(Source, "Name or Pid is missing; the file is truncated or not /proc/PID/status");
+        return status;
+    }
+
+    private static long Kb(ReadOnlySpan<char> value, LineReader lines, ReadOnlySpan<char> line) =>
+        ProcfsText.ParseKiloBytes(value, Source, lines.LineNumber, line);
+
+    private static ulong Number(ReadOnlySpan<char> value, LineReader lines, ReadOnlySpan<char> line) =>
+        ProcfsText.ParseUnsigned(value, Source, lines.LineNumber, line);
+}

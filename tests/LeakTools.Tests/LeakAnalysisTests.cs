@@ -1,0 +1,97 @@
+using System;
+using System.Linq;
+using LeakTools.Analysis;
+using LeakTools.Model;
+using Xunit;
+
+namespace LeakTools.Tests;
+
+public class LeakAnalysisTests
+{
+    private static TrackedAllocation Allocation(ulong address, ulong size, ulong timeNs, params ulong[] stack) =>
+        new() { Address = address, Size = size, TimestampNs = timeNs, Stack = stack };
+
+    [Fact]
+    public void GroupsByStackValueAndSortsLargestFirst()
+    {
+        var allocations = new[]
+        {
+            Allocation(0x1000, 100, 10, 0xa, 0xb),
+            Allocation(0x2000, 100, 20, new ulong[] { 0xa, 0xb }),   // same stack, another array
+            Allocation(0x3000, 500, 30, 0xc),
+        };
+        var sites = LeakAggregator.Aggregate(allocations, ulong.MaxValue);
+        Assert.Equal(2, sites.Count);
+        Assert.Equal(new ulong[] { 0xc }, sites[0].Stack);
+        Assert.Equal(500UL, sites[0].Bytes);
+        Assert.Equal(200UL, sites[1].Bytes);
+        Assert.Equal(2, sites[1].Count);
+        Assert.Equal(10UL, sites[1].OldestTimestampNs);
+    }
+
+    [Fact]
+    public void LeavesOutAllocationsYoungerThanTheCut()
+    {
+        var allocations = new[] { Allocation(1, 8, 100, 0xa), Allocation(2, 8, 200, 0xa) };
+        var site = Assert.Single(LeakAggregator.Aggregate(allocations, 150));
+        Assert.Equal(1, site.Count);
+    }
+
+    [Fact]
+    public void BuildsLeaksWithRateOverTheCountedWindow()
+    {
+        const ulong second = 1_000_000_000;
+        var builder = new LeakReportBuilder
+        {
+            ProcessId = 42,
+            ProcessName = "app",
+            TraceStartNs = 10 * second,
+            NowNs = 13 * second,
+            OlderThanNs = second / 2,
+            IncludeAddresses = true,
+            Symbolize = stack => stack.Select(a => new StackFrame { Address = a, Symbol = a == 0xa ? "fibonacci" : "child", Offset = 0x1c }).ToArray(),
+        };
+        var allocations = Enumerable.Range(0, 5).Select(i => Allocation((ulong)(0x9000 - i * 0x100), 8192, 10 * second + (ulong)i * second / 2, 0xa, 0xb));
+        var leak = Assert.Single(builder.Build(allocations));
+        Assert.Equal(5UL, leak.Count);
+        Assert.Equal(5UL * 8192, leak.Bytes);
+        // Counted window: from 10 s to 13 s - 0.5 s = 2.5 s.
+        Assert.Equal(5 * 8192 / 2.5, leak.BytesPerSecond, 3);
+        Assert.Equal(TimeSpan.FromSeconds(3), leak.OldestAge);
+        Assert.Equal(TimeSpan.FromSeconds(3), leak.TraceDuration);
+        Assert.Equal("fibonacci+0x1c ← child+0x1c", leak.StackText);
+        Assert.Equal(new ulong[] { 0x8c00, 0x8d00, 0x8e00, 0x8f00, 0x9000 }, leak.Addresses);
+    }
+
+    [Fact]
+    public void LeavesAddressesOutUnlessAsked()
+    {
+        var builder = new LeakReportBuilder { TraceStartNs = 10, NowNs = 10, Symbolize = _ => Array.Empty<StackFrame>() };
+        var leak = Assert.Single(builder.Build(new[] { Allocation(1, 8, 10) }));
+        Assert.Null(leak.Addresses);
+        Assert.Equal(0, leak.BytesPerSecond);
+    }
+
+    [Fact]
+    public void TraceLossSaysWhatWasLost()
+    {
+        Assert.Equal("none", new TraceLoss().ToString());
+        Assert.True(new TraceLoss().IsEmpty);
+        var loss = new TraceLoss { MapFull = 3, MissedReturns = 1 };
+        Assert.False(loss.IsEmpty);
+        Assert.Equal("map full 3, missed returns 1", loss.ToString());
+    }
+}
+
+public class AllocatorFunctionNameTests
+{
+    [Theory]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.Malloc, "malloc")]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.PosixMemalign, "posix_memalign")]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.AlignedAlloc, "aligned_alloc")]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.ReallocArray, "reallocarray")]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.KmemCacheAlloc, "kmem_cache_alloc")]
+    [InlineData(LeakTools.Tracing.AllocatorFunction.PageAlloc, "mm_page_alloc")]
+    public void NamesAllocatorsAsCDoes(LeakTools.Tracing.AllocatorFunction function, string name) =>
+        Assert.Equal(name, AllocatorNames.Of(function));
+}

@@ -1,0 +1,96 @@
+# Shared by FindMemoryLeak.Tests.ps1 and WatchAllocation.Tests.ps1 (dot-sourced in BeforeAll).
+# Fixture processes are real programs from tests/fixtures, built by Build-Fixtures.ps1; each exits by
+# itself after the seconds it is given, so a failed test leaves nothing running for long.
+
+$script:RepoRoot = (Resolve-Path "$PSScriptRoot/../..").ProviderPath
+$script:FixtureDir = & "$RepoRoot/tests/fixtures/Build-Fixtures.ps1"
+# The stripped fixture's debug file lives under build/debug/.build-id; the symbolizer looks there too.
+$env:LEAKTOOLS_DEBUG_DIRS = Join-Path $FixtureDir 'debug'
+
+# Starts a fixture with its output discarded and returns the Process once its threads run.
+function Start-Fixture([string] $Name, [string[]] $ArgumentList = @('20')) {
+    $process = Start-Process -FilePath (Join-Path $FixtureDir $Name) -ArgumentList $ArgumentList `
+        -RedirectStandardOutput /dev/null -PassThru
+    $deadline = [DateTime]::UtcNow.AddSeconds(5)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        $maps = Get-Content -LiteralPath "/proc/$($process.Id)/maps" -Raw -ErrorAction Ignore
+        if ($maps -and $maps.Contains('libc.so')) { break }
+        Start-Sleep -Milliseconds 20
+    }
+    Start-Sleep -Milliseconds 100   # let the site threads start their loops
+    $process
+}
+
+function Stop-Fixture($Process) {
+    if ($Process -and -not $Process.HasExited) { $Process.Kill(); $Process.WaitForExit(2000) | Out-Null }
+}
+
+# Ids of the BPF objects this PowerShell process holds file descriptors for (fdinfo lists prog_id and
+# link_id). Other helpers' tests may run the same programs at the same time, so only ours count.
+function Get-HeldBpfId([string] $Kind) {
+    @(Get-ChildItem -LiteralPath "/proc/$PID/fdinfo" -ErrorAction Ignore | ForEach-Object {
+            foreach ($line in (Get-Content -LiteralPath $_.FullName -ErrorAction Ignore)) {
+                if ($line -match "^${Kind}_id:\s*(\d+)") { [int]$Matches[1] }
+            }
+        } | Select-Object -Unique)
+}
+
+# LeakTools' BPF programs (named memleak__*) that this process holds.
+function Get-OurBpfProgram {
+    $held = Get-HeldBpfId prog
+    @(& bpftool -j prog show | ConvertFrom-Json | Where-Object {
+            $_.PSObject.Properties['name'] -and $_.name -like 'memleak_*' -and $held -contains $_.id
+        })
+}
+
+# BPF links this process holds whose program is one of LeakTools'.
+function Get-OurBpfLink {
+    $held = Get-HeldBpfId link
+    $programs = @(& bpftool -j prog show | ConvertFrom-Json | Where-Object { $_.PSObject.Properties['name'] -and $_.name -like 'memleak_*' } | ForEach-Object id)
+    @(& bpftool -j link show | ConvertFrom-Json | Where-Object {
+            $held -contains $_.id -and $_.PSObject.Properties['prog_id'] -and $programs -contains $_.prog_id
+        })
+}
+
+# Whether any of these program ids still exists anywhere on the machine (the kernel frees a program
+# once nothing holds it, so an id seen during a trace must be gone after it).
+function Test-BpfProgramAlive([int[]] $Id) {
+    $alive = @(& bpftool -j prog show | ConvertFrom-Json | ForEach-Object id)
+    @($Id | Where-Object { $alive -contains $_ }).Count -gt 0
+}
+
+# The first frame's symbol, the allocator's direct caller.
+function Get-DirectCaller($Leak) { if ($Leak.Stack.Count -gt 0) { $Leak.Stack[0].Symbol } }
+
+# Waits until $Condition is true (polling), up to $TimeoutSeconds; returns whether it became true.
+function Wait-Until([scriptblock] $Condition, [double] $TimeoutSeconds = 15) {
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        if (& $Condition) { return $true }
+        Start-Sleep -Milliseconds 50
+    }
+    return [bool](& $Condition)
+}
+
+# Runs a LeakTools command in a second runspace of this process, waits until it has attached and $Ready
+# holds ($output, the command's output so far, is in scope there), stops it the way Ctrl+C does, and checks
+# that nothing of the trace is left and that $Target still runs. Returns the output and information records.
+function Invoke-StoppedTrace([string] $Command, [hashtable] $Parameters, $Target, [scriptblock] $Ready = { $true }) {
+    $ps = [PowerShell]::Create()
+    $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
+    try {
+        $null = $ps.AddCommand('Import-Module').AddParameter('Name', "$RepoRoot/LeakTools.psd1").AddStatement().
+            AddCommand($Command).AddParameters($Parameters)
+        $null = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]$null, $output)
+        Wait-Until { @(Get-OurBpfProgram).Count -gt 0 -and (& $Ready) } | Should -BeTrue -Because 'the trace attaches and runs'
+        $ids = @(Get-OurBpfProgram).id
+        $ps.Stop()
+        $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+        Get-OurBpfProgram | Should -BeNullOrEmpty
+        Get-OurBpfLink | Should -BeNullOrEmpty
+        Test-BpfProgramAlive $ids | Should -BeFalse -Because 'the kernel freed the programs of the trace'
+        $Target.HasExited | Should -BeFalse -Because 'the target keeps running'
+        [pscustomobject]@{ Output = @($output); Information = @($ps.Streams.Information) }
+    }
+    finally { $ps.Dispose() }
+}

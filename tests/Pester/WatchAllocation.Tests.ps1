@@ -1,0 +1,113 @@
+# Watch-Allocation on real processes with real eBPF (fixtures from tests/fixtures).
+
+BeforeAll {
+    Import-Module "$PSScriptRoot/../../LeakTools.psd1" -Force
+    . "$PSScriptRoot/Tracing.TestHelpers.ps1"
+}
+
+Describe 'Watch-Allocation on a running process' {
+    BeforeAll {
+        $script:process = Start-Fixture 'leak_sites_fp'
+        $script:events = @(Watch-Allocation -Id $process.Id -Duration 1 -IncludeStack)
+    }
+    AfterAll { Stop-Fixture $process }
+
+    It 'streams one event per allocator call: <Function> of <Size> bytes from <Site>' -ForEach @(
+        @{ Function = 'malloc'; Size = 1000; Site = 'leak_malloc' }
+        @{ Function = 'calloc'; Size = 1200; Site = 'leak_calloc' }
+        @{ Function = 'realloc'; Size = 1400; Site = 'leak_realloc' }
+        @{ Function = 'posix_memalign'; Size = 1600; Site = 'leak_posix_memalign' }
+        @{ Function = 'aligned_alloc'; Size = 1792; Site = 'leak_aligned_alloc' }
+        @{ Function = 'mmap'; Size = 16384; Site = 'leak_mmap' }
+        @{ Function = 'malloc'; Size = 2000; Site = 'churn_step' }
+    ) {
+        $matching = @($events | Where-Object { $_.Function -eq $Function -and $_.Size -eq $Size })
+        $matching.Count | Should -BeGreaterThan 10
+        @($matching | Where-Object ProcessId -ne $process.Id) | Should -BeNullOrEmpty
+        $matching[0].Address | Should -BeGreaterThan 0
+        $matching[0].Stack[0].Symbol | Should -Be $Site
+        $matching[0].StackText | Should -Match "^$Site\+0x"
+    }
+
+    It 'sees the frees of the churn loop' {
+        $churned = @($events | Where-Object { $_.Function -eq 'malloc' -and $_.Size -eq 2000 } | ForEach-Object Address)
+        $freed = @($events | Where-Object Function -eq 'free' | ForEach-Object Address)
+        @($churned | Where-Object { $freed -contains $_ }).Count | Should -BeGreaterThan 10
+    }
+
+    It 'comes from several threads, with timestamps in order and of now' {
+        @($events.ThreadId | Select-Object -Unique).Count | Should -BeGreaterOrEqual 6
+        $events[0].Timestamp | Should -BeGreaterThan ([DateTime]::Now.AddMinutes(-1))
+        $events[0].Timestamp | Should -BeLessOrEqual ([DateTime]::Now)
+        $times = @($events | Where-Object ThreadId -eq $events[0].ThreadId | ForEach-Object Timestamp)
+        $times | Should -Be @($times | Sort-Object)
+    }
+
+    It 'shows a streaming table by default' {
+        $text = $events | Select-Object -First 5 | Out-String -Width 200
+        $text | Should -Match 'Function'
+        $text | Should -Match '0x[0-9a-f]+'
+    }
+}
+
+Describe 'Watch-Allocation filters' {
+    It 'leaves out allocations below -MinSize and carries no stack without -IncludeStack' {
+        $process = Start-Fixture 'leak_sites_fp'
+        try {
+            $events = @(Watch-Allocation -Id $process.Id -Duration 1 -MinSize 1500)
+            $allocations = @($events | Where-Object Function -notin 'free', 'munmap')
+            $allocations.Count | Should -BeGreaterThan 0
+            @($allocations | Where-Object Size -lt 1500) | Should -BeNullOrEmpty
+            $events[0].Stack | Should -BeNullOrEmpty
+        }
+        finally { Stop-Fixture $process }
+    }
+}
+
+Describe 'Watch-Allocation -Command' {
+    It 'sees the allocations main makes before any delay' {
+        $events = @(Watch-Allocation -Command (Join-Path $FixtureDir 'early_alloc_fp'), '0.3' -IncludeStack)
+        $early = @($events | Where-Object { $_.Function -eq 'malloc' -and $_.Size -eq 33333 })
+        $early.Count | Should -Be 3
+        @($early | ForEach-Object { $_.Stack[0].Symbol } | Select-Object -Unique) | Should -Be @('main')
+    }
+}
+
+Describe 'Watch-Allocation with a slow consumer' {
+    It 'counts and reports the events the ring buffer dropped' {
+        $process = Start-Fixture 'leak_sites_fp' -ArgumentList '20', '1'
+        try {
+            $seen = 0
+            Watch-Allocation -Id $process.Id -Duration 2 -WarningVariable warnings |
+                ForEach-Object { if ($seen++ -eq 0) { Start-Sleep -Seconds 2 } }
+            "$warnings" | Should -Match 'ring-buffer drops [1-9]'
+        }
+        finally { Stop-Fixture $process }
+    }
+}
+
+Describe 'Watch-Allocation stopped with Ctrl+C' {
+    It 'stops streaming and detaches' {
+        $process = Start-Fixture 'leak_sites_fp'
+        try {
+            $result = Invoke-StoppedTrace -Command Watch-Allocation -Parameters @{ Id = $process.Id; Duration = 60 } -Target $process -Ready { $output.Count -gt 100 }
+            $result.Output.Count | Should -BeGreaterThan 100
+            $result.Output[0].GetType().FullName | Should -Be 'LeakTools.Model.AllocationEvent'
+        }
+        finally { Stop-Fixture $process }
+    }
+}
+
+Describe 'Watch-Allocation errors' {
+    It 'reports a PID that does not exist with the full error id' {
+        { Watch-Allocation -Id 2147483000 -Duration 1 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NoProcessFoundForGivenId,LeakTools.Commands.WatchAllocationCommand'
+    }
+}
+
+Describe 'After every Watch-Allocation' {
+    It 'leaves no BPF program or link of ours behind' {
+        Get-OurBpfProgram | Should -BeNullOrEmpty
+        Get-OurBpfLink | Should -BeNullOrEmpty
+    }
+}
