@@ -389,7 +389,12 @@ Describe 'Kernel mode' {
             $all.Count | Should -BeGreaterThan 0
             $withStack = $all | Where-Object StackId -ge 0 | Select-Object -First 1
             $withStack | Should -Not -BeNullOrEmpty
-            $tracer.ReadKernelStack($withStack.StackId).Count | Should -BeGreaterThan 0
+            $stack = $tracer.ReadKernelStack($withStack.StackId)
+            $stack.Count | Should -BeGreaterThan 0
+            # Our own frames (the BPF program, bpf_trace_runN) are skipped: the stack starts in kernel text.
+            $text = Select-String -Path /proc/kallsyms -Pattern ' [Tt] _(stext|etext)$' | ForEach-Object { [Convert]::ToUInt64(($_.Line -split ' ')[0], 16) }
+            $stack[0] | Should -BeGreaterOrEqual ($text | Measure-Object -Minimum).Minimum
+            $stack[0] | Should -BeLessThan ($text | Measure-Object -Maximum).Maximum
             $stats = $tracer.ReadStatistics()
             ($stats.Hits['Kmalloc'] + $stats.Hits['KmemCacheAlloc']) | Should -BeGreaterThan 0
         }

@@ -142,6 +142,13 @@ internal sealed unsafe class BpfObject : IDisposable
         if (rc < 0) throw new BpfOperationException($"Cannot set the attach type of '{programName}': {Libbpf.Describe(rc)}.", rc);
     }
 
+    public void SetMapFlags(string mapName, uint flags)
+    {
+        ThrowIfNotOpened();
+        int rc = Libbpf.MapSetFlags(Map(mapName).DangerousGetHandle(), flags);
+        if (rc < 0) throw new BpfOperationException($"Cannot set the flags of map '{mapName}': {Libbpf.Describe(rc)}.", rc);
+    }
+
     public void SetAutoload(string programName, bool autoload)
     {
         ThrowIfNotOpened();

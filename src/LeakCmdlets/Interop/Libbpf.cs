@@ -91,6 +91,9 @@ internal static unsafe partial class Libbpf
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__set_max_entries")]
     internal static partial int MapSetMaxEntries(IntPtr map, uint maxEntries);
 
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__set_map_flags")]
+    internal static partial int MapSetFlags(IntPtr map, uint flags);
+
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__initial_value")]
     internal static partial IntPtr MapInitialValue(IntPtr map, nuint* size);
 

@@ -18,6 +18,7 @@ namespace LeakTools.Tracing;
 /// </summary>
 public sealed unsafe class AllocationTracer : IDisposable
 {
+    private const uint KernelModeMaxOutstanding = 1 << 18;
     private const int BatchSize = 1 << 16;   // fewer syscalls; keys+values buffers are 2.6 MB
 
     private readonly AllocationTracerOptions _options;
@@ -225,7 +226,19 @@ public sealed unsafe class AllocationTracer : IDisposable
             PageSize = (ulong)Environment.SystemPageSize,
         };
         _bpf.WriteReadOnlyData(".rodata", config);
-        _bpf.SetMaxEntries("outstanding", (uint)_options.MaxOutstanding);
+        uint outstanding = (uint)_options.MaxOutstanding;
+        if (_options.Kernel)
+        {
+            // A map that allocates on insert would trace its own kmallocs (bpf_mem_refill) in kernel mode:
+            // preallocate instead, and cap the size since preallocated entries cost ~90 bytes of kernel memory each.
+            _bpf.SetMapFlags("outstanding", 0);
+            if (outstanding > KernelModeMaxOutstanding)
+            {
+                _options.Verbose?.Invoke($"Kernel mode preallocates its map: {KernelModeMaxOutstanding} outstanding allocations at most (asked {outstanding}); more are counted as map-full drops.");
+                outstanding = KernelModeMaxOutstanding;
+            }
+        }
+        _bpf.SetMaxEntries("outstanding", outstanding);
         _bpf.SetMaxEntries("stacks", _options.CaptureStacks ? (uint)_options.MaxStacks : 1u);
         _bpf.SetMaxEntries("events", _options.StreamEvents ? (uint)_options.RingBufferBytes : 4096u);
     }
