@@ -9,6 +9,7 @@ BeforeAll {
     $source = @'
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,23 @@ SITE void site_failed(void) { sink[13] = malloc((size_t)-1 / 2); }   /* returns 
 SITE void *myalloc_malloc(size_t n) { void *p = malloc(n); sink[20] = p; return p; }
 SITE void myalloc_free(void *p) { sink[21] = p; free(p); }
 SITE void site_custom(void) { sink[22] = myalloc_malloc(8888); myalloc_free(myalloc_malloc(999)); sink[23] = 0; }
+/* Threads: each leaks one block and churns, concurrently; pending calls are per thread. */
+static int thread_churn;
+SITE void site_thread_leak(void) { sink[30] = malloc(1234); }
+static void *worker(void *arg)
+{
+    (void)arg;
+    site_thread_leak();
+    for (int i = 0; i < thread_churn; i++) { void *p = malloc(48); sink[31] = p; free(p); }
+    return NULL;
+}
+SITE void site_threads(int n)
+{
+    pthread_t t[4];
+    thread_churn = n;
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, worker, NULL);
+    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+}
 SITE void site_churn(int n) { for (int i = 0; i < n; i++) { void *p = malloc(64); sink[14] = p; free(p); } }
 
 int main(int argc, char **argv)
@@ -54,6 +72,7 @@ int main(int argc, char **argv)
     site_posix_memalign(); site_aligned_alloc(); site_valloc(); site_reallocarray();
     site_mmap(); site_munmap(); site_mremap(); site_big(); site_failed(); site_custom();
     site_churn(atoi(argv[2]));
+    site_threads(atoi(argv[2]) / 4);
     close(open(argv[1], O_CREAT | O_WRONLY, 0644));   /* done: no stdio, so no stdio buffers */
     sleep(atoi(argv[3]));
     return 0;
@@ -61,7 +80,7 @@ int main(int argc, char **argv)
 '@
     $script:Exe = Join-Path $TestDrive 'engine-target'
     Set-Content -Path "$script:Exe.c" -Value $source
-    & clang -O2 -g -fomit-frame-pointer -o $script:Exe "$script:Exe.c"
+    & clang -O2 -g -fomit-frame-pointer -pthread -o $script:Exe "$script:Exe.c"
     if ($LASTEXITCODE -ne 0) { throw 'clang failed to build the engine target' }
     $script:Churn = 2000
 
@@ -91,6 +110,23 @@ int main(int argc, char **argv)
         [pscustomobject]@{ Launcher = $launcher; Tracer = $tracer; ProcessId = $launcher.ProcessId }
     }
 
+    # Starts the tracer on its own process in a fresh PowerShell (optionally under a wrapper such as setpriv)
+    # and returns the TracerException's ErrorId, Category and Message.
+    function Invoke-TracerInFreshPwsh([string[]] $Prefix = @()) {
+        $module = (Resolve-Path "$PSScriptRoot/../../LeakTools.psd1").Path
+        $probe = @"
+Import-Module '$module'
+`$o = [LeakTools.Tracing.AllocationTracerOptions]::new(); `$o.ProcessId = `$PID
+try { [LeakTools.Tracing.AllocationTracer]::Start(`$o).Dispose(); 'started' }
+catch { `$e = `$_.Exception.InnerException ?? `$_.Exception; "`$(`$e.ErrorId)|`$(`$e.Category)|`$(`$e.Message)" }
+"@
+        [string[]] $command = @($Prefix) + @([Environment]::ProcessPath)
+        if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $command += Join-Path $PSHOME 'pwsh.dll' }
+        $command += '-NoProfile', '-NonInteractive', '-Command', $probe
+        $out = & $command[0] @($command | Select-Object -Skip 1)
+        return (($out | Select-Object -Last 1) -split '\|', 3)
+    }
+
     function Stop-TracedTarget($Run) {
         if ($Run.Tracer) { $Run.Tracer.Dispose() }
         if (-not $Run.Launcher.Process.HasExited) { $Run.Launcher.Process.Kill() }
@@ -117,7 +153,7 @@ int main(int argc, char **argv)
     }
     $script:SiteNames = @('site_malloc', 'site_calloc', 'site_realloc_grow', 'site_realloc_null', 'site_realloc_zero',
         'site_posix_memalign', 'site_aligned_alloc', 'site_valloc', 'site_reallocarray', 'site_mmap', 'site_munmap',
-        'site_mremap', 'site_big', 'site_failed', 'site_churn', 'site_custom', 'myalloc_malloc', 'myalloc_free', 'main')
+        'site_mremap', 'site_big', 'site_failed', 'site_churn', 'site_custom', 'myalloc_malloc', 'myalloc_free', 'site_thread_leak', 'site_threads', 'main')
 
     # BPF objects held by this process, from /proc/self/fdinfo (bpftool here has no pid column): programs
     # named memleak__*/allocount__*, every bpf link, every perf event (uprobe attachments).
@@ -172,8 +208,19 @@ Describe 'AllocationTracer on a user process' {
     }
 
     It 'names the direct caller of every allocation (built without frame pointers) with the exact size, once' {
-        $got = @($script:Mine | Where-Object Site -ne 'main' | ForEach-Object { "$($_.Site):$($_.Size)" } | Sort-Object)
+        $got = @($script:Mine | Where-Object Site -notin 'main', 'site_thread_leak' | ForEach-Object { "$($_.Site):$($_.Size)" } | Sort-Object)
         $got | Should -Be @($script:Expected | Sort-Object)
+    }
+
+    It 'keeps pending calls apart per thread: one leak per worker thread, with its thread id, no churn left' {
+        $leaks = @($script:Mine | Where-Object Site -eq 'site_thread_leak')
+        $leaks.Count | Should -Be 4
+        @($leaks.Size | Sort-Object -Unique) | Should -Be @(1234)
+        $tids = @($leaks.Allocation.ThreadId | Sort-Object -Unique)
+        $tids.Count | Should -Be 4
+        $tids | Should -Not -Contain ([uint32]$script:Run.ProcessId)
+        @($script:Outstanding | Where-Object Size -eq 48).Count | Should -Be 0
+        $script:Stats.MissedReturns | Should -Be 0
     }
 
     It 'puts the direct caller first in the user stack' {
@@ -238,6 +285,34 @@ Describe 'CountOnly (the floor probe)' {
             $run.Launcher.Process.Kill(); $run.Launcher.Process.WaitForExit()
             $run.Tracer.TargetExited | Should -BeTrue
             $run.Tracer.ReadStatistics().Hits['Malloc'] | Should -BeGreaterOrEqual $script:Churn   # still readable
+        }
+        finally { Stop-TracedTarget $run }
+    }
+}
+
+Describe 'Size filter and sampling' {
+    It 'records only sizes within MinSize..MaxSize and counts the rest' {
+        $run = Start-TracedTarget @{ MinSize = 3000; MaxSize = 5000 }
+        $image = [LeakTools.Symbols.ElfImage]::Open($script:Exe)
+        try {
+            $sites = foreach ($a in $run.Tracer.ReadOutstanding()) {
+                $site = Get-SiteName $run.ProcessId $a.CallerAddress $image
+                if ($site) { "$($site):$($a.Size)" }
+            }
+            @($sites | Sort-Object) | Should -Be @('site_calloc:3000', 'site_posix_memalign:4444', 'site_realloc_null:3333')
+            $run.Tracer.ReadStatistics().FilteredOut | Should -BeGreaterOrEqual $script:Churn
+        }
+        finally { $image.Dispose(); Stop-TracedTarget $run }
+    }
+
+    It 'records about one in SampleRate allocations' {
+        $run = Start-TracedTarget @{ SampleRate = 10 }
+        try {
+            $stats = $run.Tracer.ReadStatistics()
+            $total = $stats.Allocations + $stats.SampledOut
+            $total | Should -BeGreaterOrEqual (2 * $script:Churn)
+            ($stats.SampledOut / $total) | Should -BeGreaterThan 0.8
+            ($stats.SampledOut / $total) | Should -BeLessThan 0.97
         }
         finally { Stop-TracedTarget $run }
     }
@@ -314,7 +389,12 @@ Describe 'Kernel mode' {
             $all.Count | Should -BeGreaterThan 0
             $withStack = $all | Where-Object StackId -ge 0 | Select-Object -First 1
             $withStack | Should -Not -BeNullOrEmpty
-            $tracer.ReadKernelStack($withStack.StackId).Count | Should -BeGreaterThan 0
+            $stack = $tracer.ReadKernelStack($withStack.StackId)
+            $stack.Count | Should -BeGreaterThan 0
+            # Our own frames (the BPF program, bpf_trace_runN) are skipped: the stack starts in kernel text.
+            $text = Select-String -Path /proc/kallsyms -Pattern ' [Tt] _(stext|etext)$' | ForEach-Object { [Convert]::ToUInt64(($_.Line -split ' ')[0], 16) }
+            $stack[0] | Should -BeGreaterOrEqual ($text | Measure-Object -Minimum).Minimum
+            $stack[0] | Should -BeLessThan ($text | Measure-Object -Maximum).Maximum
             $stats = $tracer.ReadStatistics()
             ($stats.Hits['Kmalloc'] + $stats.Hits['KmemCacheAlloc']) | Should -BeGreaterThan 0
         }
@@ -352,6 +432,15 @@ Describe 'Errors' {
         finally { Stop-TracedTarget $run }
     }
 
+    It 'names the missing capabilities when started without CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN' {
+        $id, $category, $message = Invoke-TracerInFreshPwsh -Prefix @('setpriv', '--bounding-set=-bpf,-perfmon,-sys_admin')
+        $id | Should -Be 'TracerMissingCapabilities'
+        $category | Should -Be 'PermissionDenied'
+        $message | Should -Match 'CAP_BPF'
+        $message | Should -Match 'CAP_PERFMON'
+        $message | Should -Not -Match 'CAP_SYS_PTRACE'   # still held
+    }
+
     It 'refuses a process that does not exist' {
         $options = [LeakTools.Tracing.AllocationTracerOptions]::new()
         $options.ProcessId = 999999999
@@ -374,5 +463,21 @@ Describe 'Cleanup' {
         $left.PerfEvents | Should -Be 0
         $run.Launcher.Process.HasExited | Should -BeFalse   # the target keeps running
         Stop-TracedTarget ([pscustomobject]@{ Tracer = $null; Launcher = $run.Launcher })
+    }
+
+    It 'works and cleans up the same through perf-event uprobes (the path for kernels without multi-uprobe links)' {
+        $env:LEAKTOOLS_PERF_UPROBES = '1'
+        try { $run = Start-TracedTarget @{ CountOnly = $true } }
+        finally { Remove-Item Env:LEAKTOOLS_PERF_UPROBES }
+        try {
+            (Get-OurBpfObjects).PerfEvents | Should -BeGreaterThan 0
+            $run.Tracer.ReadStatistics().Hits['Malloc'] | Should -BeGreaterOrEqual $script:Churn
+            $run.Tracer.Dispose()
+            $left = Get-OurBpfObjects
+            $left.Programs.Count | Should -Be 0
+            $left.Links | Should -Be 0
+            $left.PerfEvents | Should -Be 0
+        }
+        finally { Stop-TracedTarget $run }
     }
 }

@@ -7,10 +7,13 @@ internal sealed class BpfOperationException : Exception
 {
     public int Errno { get; }
     public string? KernelLog { get; }
+    /// <summary>True when the kernel refused the programs (verifier, BTF); false for open, settings and attach failures.</summary>
+    public bool DuringLoad { get; }
 
-    public BpfOperationException(string message, int errno, string? kernelLog = null) : base(message)
+    public BpfOperationException(string message, int errno, string? kernelLog = null, bool duringLoad = false) : base(message)
     {
         Errno = Math.Abs(errno);
         KernelLog = kernelLog;
+        DuringLoad = duringLoad;
     }
 }

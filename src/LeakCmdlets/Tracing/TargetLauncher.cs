@@ -13,7 +13,10 @@ namespace LeakTools.Tracing;
 /// <summary>
 /// Starts a command paused before its first instruction (through native/launcher/leaktools-launch, which
 /// SIGSTOPs itself and then execs the command), so a tracer can attach first; <see cref="Resume"/> lets it run.
-/// Dispose resumes a still-paused target, so it never stays stopped whatever happens to the caller.
+/// Dispose resumes a still-paused target, so it never stays stopped whatever happens to the caller; if this
+/// process dies instead, the launcher's PR_SET_PDEATHSIG(SIGCONT) resumes it. (The kernel sends that signal when
+/// the *thread* that started the launcher exits, so call <see cref="StartPaused"/> from a thread that outlives
+/// the attach, e.g. the pipeline thread: at worst an early SIGCONT lets the command run before the probes are in.)
 /// </summary>
 public sealed partial class TargetLauncher : IDisposable
 {
