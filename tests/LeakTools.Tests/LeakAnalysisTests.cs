@@ -104,24 +104,6 @@ public class AllocatorFunctionNameTests
         Assert.Equal(name, AllocatorNames.Of(function));
 }
 
-public class KernelStackTests
-{
-    [Fact]
-    public void SkipsTheTracingMachineryAtTheTopOfAKernelStack()
-    {
-        var frames = new[]
-        {
-            new StackFrame { Symbol = "bpf_prog_86aa3652ba7e2f8a_memleak__kmalloc", Module = "[bpf]", IsKernel = true },
-            new StackFrame { Symbol = "bpf_trace_run6", Module = "[kernel]", IsKernel = true },
-            new StackFrame { Symbol = "__kmalloc_node_noprof", Module = "[kernel]", IsKernel = true },
-            new StackFrame { Symbol = "alloc_bulk", Module = "[kernel]", IsKernel = true },
-        };
-        var trimmed = TracedTarget.SkipTracingFrames(frames);
-        Assert.Equal(new[] { "__kmalloc_node_noprof", "alloc_bulk" }, trimmed.Select(f => f.Symbol));
-        Assert.Same(trimmed, TracedTarget.SkipTracingFrames(trimmed));
-    }
-}
-
 public class ReportScheduleTests
 {
     private static TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);

@@ -219,7 +219,7 @@ internal sealed class TracedTarget : IDisposable
         // so a call that ends a function keeps its caller's name and the line is the call's.
         if (_kernelSymbols is not null)
         {
-            frames = SkipTracingFrames(_kernelSymbols.SymbolizeStack(stack));
+            frames = _kernelSymbols.SymbolizeStack(stack);
         }
         else
         {
@@ -241,22 +241,6 @@ internal sealed class TracedTarget : IDisposable
         _symbolized[stack] = frames;
         return frames;
     }
-
-    /// <summary>
-    /// A stack taken in a BTF tracepoint program starts inside the tracing machinery (our own program, then
-    /// bpf_trace_runN); the allocation happened in the frame below those.
-    /// </summary>
-    internal static StackFrame[] SkipTracingFrames(StackFrame[] frames)
-    {
-        int skip = 0;
-        while (skip < frames.Length - 1 && IsTracingFrame(frames[skip])) skip++;
-        return skip == 0 ? frames : frames[skip..];
-    }
-
-    private static bool IsTracingFrame(StackFrame frame) =>
-        frame.Module == "[bpf]"
-        || (frame.Symbol is { } symbol && (symbol.StartsWith("bpf_trace_run", StringComparison.Ordinal)
-            || symbol.StartsWith("__bpf_trace_", StringComparison.Ordinal) || symbol.StartsWith("bpf_prog_", StringComparison.Ordinal)));
 
     public TraceLoss ReadLoss()
     {
