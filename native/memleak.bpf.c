@@ -487,7 +487,8 @@ static __always_inline int kernel_alloc(void *ctx, enum memleak_function fn, __u
 	stat_add(MEMLEAK_STAT_HITS_BASE + fn, 1);
 	if (key == 0 || !sampled_in(size))
 		return 0;
-	__s32 stack_id = capture_stack(ctx, 0);
+	/* Skip our own two frames: this program and bpf_trace_runN (the tp_btf glue). */
+	__s32 stack_id = capture_stack(ctx, 2 & BPF_F_SKIP_FIELD_MASK);
 	record(key, size, call_site, stack_id);
 	emit(fn, key, size, call_site, stack_id);
 	return 0;

@@ -64,6 +64,14 @@ public class LeakAnalysisTests
     }
 
     [Fact]
+    public void LeavesOutAllocationsRecordedBeforeTheTraceStarted()
+    {
+        var builder = new LeakReportBuilder { TraceStartNs = 100, NowNs = 1000, Symbolize = _ => Array.Empty<StackFrame>() };
+        var leak = Assert.Single(builder.Build(new[] { Allocation(1, 8, 50), Allocation(2, 8, 100), Allocation(3, 8, 500) }));
+        Assert.Equal(2UL, leak.Count);
+    }
+
+    [Fact]
     public void LeavesAddressesOutUnlessAsked()
     {
         var builder = new LeakReportBuilder { TraceStartNs = 10, NowNs = 10, Symbolize = _ => Array.Empty<StackFrame>() };
@@ -94,24 +102,6 @@ public class AllocatorFunctionNameTests
     [InlineData(LeakTools.Tracing.AllocatorFunction.PageAlloc, "mm_page_alloc")]
     public void NamesAllocatorsAsCDoes(LeakTools.Tracing.AllocatorFunction function, string name) =>
         Assert.Equal(name, AllocatorNames.Of(function));
-}
-
-public class KernelStackTests
-{
-    [Fact]
-    public void SkipsTheTracingMachineryAtTheTopOfAKernelStack()
-    {
-        var frames = new[]
-        {
-            new StackFrame { Symbol = "bpf_prog_86aa3652ba7e2f8a_memleak__kmalloc", Module = "[bpf]", IsKernel = true },
-            new StackFrame { Symbol = "bpf_trace_run6", Module = "[kernel]", IsKernel = true },
-            new StackFrame { Symbol = "__kmalloc_node_noprof", Module = "[kernel]", IsKernel = true },
-            new StackFrame { Symbol = "alloc_bulk", Module = "[kernel]", IsKernel = true },
-        };
-        var trimmed = TracedTarget.SkipTracingFrames(frames);
-        Assert.Equal(new[] { "__kmalloc_node_noprof", "alloc_bulk" }, trimmed.Select(f => f.Symbol));
-        Assert.Same(trimmed, TracedTarget.SkipTracingFrames(trimmed));
-    }
 }
 
 public class ReportScheduleTests

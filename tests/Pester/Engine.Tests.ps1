@@ -389,7 +389,12 @@ Describe 'Kernel mode' {
             $all.Count | Should -BeGreaterThan 0
             $withStack = $all | Where-Object StackId -ge 0 | Select-Object -First 1
             $withStack | Should -Not -BeNullOrEmpty
-            $tracer.ReadKernelStack($withStack.StackId).Count | Should -BeGreaterThan 0
+            $stack = $tracer.ReadKernelStack($withStack.StackId)
+            $stack.Count | Should -BeGreaterThan 0
+            # Our own frames (the BPF program, bpf_trace_runN) are skipped: the stack starts in kernel text.
+            $text = Select-String -Path /proc/kallsyms -Pattern ' [Tt] _(stext|etext)$' | ForEach-Object { [Convert]::ToUInt64(($_.Line -split ' ')[0], 16) }
+            $stack[0] | Should -BeGreaterOrEqual ($text | Measure-Object -Minimum).Minimum
+            $stack[0] | Should -BeLessThan ($text | Measure-Object -Maximum).Maximum
             $stats = $tracer.ReadStatistics()
             ($stats.Hits['Kmalloc'] + $stats.Hits['KmemCacheAlloc']) | Should -BeGreaterThan 0
         }
@@ -458,5 +463,21 @@ Describe 'Cleanup' {
         $left.PerfEvents | Should -Be 0
         $run.Launcher.Process.HasExited | Should -BeFalse   # the target keeps running
         Stop-TracedTarget ([pscustomobject]@{ Tracer = $null; Launcher = $run.Launcher })
+    }
+
+    It 'works and cleans up the same through perf-event uprobes (the path for kernels without multi-uprobe links)' {
+        $env:LEAKTOOLS_PERF_UPROBES = '1'
+        try { $run = Start-TracedTarget @{ CountOnly = $true } }
+        finally { Remove-Item Env:LEAKTOOLS_PERF_UPROBES }
+        try {
+            (Get-OurBpfObjects).PerfEvents | Should -BeGreaterThan 0
+            $run.Tracer.ReadStatistics().Hits['Malloc'] | Should -BeGreaterOrEqual $script:Churn
+            $run.Tracer.Dispose()
+            $left = Get-OurBpfObjects
+            $left.Programs.Count | Should -Be 0
+            $left.Links | Should -Be 0
+            $left.PerfEvents | Should -Be 0
+        }
+        finally { Stop-TracedTarget $run }
     }
 }

@@ -80,7 +80,7 @@ Describe 'Watch-Allocation -Command' {
 
 Describe 'Watch-Allocation -Kernel' {
     It 'streams kmalloc calls with kernel stacks' {
-        $events = @(Watch-Allocation -Kernel -Duration 0.5 -IncludeStack -WarningAction SilentlyContinue)
+        $events = @(Watch-Allocation -Kernel -Duration 1 -MinSize 256 -IncludeStack -WarningAction SilentlyContinue)
         $kmalloc = @($events | Where-Object Function -eq 'kmalloc')
         $kmalloc.Count | Should -BeGreaterThan 0
         $kmalloc[0].Size | Should -BeGreaterThan 0

@@ -12,7 +12,10 @@ public sealed class LeakReportBuilder
 
     public string? ProcessName { get; init; }
 
-    /// <summary>When tracing started (monotonic ns): the start of the window the growth rate is taken over.</summary>
+    /// <summary>
+    /// When tracing started (monotonic ns): the start of the window the growth rate is taken over. Allocations
+    /// recorded earlier (while the probes were still attaching, so their free may have gone unseen) are left out.
+    /// </summary>
     public ulong TraceStartNs { get; init; }
 
     /// <summary>The report time (monotonic ns).</summary>
@@ -36,7 +39,7 @@ public sealed class LeakReportBuilder
 
     public List<MemoryLeak> Build(IEnumerable<TrackedAllocation> outstanding)
     {
-        var sites = LeakAggregator.Aggregate(outstanding, Cutoff);
+        var sites = LeakAggregator.Aggregate(outstanding.Where(a => a.TimestampNs >= TraceStartNs), Cutoff);
         // Only allocations made in [TraceStart, Cutoff] are counted, so that is the window of the rate.
         double windowSeconds = Cutoff > TraceStartNs ? (Cutoff - TraceStartNs) / 1e9 : 0;
         var traced = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, TraceStartNs)) / 100));

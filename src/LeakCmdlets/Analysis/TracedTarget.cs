@@ -46,8 +46,8 @@ internal sealed class TracedTarget : IDisposable
     public bool IsLaunched => _launcher is not null;
 
     /// <summary>
-    /// Taken before the probes attach, so every recorded allocation falls inside the window: the growth
-    /// rate errs low by the attach time rather than high.
+    /// Taken once every probe is attached. Reports leave out allocations recorded before: while the probes
+    /// attach one by one, an allocation may be seen and its free (or the realloc that moves it) not.
     /// </summary>
     public ulong TraceStartNs { get; }
 
@@ -73,8 +73,8 @@ internal sealed class TracedTarget : IDisposable
     public static TracedTarget AttachProcess(AllocationTracerOptions options, int processId, string processName, SymbolizerOptions symbolizerOptions)
     {
         options.ProcessId = processId;
-        ulong startNs = MonotonicClock.NowNs();
         var tracer = AllocationTracer.Start(options);
+        ulong startNs = MonotonicClock.NowNs();
         try
         {
             return new TracedTarget(tracer, startNs, processId, processName, false, new ProcessSymbolizer(processId, symbolizerOptions), null, null);
@@ -97,8 +97,8 @@ internal sealed class TracedTarget : IDisposable
         try
         {
             options.ProcessId = launcher.ProcessId;
-            ulong startNs = MonotonicClock.NowNs();
             tracer = AllocationTracer.Start(options);
+            ulong startNs = MonotonicClock.NowNs();
             var symbols = new ProcessSymbolizer(launcher.ProcessId, symbolizerOptions);
             var target = new TracedTarget(tracer, startNs, launcher.ProcessId, System.IO.Path.GetFileName(command[0]), false, symbols, null, launcher);
             launcher.Resume();
@@ -147,8 +147,8 @@ internal sealed class TracedTarget : IDisposable
     {
         options.Kernel = true;
         options.ProcessId = 0;
-        ulong startNs = MonotonicClock.NowNs();
         var tracer = AllocationTracer.Start(options);
+        ulong startNs = MonotonicClock.NowNs();
         try
         {
             return new TracedTarget(tracer, startNs, 0, "[kernel]", true, null, KernelSymbolizer.Load(), null);
@@ -219,7 +219,7 @@ internal sealed class TracedTarget : IDisposable
         // so a call that ends a function keeps its caller's name and the line is the call's.
         if (_kernelSymbols is not null)
         {
-            frames = SkipTracingFrames(_kernelSymbols.SymbolizeStack(stack));
+            frames = _kernelSymbols.SymbolizeStack(stack);
         }
         else
         {
@@ -241,22 +241,6 @@ internal sealed class TracedTarget : IDisposable
         _symbolized[stack] = frames;
         return frames;
     }
-
-    /// <summary>
-    /// A stack taken in a BTF tracepoint program starts inside the tracing machinery (our own program, then
-    /// bpf_trace_runN); the allocation happened in the frame below those.
-    /// </summary>
-    internal static StackFrame[] SkipTracingFrames(StackFrame[] frames)
-    {
-        int skip = 0;
-        while (skip < frames.Length - 1 && IsTracingFrame(frames[skip])) skip++;
-        return skip == 0 ? frames : frames[skip..];
-    }
-
-    private static bool IsTracingFrame(StackFrame frame) =>
-        frame.Module == "[bpf]"
-        || (frame.Symbol is { } symbol && (symbol.StartsWith("bpf_trace_run", StringComparison.Ordinal)
-            || symbol.StartsWith("__bpf_trace_", StringComparison.Ordinal) || symbol.StartsWith("bpf_prog_", StringComparison.Ordinal)));
 
     public TraceLoss ReadLoss()
     {

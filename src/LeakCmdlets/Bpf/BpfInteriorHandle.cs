@@ -14,7 +14,7 @@ internal abstract class BpfInteriorHandle : SafeHandle
     private readonly SafeHandle _parent;
     private readonly bool _parentReferenced;
 
-    protected BpfInteriorHandle(IntPtr handle, SafeHandle parent) : base(IntPtr.Zero, ownsHandle: true)
+    protected BpfInteriorHandle(IntPtr handle, SafeHandle parent) : base(new IntPtr(-1), ownsHandle: true)
     {
         _parent = parent;
         bool added = false;
@@ -23,7 +23,7 @@ internal abstract class BpfInteriorHandle : SafeHandle
         SetHandle(handle);
     }
 
-    public override bool IsInvalid => handle == IntPtr.Zero;
+    public override bool IsInvalid => handle == IntPtr.Zero || handle == new IntPtr(-1);
 
     protected virtual void ReleaseNative() { }
 

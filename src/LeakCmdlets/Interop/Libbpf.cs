@@ -73,6 +73,12 @@ internal static unsafe partial class Libbpf
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__set_autoload")]
     internal static partial int ProgramSetAutoload(IntPtr program, [MarshalAs(UnmanagedType.U1)] bool autoload);
 
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__set_expected_attach_type")]
+    internal static partial int ProgramSetExpectedAttachType(IntPtr program, uint attachType);
+
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__fd")]
+    internal static partial int ProgramFd(IntPtr program);
+
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__attach_uprobe_opts", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial IntPtr AttachUprobe(IntPtr program, int pid, string binaryPath, nuint fileOffset, UprobeOptions* options);
 
@@ -84,6 +90,9 @@ internal static unsafe partial class Libbpf
 
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__set_max_entries")]
     internal static partial int MapSetMaxEntries(IntPtr map, uint maxEntries);
+
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__set_map_flags")]
+    internal static partial int MapSetFlags(IntPtr map, uint flags);
 
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__initial_value")]
     internal static partial IntPtr MapInitialValue(IntPtr map, nuint* size);

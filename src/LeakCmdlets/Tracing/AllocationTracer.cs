@@ -18,6 +18,7 @@ namespace LeakTools.Tracing;
 /// </summary>
 public sealed unsafe class AllocationTracer : IDisposable
 {
+    private const uint KernelModeMaxOutstanding = 1 << 18;
     private const int BatchSize = 1 << 16;   // fewer syscalls; keys+values buffers are 2.6 MB
 
     private readonly AllocationTracerOptions _options;
@@ -123,15 +124,30 @@ public sealed unsafe class AllocationTracer : IDisposable
     private void StartUser(TargetLibrary library, List<(AllocatorProbe Probe, ProbeSite Site)> plan)
     {
         int pid = _options.ProcessId;
+        bool multi = TracerPreflight.KernelHasUprobeMultiLinks();
+        _options.Verbose?.Invoke(multi
+            ? "Attaching through multi-uprobe links (BPF_TRACE_UPROBE_MULTI)."
+            : "This kernel has no multi-uprobe links: attaching through perf-event uprobes (slower to detach).");
+        void Attach(string program, ProbeSite site, bool returnProbe, ulong cookie = 0)
+        {
+            if (multi) _bpf.AttachUprobeMulti(program, pid, library.OpenPath, site.ChosenOffset, returnProbe, cookie);
+            else _bpf.AttachUprobe(program, pid, library.OpenPath, site.ChosenOffset, returnProbe, cookie);
+        }
+
         if (_options.CountOnly)
         {
+            if (multi)
+            {
+                _bpf.SetExpectedAttachType(AllocatorProbe.CountEntryProgram, BpfObject.AttachTypeUprobeMulti);
+                _bpf.SetExpectedAttachType(AllocatorProbe.CountReturnProgram, BpfObject.AttachTypeUprobeMulti);
+            }
             _bpf.Load();
             foreach (var (probe, site) in plan)
             {
                 Report(site);
-                _bpf.AttachUprobe(AllocatorProbe.CountEntryProgram, pid, library.OpenPath, site.ChosenOffset, false, (ulong)probe.Function);
+                Attach(AllocatorProbe.CountEntryProgram, site, false, (ulong)probe.Function);
                 if (probe.ReturnProgram is not null)
-                    _bpf.AttachUprobe(AllocatorProbe.CountReturnProgram, pid, library.OpenPath, site.ChosenOffset, true, (ulong)probe.Function);
+                    Attach(AllocatorProbe.CountReturnProgram, site, true, (ulong)probe.Function);
                 _sites.Add(site);
             }
             return;
@@ -145,6 +161,11 @@ public sealed unsafe class AllocationTracer : IDisposable
             bool on = planned.Contains(probe.Function);
             _bpf.SetAutoload(probe.EntryProgram, on);
             if (probe.ReturnProgram is not null) _bpf.SetAutoload(probe.ReturnProgram, on);
+            if (on && multi)
+            {
+                _bpf.SetExpectedAttachType(probe.EntryProgram, BpfObject.AttachTypeUprobeMulti);
+                if (probe.ReturnProgram is not null) _bpf.SetExpectedAttachType(probe.ReturnProgram, BpfObject.AttachTypeUprobeMulti);
+            }
         }
         foreach (var k in AllocatorProbe.Kernel) _bpf.SetAutoload(k.Program, false);
         _bpf.Load();
@@ -153,9 +174,8 @@ public sealed unsafe class AllocationTracer : IDisposable
         {
             Report(site);
             // Return probe first: an entry without its return would count a missed return.
-            if (probe.ReturnProgram is not null)
-                _bpf.AttachUprobe(probe.ReturnProgram, pid, library.OpenPath, site.ChosenOffset, true);
-            _bpf.AttachUprobe(probe.EntryProgram, pid, library.OpenPath, site.ChosenOffset, false);
+            if (probe.ReturnProgram is not null) Attach(probe.ReturnProgram, site, true);
+            Attach(probe.EntryProgram, site, false);
             _sites.Add(site);
         }
         StartEventPolling();
@@ -206,7 +226,19 @@ public sealed unsafe class AllocationTracer : IDisposable
             PageSize = (ulong)Environment.SystemPageSize,
         };
         _bpf.WriteReadOnlyData(".rodata", config);
-        _bpf.SetMaxEntries("outstanding", (uint)_options.MaxOutstanding);
+        uint outstanding = (uint)_options.MaxOutstanding;
+        if (_options.Kernel)
+        {
+            // A map that allocates on insert would trace its own kmallocs (bpf_mem_refill) in kernel mode:
+            // preallocate instead, and cap the size since preallocated entries cost ~90 bytes of kernel memory each.
+            _bpf.SetMapFlags("outstanding", 0);
+            if (outstanding > KernelModeMaxOutstanding)
+            {
+                _options.Verbose?.Invoke($"Kernel mode preallocates its map: {KernelModeMaxOutstanding} outstanding allocations at most (asked {outstanding}); more are counted as map-full drops.");
+                outstanding = KernelModeMaxOutstanding;
+            }
+        }
+        _bpf.SetMaxEntries("outstanding", outstanding);
         _bpf.SetMaxEntries("stacks", _options.CaptureStacks ? (uint)_options.MaxStacks : 1u);
         _bpf.SetMaxEntries("events", _options.StreamEvents ? (uint)_options.RingBufferBytes : 4096u);
     }

@@ -31,10 +31,16 @@ internal static class TracerPreflight
     private static byte[]? s_vmlinuxBtf;
 
     /// <summary>Whether the running kernel's BTF describes tracepoint <paramref name="name"/> (typedef btf_trace_NAME).</summary>
-    public static bool KernelHasTracepoint(string name)
+    public static bool KernelHasTracepoint(string name) => KernelBtfHasName("btf_trace_" + name);
+
+    /// <summary>Multi-uprobe links (BPF_TRACE_UPROBE_MULTI, 6.6+): their link type is in the kernel's BTF.</summary>
+    public static bool KernelHasUprobeMultiLinks()
+        => Environment.GetEnvironmentVariable("LEAKTOOLS_PERF_UPROBES") != "1" && KernelBtfHasName("bpf_uprobe_multi_link");
+
+    private static bool KernelBtfHasName(string name)
     {
         byte[] btf = s_vmlinuxBtf ??= File.ReadAllBytes("/sys/kernel/btf/vmlinux");
-        byte[] wanted = System.Text.Encoding.ASCII.GetBytes("\0btf_trace_" + name + "\0");
+        byte[] wanted = System.Text.Encoding.ASCII.GetBytes("\0" + name + "\0");
         return btf.AsSpan().IndexOf(wanted) >= 0;
     }
 
