@@ -81,7 +81,7 @@ function Invoke-AllocBenchCase([string] $Case, [int] $Threads) {
     $arguments = @('-t', "$Threads", '-s', $seconds)
     if ($Case -ne 'Untraced') { $arguments += @('-w', '60') }
     $process = Start-BenchProgram $exe $arguments
-    $extra = ''
+    $extra = ''; $sitesText = ''
     try {
         if ($Case -ne 'Untraced') { $null = Wait-BenchLine $process '^ready' 10 }
         $duration = $Settings.PairSeconds + $Settings.TracerMargin
@@ -95,19 +95,22 @@ function Invoke-AllocBenchCase([string] $Case, [int] $Threads) {
                     $sites = @($tracer.ProbeSites | Where-Object { "$($_.Function)" -in 'Malloc', 'Free' } | ForEach-Object { "$($_.Symbol)+0x$($_.Displacement.ToString('x')) ($($_.ChosenInstruction))" })
                     $stats = $tracer.ReadStatistics()
                     $returns = ($stats.ReturnHits.Values | Measure-Object -Sum).Sum
-                    $extra = "sites $($sites -join ', '); probe hits $($stats.TotalHits) at entry, $returns at return"
+                    $sitesText = $sites -join ', '
+                    $extra = "$($stats.TotalHits) entry and $returns return hits"
                 }
                 finally { $tracer.Dispose() }
             }
             'FindMemoryLeak' {
                 $leaks = @(Find-MemoryLeak -Id $process.Id -Duration $duration -WarningAction SilentlyContinue)
                 $extra = "$($leaks.Count) stacks reported"
+                $lost = @($leaks | Where-Object { "$($_.Lost)" -ne 'none' } | Select-Object -First 1)
+                if ($lost) { $extra += ", lost: $($lost[0].Lost)" }
             }
             'WatchAllocation' {
                 $events = (Watch-Allocation -Id $process.Id -Duration $duration -WarningAction SilentlyContinue -WarningVariable lossWarnings | Measure-Object).Count
                 $extra = "$events events consumed"
-                $loss = @($lossWarnings | Where-Object { "$_" -match 'lost|drop' } | Select-Object -Last 1)
-                if ($loss) { $extra += "; $($loss[0])" }
+                $drops = @($lossWarnings | ForEach-Object { if ("$_" -match 'ring-buffer drops (\d+)') { [long]$Matches[1] } } | Select-Object -Last 1)
+                if ($drops) { $extra += ", $($drops[0]) dropped (ring buffer full)" }
             }
         }
         if (-not $process.WaitForExit(60000)) { throw 'allocbench did not finish.' }
@@ -115,6 +118,7 @@ function Invoke-AllocBenchCase([string] $Case, [int] $Threads) {
         if (-not $line) { throw "allocbench printed no result (exit $($process.ExitCode))." }
         $result = ConvertFrom-KeyValueLine $line
         $result['Extra'] = $extra
+        $result['Sites'] = $sitesText
         # A traced run only counts if the probes were in place for the whole timed loop.
         $result['Valid'] = ($Case -eq 'Untraced') -or ($result['probed_at_start'] -eq 1 -and $result['probed_at_end'] -eq 1)
         return $result
@@ -147,7 +151,8 @@ function Measure-TracingOverhead {
                     $r = Invoke-AllocBenchCase $case $threads
                     if ($r.Valid) { $samples[$case].Add($r['ns_per_pair']); $cpuSamples[$case].Add($r['cpu_ns_per_pair']) }
                     else { $notes[$case].Add("run $run discarded: probes not in place for the whole loop") }
-                    if ($r.Extra) { $notes[$case].Add("run ${run}: $($r['pairs']) pairs, $($r.Extra)") }
+                    if ($r.Sites -and -not ($notes[$case] -contains "sites $($r.Sites)")) { $notes[$case].Add("sites $($r.Sites)") }
+                    $notes[$case].Add("run ${run}: $($r['pairs']) pairs$(if ($r.Extra) { ", $($r.Extra)" })")
                 }
                 catch { $notes[$case].Add("run $run failed: $_") }
             }
