@@ -18,7 +18,8 @@
     docs/benchmarks.md.
 
 .PARAMETER Section
-    Which sections to run (default all): Overhead, Scale, Symbols, Procfs.
+    Which sections to run (default all): Overhead, Scale, Symbols, Procfs. A subset is a development run
+    (native/build/benchmarks-dev.md).
 
 .PARAMETER Runs
     Development: override how many runs each measurement takes (full-size fixtures otherwise unchanged).
