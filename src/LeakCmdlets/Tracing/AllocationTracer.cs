@@ -87,6 +87,19 @@ public sealed unsafe class AllocationTracer : IDisposable
             else tracer.StartUser(library!, plan!);
             return tracer;
         }
+        catch (BpfOperationException e) when (!options.Kernel && !ProcessIsAlive(options.ProcessId))
+        {
+            tracer.Dispose();
+            throw new TracerException($"Process {options.ProcessId} exited while the probes were being attached.",
+                TracerErrorIds.TargetNotFound, ErrorCategory.ObjectNotFound, options.ProcessId, "Start the process again and trace it while it runs.", e);
+        }
+        catch (EntryPointNotFoundException e)
+        {
+            tracer.Dispose();
+            throw new TracerException($"The installed libbpf lacks a function LeakTools needs: {e.Message}",
+                TracerErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, LibraryNames.LibbpfSoname,
+                "Install libbpf 1.0 or newer: sudo apt-get install libbpf1 (or set LEAKTOOLS_LIBBPF to a newer libbpf.so.1).", e);
+        }
         catch (BpfOperationException e)
         {
             tracer.Dispose();
