@@ -215,15 +215,16 @@ internal sealed class TracedTarget : IDisposable
     public StackFrame[] Symbolize(ulong[] stack)
     {
         if (_symbolized.TryGetValue(stack, out var frames)) return frames;
-        // Outer frames are return addresses: SymbolizeStack looks them up inside their call instruction,
-        // so a call that ends a function keeps its caller's name and the line is the call's.
+        // Return addresses are looked up inside their call instruction, so a call that ends a function keeps
+        // its caller's name and the line is the call's. User stacks start at the allocator's direct caller,
+        // whose frame is a return address too (read at the stack pointer on entry).
         if (_kernelSymbols is not null)
         {
             frames = _kernelSymbols.SymbolizeStack(stack);
         }
         else
         {
-            frames = _userSymbols!.SymbolizeStack(stack);
+            frames = _userSymbols!.SymbolizeStack(stack, firstIsReturnAddress: true);
             // The direct caller is always real code; outside every known mapping it is in a library loaded since
             // the last snapshot. (Outer frames of code without frame pointers may be garbage: they do not count.)
             if (frames.Length > 0 && frames[0].Module is null && !Tracer.TargetExited)
@@ -232,7 +233,7 @@ internal sealed class TracedTarget : IDisposable
                 {
                     RefreshSymbols();
                     _lastRetryRefresh.Restart();
-                    frames = _userSymbols.SymbolizeStack(stack);
+                    frames = _userSymbols.SymbolizeStack(stack, firstIsReturnAddress: true);
                 }
                 // Keep an incomplete answer out of the cache while the process lives: a later snapshot may complete it.
                 if (frames[0].Module is null && !Tracer.TargetExited) return frames;

@@ -78,16 +78,18 @@ public sealed class ProcessSymbolizer : IDisposable
     public StackFrame Symbolize(ulong address) => Symbolize(address, isReturnAddress: false);
 
     /// <summary>
-    /// Symbolizes a captured stack: the first entry is the instruction pointer, the others are return addresses.
+    /// Symbolizes a captured stack: the first entry is the instruction pointer (or, with
+    /// <paramref name="firstIsReturnAddress"/>, a return address too, as in stacks that start at the allocator's
+    /// direct caller), the others are return addresses.
     /// A return address is looked up one byte earlier, inside the call instruction, so a call that ends its
     /// function (to a noreturn callee) keeps its caller's name and the line is the call's line; the frame
     /// still shows the return address and its offset from that function ("child+0x4a").
     /// </summary>
-    public StackFrame[] SymbolizeStack(IReadOnlyList<ulong> stack)
+    public StackFrame[] SymbolizeStack(IReadOnlyList<ulong> stack, bool firstIsReturnAddress = false)
     {
         ArgumentNullException.ThrowIfNull(stack);
         var frames = new StackFrame[stack.Count];
-        for (int i = 0; i < frames.Length; i++) frames[i] = Symbolize(stack[i], isReturnAddress: i > 0);
+        for (int i = 0; i < frames.Length; i++) frames[i] = Symbolize(stack[i], isReturnAddress: i > 0 || firstIsReturnAddress);
         return frames;
     }
 

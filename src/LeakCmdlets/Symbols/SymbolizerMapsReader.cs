@@ -46,7 +46,9 @@ internal static class SymbolizerMapsReader
         string path = rest.TrimStart(' ').ToString();
         bool deleted = path.EndsWith(DeletedSuffix, StringComparison.Ordinal) && path.StartsWith('/');
         if (deleted) path = path[..^DeletedSuffix.Length];
-        mapping = new SymbolizerMapping(start, end, perms.ToString(), fileOffset, device.ToString(), inodeNumber, path, deleted, range.ToString());
+        // map_files names print the range unpadded ("400000-401000") where maps pads to 8 digits ("00400000-…").
+        string mapFilesName = string.Create(CultureInfo.InvariantCulture, $"{start:x}-{end:x}");
+        mapping = new SymbolizerMapping(start, end, perms.ToString(), fileOffset, device.ToString(), inodeNumber, path, deleted, mapFilesName);
         return true;
     }
 
@@ -66,7 +68,7 @@ internal static class SymbolizerMapsReader
     }
 }
 
-/// <summary>One line of /proc/PID/maps as the symbolizer needs it. <see cref="Range"/> is the "start-end" text, the name of its map_files entry.</summary>
+/// <summary>One line of /proc/PID/maps as the symbolizer needs it. <see cref="Range"/> is the name of its /proc/PID/map_files entry ("start-end", unpadded hex).</summary>
 internal readonly record struct SymbolizerMapping(
     ulong Start, ulong End, string Permissions, ulong Offset, string Device, ulong Inode, string Path, bool Deleted, string Range)
 {

@@ -46,4 +46,12 @@ public class SymbolizerMapsReaderTests
         Assert.Equal("/lib/a.so", maps[0].Path);
         Assert.False(maps[0].Deleted);
     }
+
+    [Fact]
+    public void RangeIsTheMapFilesNameWithoutMapsPadding()
+    {
+        // A non-PIE binary at 0x400000: maps pads to 8 digits, map_files does not.
+        SymbolizerMapping[] maps = SymbolizerMapsReader.Parse("00400000-00401000 r-xp 00000000 08:01 41 /usr/bin/app\n");
+        Assert.Equal("400000-401000", maps[0].Range);
+    }
 }
