@@ -123,7 +123,7 @@ catch { `$e = `$_.Exception.InnerException ?? `$_.Exception; "`$(`$e.ErrorId)|`$
         [string[]] $command = @($Prefix) + @([Environment]::ProcessPath)
         if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $command += Join-Path $PSHOME 'pwsh.dll' }
         $command += '-NoProfile', '-NonInteractive', '-Command', $probe
-        $out = & $command[0] @($command | Select-Object -Skip 1)
+        $out = & $command[0] $command[1..($command.Count - 1)]
         return (($out | Select-Object -Last 1) -split '\|', 3)
     }
 

@@ -66,7 +66,7 @@ Describe 'Get-ProcessMemoryMap' {
             $lines = & pmap -X $sleeper.Id
             $header = $lines[1].Trim() -split '\s+'
             $pssColumn = [array]::IndexOf($header, 'Pss')
-            $pmapPss = ($lines | Select-Object -Skip 2 | Where-Object { $_ -match '^\s+[0-9a-f]+ ' } |
+            $pmapPss = ($lines[2..($lines.Count - 1)] | Where-Object { $_ -match '^\s+[0-9a-f]+ ' } |
                 ForEach-Object { [long](($_.Trim() -split '\s+')[$pssColumn]) } | Measure-Object -Sum).Sum
             [math]::Abs($ours - $pmapPss) | Should -BeLessOrEqual (16 + 0.05 * $pmapPss)
         }
