@@ -163,6 +163,9 @@ function Get-PipelineInput([System.Management.Automation.ParameterMetadata] $Met
 
 function Get-ShortTypeName([type] $Type) {
     if ($Type -eq [System.Management.Automation.SwitchParameter]) { return 'SwitchParameter' }
+    # A Nullable<double> parameter reads as Double: the value a user types, not Nullable`1.
+    $underlying = [Nullable]::GetUnderlyingType($Type)
+    if ($underlying) { return $underlying.Name }
     return $Type.Name
 }
 
@@ -205,7 +208,8 @@ function Write-Parameter {
         $Xml.WriteString((Get-ShortTypeName $meta.ParameterType))
         $Xml.WriteEndElement()
     }
-    Write-DevType $Xml $meta.ParameterType.FullName
+    $devType = [Nullable]::GetUnderlyingType($meta.ParameterType) ?? $meta.ParameterType
+    Write-DevType $Xml $devType.FullName
     $default = $Defaults[$Name]
     $Xml.WriteElementString('dev', 'defaultValue', $DevNs, $(if ($null -ne $default) { "$default" } else { 'None' }))
     $Xml.WriteEndElement()
