@@ -7,7 +7,7 @@ public sealed class AllocationSite
 {
     public AllocationSite(ulong[] stack) => Stack = stack;
 
-    /// <summary>The shared stack, raw addresses, direct caller first.</summary>
+    /// <summary>The shared stack, raw addresses, direct caller first: the stack of every allocation of the site.</summary>
     public ulong[] Stack { get; }
 
     /// <summary>The allocations themselves, kept so later steps (verdicts, -IncludeAddresses) can look at each.</summary>
@@ -19,7 +19,7 @@ public sealed class AllocationSite
 
     public int Count => Allocations.Count;
 
-    public void Add(TrackedAllocation allocation)
+    public void Add(in TrackedAllocation allocation)
     {
         Allocations.Add(allocation);
         Bytes += allocation.Size;
