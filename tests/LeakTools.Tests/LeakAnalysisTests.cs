@@ -88,6 +88,27 @@ public class LeakAnalysisTests
     }
 
     [Fact]
+    public void TrackedAllocationStaysAt28Bytes()
+        => Assert.Equal(28, System.Runtime.CompilerServices.Unsafe.SizeOf<TrackedAllocation>());
+
+    [Fact]
+    public void ASiteKeepsEveryAllocationInOrderAcrossItsChunks()
+    {
+        var site = new AllocationSite(new ulong[] { 0xa });
+        for (ulong i = 0; i < 1000; i++) site.Add(new TrackedAllocation { Address = 0x1000 + i, Size = i, TimestampNs = 5000 - i, ThreadId = (int)i });
+        Assert.Equal(1000, site.Count);
+        Assert.Equal(1000, site.Allocations.Count());
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => 0x1000UL + (ulong)i), site.Allocations.Select(a => a.Address));
+        Assert.Equal(999 * 1000 / 2UL, site.Bytes);
+        Assert.Equal(4001UL, site.OldestTimestampNs);
+        Assert.Equal(999, site.Allocations.Last().ThreadId);
+    }
+
+    [Fact]
+    public void ASiteWithoutAllocationsEnumeratesNone()
+        => Assert.Empty(new AllocationSite(Array.Empty<ulong>()).Allocations);
+
+    [Fact]
     public void TraceLossSaysWhatWasLost()
     {
         Assert.Equal("none", new TraceLoss().ToString());

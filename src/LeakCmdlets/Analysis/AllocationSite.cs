@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-
 namespace LeakTools.Analysis;
 
 /// <summary>The outstanding allocations of one stack: what becomes one MemoryLeak.</summary>
@@ -11,7 +9,7 @@ public sealed class AllocationSite
     public ulong[] Stack { get; }
 
     /// <summary>The allocations themselves, kept so later steps (verdicts, -IncludeAddresses) can look at each.</summary>
-    public List<TrackedAllocation> Allocations { get; } = new();
+    public TrackedAllocationList Allocations { get; } = new();
 
     public ulong Bytes { get; private set; }
 
