@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using LeakTools.Analysis;
 using LeakTools.Model;
@@ -8,8 +9,14 @@ namespace LeakTools.Tests;
 
 public class LeakAnalysisTests
 {
-    private static TrackedAllocation Allocation(ulong address, ulong size, ulong timeNs, params ulong[] stack) =>
-        new() { Address = address, Size = size, TimestampNs = timeNs, Stack = stack };
+    private static (ulong[] Stack, TrackedAllocation Allocation) Allocation(ulong address, ulong size, ulong timeNs, params ulong[] stack) =>
+        (stack, new TrackedAllocation { Address = address, Size = size, TimestampNs = timeNs });
+
+    private static LeakAggregator Fill(LeakAggregator aggregator, IEnumerable<(ulong[] Stack, TrackedAllocation Allocation)> allocations)
+    {
+        foreach (var (stack, allocation) in allocations) aggregator.Add(stack, allocation);
+        return aggregator;
+    }
 
     [Fact]
     public void GroupsByStackValueAndSortsLargestFirst()
@@ -20,7 +27,7 @@ public class LeakAnalysisTests
             Allocation(0x2000, 100, 20, new ulong[] { 0xa, 0xb }),   // same stack, another array
             Allocation(0x3000, 500, 30, 0xc),
         };
-        var sites = LeakAggregator.Aggregate(allocations, ulong.MaxValue);
+        var sites = Fill(new LeakAggregator(0, ulong.MaxValue), allocations).Sites();
         Assert.Equal(2, sites.Count);
         Assert.Equal(new ulong[] { 0xc }, sites[0].Stack);
         Assert.Equal(500UL, sites[0].Bytes);
@@ -33,7 +40,7 @@ public class LeakAnalysisTests
     public void LeavesOutAllocationsYoungerThanTheCut()
     {
         var allocations = new[] { Allocation(1, 8, 100, 0xa), Allocation(2, 8, 200, 0xa) };
-        var site = Assert.Single(LeakAggregator.Aggregate(allocations, 150));
+        var site = Assert.Single(Fill(new LeakAggregator(0, 150), allocations).Sites());
         Assert.Equal(1, site.Count);
     }
 
@@ -52,7 +59,7 @@ public class LeakAnalysisTests
             Symbolize = stack => stack.Select(a => new StackFrame { Address = a, Symbol = a == 0xa ? "fibonacci" : "child", Offset = 0x1c }).ToArray(),
         };
         var allocations = Enumerable.Range(0, 5).Select(i => Allocation((ulong)(0x9000 - i * 0x100), 8192, 10 * second + (ulong)i * second / 2, 0xa, 0xb));
-        var leak = Assert.Single(builder.Build(allocations));
+        var leak = Assert.Single(builder.Build(Fill(builder.NewAggregator(), allocations)));
         Assert.Equal(5UL, leak.Count);
         Assert.Equal(5UL * 8192, leak.Bytes);
         // Counted window: from 10 s to 13 s - 0.5 s = 2.5 s.
@@ -67,7 +74,7 @@ public class LeakAnalysisTests
     public void LeavesOutAllocationsRecordedBeforeTheTraceStarted()
     {
         var builder = new LeakReportBuilder { TraceStartNs = 100, NowNs = 1000, Symbolize = _ => Array.Empty<StackFrame>() };
-        var leak = Assert.Single(builder.Build(new[] { Allocation(1, 8, 50), Allocation(2, 8, 100), Allocation(3, 8, 500) }));
+        var leak = Assert.Single(builder.Build(Fill(builder.NewAggregator(), new[] { Allocation(1, 8, 50), Allocation(2, 8, 100), Allocation(3, 8, 500) })));
         Assert.Equal(2UL, leak.Count);
     }
 
@@ -75,10 +82,31 @@ public class LeakAnalysisTests
     public void LeavesAddressesOutUnlessAsked()
     {
         var builder = new LeakReportBuilder { TraceStartNs = 10, NowNs = 10, Symbolize = _ => Array.Empty<StackFrame>() };
-        var leak = Assert.Single(builder.Build(new[] { Allocation(1, 8, 10) }));
+        var leak = Assert.Single(builder.Build(Fill(builder.NewAggregator(), new[] { Allocation(1, 8, 10) })));
         Assert.Null(leak.Addresses);
         Assert.Equal(0, leak.BytesPerSecond);
     }
+
+    [Fact]
+    public void TrackedAllocationStaysAt28Bytes()
+        => Assert.Equal(28, System.Runtime.CompilerServices.Unsafe.SizeOf<TrackedAllocation>());
+
+    [Fact]
+    public void ASiteKeepsEveryAllocationInOrderAcrossItsChunks()
+    {
+        var site = new AllocationSite(new ulong[] { 0xa });
+        for (ulong i = 0; i < 1000; i++) site.Add(new TrackedAllocation { Address = 0x1000 + i, Size = i, TimestampNs = 5000 - i, ThreadId = (int)i });
+        Assert.Equal(1000, site.Count);
+        Assert.Equal(1000, site.Allocations.Count());
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => 0x1000UL + (ulong)i), site.Allocations.Select(a => a.Address));
+        Assert.Equal(999 * 1000 / 2UL, site.Bytes);
+        Assert.Equal(4001UL, site.OldestTimestampNs);
+        Assert.Equal(999, site.Allocations.Last().ThreadId);
+    }
+
+    [Fact]
+    public void ASiteWithoutAllocationsEnumeratesNone()
+        => Assert.Empty(new AllocationSite(Array.Empty<ulong>()).Allocations);
 
     [Fact]
     public void TraceLossSaysWhatWasLost()

@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-
 namespace LeakTools.Analysis;
 
 /// <summary>The outstanding allocations of one stack: what becomes one MemoryLeak.</summary>
@@ -7,11 +5,11 @@ public sealed class AllocationSite
 {
     public AllocationSite(ulong[] stack) => Stack = stack;
 
-    /// <summary>The shared stack, raw addresses, direct caller first.</summary>
+    /// <summary>The shared stack, raw addresses, direct caller first: the stack of every allocation of the site.</summary>
     public ulong[] Stack { get; }
 
     /// <summary>The allocations themselves, kept so later steps (verdicts, -IncludeAddresses) can look at each.</summary>
-    public List<TrackedAllocation> Allocations { get; } = new();
+    public TrackedAllocationList Allocations { get; } = new();
 
     public ulong Bytes { get; private set; }
 
@@ -19,7 +17,7 @@ public sealed class AllocationSite
 
     public int Count => Allocations.Count;
 
-    public void Add(TrackedAllocation allocation)
+    public void Add(in TrackedAllocation allocation)
     {
         Allocations.Add(allocation);
         Bytes += allocation.Size;

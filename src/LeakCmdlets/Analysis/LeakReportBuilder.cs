@@ -37,9 +37,16 @@ public sealed class LeakReportBuilder
     /// <summary>The newest allocation time that still counts as a leak at <see cref="NowNs"/>.</summary>
     public ulong Cutoff => NowNs > OlderThanNs ? NowNs - OlderThanNs : 0;
 
-    public List<MemoryLeak> Build(IEnumerable<TrackedAllocation> outstanding)
+    /// <summary>
+    /// An aggregator that counts only the allocations made in [TraceStart, Cutoff]: allocations recorded
+    /// earlier (while the probes were still attaching) and those still in flight are left out as they are read.
+    /// </summary>
+    public LeakAggregator NewAggregator() => new(TraceStartNs, Cutoff);
+
+    /// <summary>The MemoryLeak objects of what <paramref name="aggregator"/> (from <see cref="NewAggregator"/>) gathered.</summary>
+    public List<MemoryLeak> Build(LeakAggregator aggregator)
     {
-        var sites = LeakAggregator.Aggregate(outstanding.Where(a => a.TimestampNs >= TraceStartNs), Cutoff);
+        var sites = aggregator.Sites();
         // Only allocations made in [TraceStart, Cutoff] are counted, so that is the window of the rate.
         double windowSeconds = Cutoff > TraceStartNs ? (Cutoff - TraceStartNs) / 1e9 : 0;
         var traced = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, TraceStartNs)) / 100));

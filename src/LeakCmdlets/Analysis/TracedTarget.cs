@@ -171,31 +171,32 @@ internal sealed class TracedTarget : IDisposable
         }
     }
 
-    /// <summary>The outstanding allocations with their stacks.</summary>
-    public List<TrackedAllocation> ReadOutstanding()
+    /// <summary>
+    /// Reads the outstanding allocations batch by batch into <paramref name="aggregator"/>, each with its stack.
+    /// Many allocations share a stack: each (stack id, caller) pair is read once and its array shared.
+    /// </summary>
+    public void ReadOutstanding(LeakAggregator aggregator)
     {
-        var outstanding = Tracer.ReadOutstanding();
-        var result = new List<TrackedAllocation>(outstanding.Count);
-        // Many allocations share a stack; read each (stack id, caller) pair once.
         var stacks = new Dictionary<(int, ulong), ulong[]>();
-        foreach (var allocation in outstanding)
+        Tracer.ReadOutstanding(batch =>
         {
-            var key = (allocation.StackId, allocation.CallerAddress);
-            if (!stacks.TryGetValue(key, out var stack))
+            foreach (ref readonly var allocation in batch)
             {
-                stack = ReadStack(allocation);
-                stacks.Add(key, stack);
+                var key = (allocation.StackId, allocation.CallerAddress);
+                if (!stacks.TryGetValue(key, out var stack))
+                {
+                    stack = ReadStack(allocation);
+                    stacks.Add(key, stack);
+                }
+                aggregator.Add(stack, new TrackedAllocation
+                {
+                    Address = allocation.Address,
+                    Size = allocation.Size,
+                    TimestampNs = allocation.TimestampNs,
+                    ThreadId = (int)allocation.ThreadId,
+                });
             }
-            result.Add(new TrackedAllocation
-            {
-                Address = allocation.Address,
-                Size = allocation.Size,
-                TimestampNs = allocation.TimestampNs,
-                ThreadId = (int)allocation.ThreadId,
-                Stack = stack,
-            });
-        }
-        return result;
+        });
     }
 
     /// <summary>The stack of one allocation, direct caller first; at least the caller when the stack map lost it.</summary>

@@ -1,11 +1,16 @@
+using System.Runtime.InteropServices;
+
 namespace LeakTools.Analysis;
 
 /// <summary>
 /// One allocation that was made while tracing and is not freed yet, with everything a later verdict
 /// needs: where it is (to scan the target's memory for pointers into it, valgrind style: definitely,
-/// indirectly or possibly lost, still reachable), how big, how old and who made it.
+/// indirectly or possibly lost, still reachable), how big and how old. Who made it is its
+/// <see cref="AllocationSite"/>'s stack, shared by all of the site's allocations.
+/// A 28-byte struct, packed, because a report may hold millions of them.
 /// </summary>
-public sealed class TrackedAllocation
+[StructLayout(LayoutKind.Sequential, Pack = 4)]
+public readonly struct TrackedAllocation
 {
     public ulong Address { get; init; }
 
@@ -15,7 +20,4 @@ public sealed class TrackedAllocation
     public ulong TimestampNs { get; init; }
 
     public int ThreadId { get; init; }
-
-    /// <summary>The allocating stack as raw addresses, the allocator's direct caller first.</summary>
-    public ulong[] Stack { get; init; } = System.Array.Empty<ulong>();
 }

@@ -159,7 +159,9 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 Lost = loss,
                 Symbolize = target.Symbolize,
             };
-            leaks.AddRange(builder.Build(target.ReadOutstanding()));
+            var aggregator = builder.NewAggregator();
+            target.ReadOutstanding(aggregator);
+            leaks.AddRange(builder.Build(aggregator));
             if (!stopped) WarnAboutLoss(target, loss);
         }
         IEnumerable<MemoryLeak> ordered = leaks.OrderByDescending(l => l.Bytes).ThenByDescending(l => l.Count);

@@ -19,7 +19,7 @@ namespace LeakTools.Tracing;
 public sealed unsafe class AllocationTracer : IDisposable
 {
     private const uint KernelModeMaxOutstanding = 1 << 18;
-    private const int BatchSize = 1 << 16;   // fewer syscalls; keys+values buffers are 2.6 MB
+    private const int BatchSize = 1 << 16;   // fewer syscalls; the keys, values and batch buffers are 5.2 MB
 
     private readonly AllocationTracerOptions _options;
     private readonly BpfObject _bpf;
@@ -320,12 +320,24 @@ public sealed unsafe class AllocationTracer : IDisposable
     /// <summary>All allocations not freed yet, read with batched lookups (about 40 bytes each).</summary>
     public IReadOnlyList<OutstandingAllocation> ReadOutstanding()
     {
+        var result = new List<OutstandingAllocation>();
+        ReadOutstanding(batch => result.AddRange(batch));
+        return result;
+    }
+
+    /// <summary>
+    /// All allocations not freed yet, handed over one batch at a time (at most 65,536), so a caller that
+    /// aggregates them never holds a copy of the whole map.
+    /// </summary>
+    public void ReadOutstanding(OutstandingBatchHandler onBatch)
+    {
+        ArgumentNullException.ThrowIfNull(onBatch);
         ThrowIfDisposed();
-        if (_options.CountOnly) return Array.Empty<OutstandingAllocation>();
+        if (_options.CountOnly) return;
         int fd = _bpf.Map("outstanding").Fd;
-        var result = new List<OutstandingAllocation>(BatchSize);
         var keys = GC.AllocateUninitializedArray<ulong>(BatchSize);
         var values = GC.AllocateUninitializedArray<MemleakAbi.AllocInfo>(BatchSize);
+        var batch = GC.AllocateUninitializedArray<OutstandingAllocation>(BatchSize);
         ulong inBatch = 0, outBatch = 0;
         bool first = true;
         var opts = new Libbpf.MapBatchOptions { Size = (nuint)sizeof(Libbpf.MapBatchOptions) };
@@ -346,14 +358,14 @@ public sealed unsafe class AllocationTracer : IDisposable
                 for (int i = 0; i < (int)count; i++)
                 {
                     ref MemleakAbi.AllocInfo info = ref values[i];
-                    result.Add(new OutstandingAllocation(StripKeyTag(keys[i]), info.Size, info.TimestampNs, info.StackId, info.Caller, info.Tid));
+                    batch[i] = new OutstandingAllocation(StripKeyTag(keys[i]), info.Size, info.TimestampNs, info.StackId, info.Caller, info.Tid);
                 }
+                if (count > 0) onBatch(batch.AsSpan(0, (int)count));
                 if (errno == 2) break;
                 inBatch = outBatch;
                 first = false;
             }
         }
-        return result;
     }
 
     /// <summary>The user stack of an allocation: its direct caller, then the stack map's frames (see <see cref="StackCapture"/>).</summary>
