@@ -97,13 +97,6 @@ function Install-DebianPackage {
     Invoke-Native apt-get install -y -qq --no-install-recommends @missing
 }
 
-# The PowerShell that runs this script, as a command line that starts a fresh one.
-function Get-PwshCommandLine {
-    $host_ = [Environment]::ProcessPath
-    if ([IO.Path]::GetFileNameWithoutExtension($host_) -eq 'dotnet') { return @($host_, (Join-Path $PSHOME 'pwsh.dll')) }
-    return @($host_)
-}
-
 function Get-NuGetPackageRoot {
     $line = (& dotnet nuget locals global-packages --list) -join "`n"
     if ($line -match 'global-packages:\s*(.+)$') { return $Matches[1].Trim() }
@@ -208,7 +201,7 @@ Import-Module '$pester' -MinimumVersion $PesterVersion
 @{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount; NotRun = `$r.NotRunCount } |
     ConvertTo-Json | Set-Content -Path '$resultFile'
 "@
-    $pwsh = @(Get-PwshCommandLine)
+    $pwsh = @(& (Join-Path $Root 'scripts/Get-PwshCommandLine.ps1'))
     $pwshArgs = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $script)
     & $pwsh[0] @pwshArgs | Out-Host
     if (-not (Test-Path $resultFile)) { return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } }

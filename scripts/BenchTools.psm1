@@ -152,10 +152,9 @@ function ConvertFrom-KeyValueLine([string] $Line) {
 
 # Runs a script file in a fresh PowerShell (no profile) and returns the JSON object it printed last.
 function Invoke-FreshPwsh([string] $ScriptPath, [hashtable] $Parameters = @{}, [int] $TimeoutSeconds = 120) {
-    $hostPath = [Environment]::ProcessPath
-    $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($hostPath) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
-    $info = [Diagnostics.ProcessStartInfo]::new($hostPath)
-    foreach ($a in $prefix + @('-NoProfile', '-NonInteractive', '-File', $ScriptPath)) { $info.ArgumentList.Add($a) }
+    $pwsh = @(& "$PSScriptRoot/Get-PwshCommandLine.ps1")
+    $info = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
+    foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $ScriptPath)) { $info.ArgumentList.Add($a) }
     foreach ($key in $Parameters.Keys) {
         $info.ArgumentList.Add("-$key")
         $info.ArgumentList.Add([string]$Parameters[$key])

@@ -15,9 +15,9 @@ Describe 'The demo app (native/demo/fibonacci.c)' {
 Describe 'scripts/Demo.ps1' {
     BeforeAll {
         $out = Join-Path $TestDrive 'out'
-        $pwsh = [Environment]::ProcessPath
-        [string[]] $pwshArgs = if ([IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
-        $output = & $pwsh @pwshArgs -NoProfile -NonInteractive -File "$root/scripts/Demo.ps1" -TraceSeconds 3 -OutputDirectory $out 2>&1 | ForEach-Object { "$_" }
+        $pwsh = @(& "$root/scripts/Get-PwshCommandLine.ps1")
+        [string[]] $pwshArgs = @($pwsh | Select-Object -Skip 1)
+        $output = & $pwsh[0] @pwshArgs -NoProfile -NonInteractive -File "$root/scripts/Demo.ps1" -TraceSeconds 3 -OutputDirectory $out 2>&1 | ForEach-Object { "$_" }
         $exitCode = $LASTEXITCODE
         $text = $output -join "`n"
         $started = [regex]::Match($text, 'Started PID (\d+) \(launcher PID (\d+)\)')

@@ -120,8 +120,7 @@ Import-Module '$module'
 try { [LeakTools.Tracing.AllocationTracer]::Start(`$o).Dispose(); 'started' }
 catch { `$e = `$_.Exception.InnerException ?? `$_.Exception; "`$(`$e.ErrorId)|`$(`$e.Category)|`$(`$e.Message)" }
 "@
-        [string[]] $command = @($Prefix) + @([Environment]::ProcessPath)
-        if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $command += Join-Path $PSHOME 'pwsh.dll' }
+        [string[]] $command = @($Prefix) + @(& "$PSScriptRoot/../../scripts/Get-PwshCommandLine.ps1")
         $command += '-NoProfile', '-NonInteractive', '-Command', $probe
         $out = & $command[0] $command[1..($command.Count - 1)]
         return (($out | Select-Object -Last 1) -split '\|', 3)

@@ -53,10 +53,9 @@ function Get-PmapX([int] $ProcessId) {
 # Runs a script in a fresh PowerShell inside a new user namespace: root there, but without any
 # capability over the machine's processes, which is what an ordinary user gets. Returns its JSON output.
 function Invoke-Unprivileged([string] $Script) {
-    $exe = [Environment]::ProcessPath
-    $pwshArgs = @(if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
+    $pwsh = @(& "$script:RepoRoot/scripts/Get-PwshCommandLine.ps1")
     $full = "`$ErrorActionPreference = 'Continue'; Import-Module '$script:RepoRoot/LeakTools.psd1'; $Script"
-    $json = & unshare --user --map-root-user $exe @pwshArgs -NoProfile -NonInteractive -Command $full
+    $json = & unshare --user --map-root-user @pwsh -NoProfile -NonInteractive -Command $full
     if ($LASTEXITCODE -ne 0) { throw "The unprivileged PowerShell failed ($LASTEXITCODE): $json" }
     return ($json -join "`n") | ConvertFrom-Json
 }

@@ -101,17 +101,6 @@ internal sealed unsafe class BpfObject : IDisposable
         return _maps[name] = new BpfMapHandle(map, _object, name);
     }
 
-    /// <summary>Names of all programs in the object, in section order.</summary>
-    public IReadOnlyList<string> ProgramNames()
-    {
-        ThrowIfDisposed();
-        var names = new List<string>();
-        IntPtr obj = _object.DangerousGetHandle();
-        for (IntPtr p = Libbpf.NextProgram(obj, IntPtr.Zero); p != IntPtr.Zero; p = Libbpf.NextProgram(obj, p))
-            names.Add(Marshal.PtrToStringUTF8(Libbpf.ProgramName(p)) ?? "");
-        return names;
-    }
-
     /// <summary>Writes the settings struct at offset 0 of the map (e.g. ".rodata"); its size must match exactly.</summary>
     public void WriteReadOnlyData<T>(string mapName, in T value) where T : unmanaged
     {
@@ -253,8 +242,6 @@ internal sealed unsafe class BpfObject : IDisposable
         }
         return new RingBufferHandle(rb, _object);
     }
-
-    public int LinkCount => _links.Count;
 
     private BpfLinkHandle Track(IntPtr link)
     {

@@ -48,7 +48,7 @@ public sealed class GetVmStatCommand : LeakCmdletBase, IDisposable
             catch (ProcfsFormatException e)
             {
                 ThrowTerminating(e, ErrorIds.ProcfsParseFailed, ErrorCategory.ParserError, e.Source,
-                    "The kernel printed a format LeakTools does not know; please report it with the file's content.");
+                    ProcfsFormatException.RecommendedAction);
                 return;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)

@@ -36,7 +36,7 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
                 break;
             case ProcfsFormatException format:
                 WriteNonTerminatingError(format, ErrorIds.ProcfsParseFailed, ErrorCategory.ParserError, pid,
-                    "The kernel printed a format LeakTools does not know; please report it with the file's content.");
+                    ProcfsFormatException.RecommendedAction);
                 break;
             case IOException when ProcessFiles.IsGone(e, pid):
                 ReportExited(pid);

@@ -21,6 +21,9 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
     private static readonly TimeSpan SymbolRefreshPeriod = TimeSpan.FromMilliseconds(200);
     private const int EventsPerTurn = 256;
 
+    // Every event's timestamp converts through the same anchor, so their order is the kernel's.
+    private MonotonicClock.Anchor _wallClock;
+
     /// <summary>Fill AllocationEvent.Stack with the calling stack of each event.</summary>
     [Parameter]
     public SwitchParameter IncludeStack { get; set; }
@@ -52,6 +55,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
 
     private void Stream()
     {
+        _wallClock = MonotonicClock.Anchor.Take();
         var clock = Stopwatch.StartNew();
         var lastCheck = TimeSpan.Zero;
         var lastRefresh = TimeSpan.Zero;
@@ -110,7 +114,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
     {
         var allocationEvent = new AllocationEvent
         {
-            Timestamp = MonotonicClock.ToDateTime(record.TimestampNs),
+            Timestamp = _wallClock.ToDateTime(record.TimestampNs),
             ProcessId = (int)record.ProcessId,
             ThreadId = (int)record.ThreadId,
             Function = AllocatorNames.Of(record.Function),

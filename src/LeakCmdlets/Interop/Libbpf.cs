@@ -64,12 +64,6 @@ internal static unsafe partial class Libbpf
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_object__find_map_by_name", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial IntPtr FindMapByName(IntPtr obj, string name);
 
-    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_object__next_program")]
-    internal static partial IntPtr NextProgram(IntPtr obj, IntPtr previous);
-
-    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__name")]
-    internal static partial IntPtr ProgramName(IntPtr program);
-
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__set_autoload")]
     internal static partial int ProgramSetAutoload(IntPtr program, [MarshalAs(UnmanagedType.U1)] bool autoload);
 

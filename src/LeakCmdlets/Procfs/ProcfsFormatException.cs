@@ -21,6 +21,10 @@ public sealed class ProcfsFormatException : FormatException
         Source = source;
     }
 
+    /// <summary>What the user can do about it; the same for every /proc file.</summary>
+    public const string RecommendedAction =
+        "The kernel printed a format LeakTools does not know; please report it with the file's content.";
+
     /// <summary>1-based line number, or 0 when the problem is not tied to one line.</summary>
     public int LineNumber { get; }
 

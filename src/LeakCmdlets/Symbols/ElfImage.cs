@@ -182,9 +182,6 @@ public sealed class ElfImage : IDisposable
         }
     }
 
-    /// <summary>Whether any section has the given name.</summary>
-    public bool HasSection(string name) => FindSection(name) >= 0;
-
     /// <summary>
     /// Finds a defined function in .symtab, then .dynsym. "malloc" matches "malloc", "malloc@@GLIBC_2.2.5" and
     /// "malloc@GLIBC_2.2.5" (the default version preferred); a versioned query matches its base name too.

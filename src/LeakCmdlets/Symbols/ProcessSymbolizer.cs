@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using LeakTools.Model;
+using LeakTools.Procfs;
 
 namespace LeakTools.Symbols;
 
@@ -38,7 +39,7 @@ public sealed class ProcessSymbolizer : IDisposable
         {
             mappings = SymbolizerMapsReader.Read(pid);
         }
-        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException or ArgumentException || (ex is IOException && !Directory.Exists(_procDirectory)))
+        catch (Exception ex) when (ex is ArgumentException || ProcessFiles.IsGone(ex, pid))
         {
             throw new ArgumentException($"No process with id {pid} exists (or it exited before its memory map could be read).", nameof(pid), ex);
         }

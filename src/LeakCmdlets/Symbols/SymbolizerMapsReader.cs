@@ -2,18 +2,19 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using LeakTools.Procfs;
 
 namespace LeakTools.Symbols;
 
 /// <summary>
-/// Minimal /proc/PID/maps reader for symbolization only (address ranges, file offset, inode, path).
-/// Deliberately private to Symbols; the full maps model belongs to Procfs.
+/// Minimal /proc/PID/maps reader (address ranges, file offset, inode, path) for the symbolizer and the
+/// tracer's library lookup; it skips lines it cannot parse. The full smaps model is Procfs.SmapsReader.
 /// </summary>
 internal static class SymbolizerMapsReader
 {
     private const string DeletedSuffix = " (deleted)";
 
-    public static SymbolizerMapping[] Read(int pid) => Parse(File.ReadAllText($"/proc/{pid}/maps"));
+    public static SymbolizerMapping[] Read(int pid) => Parse(File.ReadAllText(ProcessDirectory.PathOf(pid, "maps")));
 
     /// <summary>Parses maps text; lines that do not parse are skipped. The result is sorted by start address.</summary>
     public static SymbolizerMapping[] Parse(string text)
@@ -32,16 +33,17 @@ internal static class SymbolizerMapsReader
         mapping = default;
         // "start-end perms offset dev inode   path"; the path may hold spaces, so split only the first five fields.
         ReadOnlySpan<char> rest = line.AsSpan();
-        if (!NextField(ref rest, out ReadOnlySpan<char> range) || !NextField(ref rest, out ReadOnlySpan<char> perms)
-            || !NextField(ref rest, out ReadOnlySpan<char> offset) || !NextField(ref rest, out ReadOnlySpan<char> device)
-            || !NextField(ref rest, out ReadOnlySpan<char> inode))
-            return false;
+        ReadOnlySpan<char> range = ProcfsText.NextToken(ref rest);
+        ReadOnlySpan<char> perms = ProcfsText.NextToken(ref rest);
+        ReadOnlySpan<char> offset = ProcfsText.NextToken(ref rest);
+        ReadOnlySpan<char> device = ProcfsText.NextToken(ref rest);
+        ReadOnlySpan<char> inode = ProcfsText.NextToken(ref rest);
         int dash = range.IndexOf('-');
-        if (dash <= 0
-            || !ulong.TryParse(range[..dash], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong start)
-            || !ulong.TryParse(range[(dash + 1)..], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong end)
-            || !ulong.TryParse(offset, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong fileOffset)
-            || !ulong.TryParse(inode, NumberStyles.None, CultureInfo.InvariantCulture, out ulong inodeNumber))
+        if (dash <= 0 || perms.IsEmpty || device.IsEmpty
+            || !ProcfsText.TryParseHex(range[..dash], out ulong start)
+            || !ProcfsText.TryParseHex(range[(dash + 1)..], out ulong end)
+            || !ProcfsText.TryParseHex(offset, out ulong fileOffset)
+            || !ProcfsText.TryParseDecimal(inode, out ulong inodeNumber))
             return false;
         string path = rest.TrimStart(' ').ToString();
         bool deleted = path.EndsWith(DeletedSuffix, StringComparison.Ordinal) && path.StartsWith('/');
@@ -49,21 +51,6 @@ internal static class SymbolizerMapsReader
         // map_files names print the range unpadded ("400000-401000") where maps pads to 8 digits ("00400000-…").
         string mapFilesName = string.Create(CultureInfo.InvariantCulture, $"{start:x}-{end:x}");
         mapping = new SymbolizerMapping(start, end, perms.ToString(), fileOffset, device.ToString(), inodeNumber, path, deleted, mapFilesName);
-        return true;
-    }
-
-    private static bool NextField(ref ReadOnlySpan<char> rest, out ReadOnlySpan<char> field)
-    {
-        rest = rest.TrimStart(' ');
-        int space = rest.IndexOf(' ');
-        if (space < 0)
-        {
-            field = rest;
-            rest = ReadOnlySpan<char>.Empty;
-            return field.Length > 0;
-        }
-        field = rest[..space];
-        rest = rest[(space + 1)..];
         return true;
     }
 }

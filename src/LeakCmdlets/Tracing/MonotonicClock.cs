@@ -25,10 +25,21 @@ public static partial class MonotonicClock
     }
 
     /// <summary>Local wall-clock time of a CLOCK_MONOTONIC timestamp (offset taken now; good to the microsecond).</summary>
-    public static DateTime ToDateTime(ulong ns)
+    public static DateTime ToDateTime(ulong ns) => Anchor.Take().ToDateTime(ns);
+
+    /// <summary>
+    /// A wall-clock time and the CLOCK_MONOTONIC time read with it. A stream of events converts through one
+    /// anchor: a new pair per event jitters by microseconds (two clock reads), which put the events of one
+    /// thread out of order, and costs two clock reads per event.
+    /// </summary>
+    public readonly record struct Anchor(DateTime Now, ulong NowNs)
     {
-        DateTime now = DateTime.Now;
-        long deltaNs = (long)(NowNs() - ns);   // positive for past timestamps; wraps correctly for future ones
-        return now.AddTicks(-deltaNs / 100);
+        public static Anchor Take() => new(DateTime.Now, MonotonicClock.NowNs());
+
+        public DateTime ToDateTime(ulong ns)
+        {
+            long deltaNs = (long)(NowNs - ns);   // positive for past timestamps; wraps correctly for future ones
+            return Now.AddTicks(-deltaNs / 100);
+        }
     }
 }

@@ -1,11 +1,11 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
 using LeakTools.Procfs;
+using LeakTools.Symbols;
 
 namespace LeakTools.Tracing;
 
@@ -18,18 +18,15 @@ internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Ma
 {
     private static readonly Regex s_libc = new(@"^(libc\.so(\.\d+)*|libc-[\d.]+\.so|ld-musl-[^/]+\.so(\.\d+)*)$", RegexOptions.CultureInvariant);
 
-    private readonly record struct Mapping(ulong Start, ulong End, ulong Inode, string Path);
-
     /// <param name="library">null for the target's libc; else a path or a file name (soname) as mapped by the target.</param>
     public static TargetLibrary Resolve(int pid, string? library)
     {
-        List<Mapping> mappings = ReadFileMappings(pid);
-        string Deleted(string p) => p.EndsWith(" (deleted)", StringComparison.Ordinal) ? p[..^" (deleted)".Length] : p;
+        SymbolizerMapping[] mappings = ReadFileMappings(pid);
 
-        Mapping? match = null;
+        SymbolizerMapping? match = null;
         if (library is null)
         {
-            match = mappings.Where(m => s_libc.IsMatch(Path.GetFileName(Deleted(m.Path)))).Cast<Mapping?>().FirstOrDefault();
+            match = mappings.Where(m => s_libc.IsMatch(Path.GetFileName(m.Path))).Cast<SymbolizerMapping?>().FirstOrDefault();
             if (match is null)
             {
                 throw new TracerException(
@@ -40,27 +37,26 @@ internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Ma
         }
         else if (library.Contains('/'))
         {
-            match = mappings.Where(m => Deleted(m.Path) == library).Cast<Mapping?>().FirstOrDefault();
+            match = mappings.Where(m => m.Path == library).Cast<SymbolizerMapping?>().FirstOrDefault();
         }
         else
         {
             match = mappings.Where(m =>
             {
-                string name = Path.GetFileName(Deleted(m.Path));
+                string name = Path.GetFileName(m.Path);
                 return name == library || name.StartsWith(library + ".", StringComparison.Ordinal)
                     || name.StartsWith("lib" + library + ".so", StringComparison.Ordinal) || name.StartsWith("lib" + library + "-", StringComparison.Ordinal);
-            }).Cast<Mapping?>().FirstOrDefault();
+            }).Cast<SymbolizerMapping?>().FirstOrDefault();
         }
 
         if (match is { } m)
         {
-            string path = Deleted(m.Path);
-            string viaRoot = ProcessDirectory.PathOf(pid, "root") + path;
+            string viaRoot = ProcessDirectory.PathOf(pid, "root") + m.Path;
             // Same inode through the target's root: a stable path. Otherwise (deleted, replaced) the mapping itself.
-            if (!m.Path.EndsWith(" (deleted)", StringComparison.Ordinal) && FileIdentity.TryGetInode(viaRoot, out ulong inode) && inode == m.Inode)
-                return new TargetLibrary(path, viaRoot, true);
-            string viaMapFiles = ProcessDirectory.PathOf(pid, "map_files") + $"/{m.Start:x}-{m.End:x}";
-            return new TargetLibrary(path, viaMapFiles, true);
+            if (!m.Deleted && FileIdentity.TryGetInode(viaRoot, out ulong inode) && inode == m.Inode)
+                return new TargetLibrary(m.Path, viaRoot, true);
+            string viaMapFiles = ProcessDirectory.PathOf(pid, "map_files") + "/" + m.Range;
+            return new TargetLibrary(m.Path, viaMapFiles, true);
         }
 
         // Not mapped (yet): a path inside the target's root still works, e.g. for a -Command target paused before exec.
@@ -69,36 +65,22 @@ internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Ma
             string viaRoot = ProcessDirectory.PathOf(pid, "root") + library;
             if (File.Exists(viaRoot)) return new TargetLibrary(library, viaRoot, false);
         }
-        var candidates = mappings.Select(x => Path.GetFileName(Deleted(x.Path))).Where(n => n.Contains(".so")).Distinct().Take(12);
+        var candidates = mappings.Select(x => Path.GetFileName(x.Path)).Where(n => n.Contains(".so")).Distinct().Take(12);
         throw new TracerException(
             $"The library '{library}' is neither mapped by process {pid} nor a file inside its root. Mapped libraries: {string.Join(", ", candidates)}.",
             TracerErrorIds.LibraryNotFound, ErrorCategory.ObjectNotFound, library,
             "Give -Library as a path inside the target's file system or as the file name it maps (see Get-ProcessMemoryMap).");
     }
 
-    private static List<Mapping> ReadFileMappings(int pid)
+    /// <summary>The mappings with a path (files, also deleted ones and memfd); the same parser the symbolizer uses.</summary>
+    private static SymbolizerMapping[] ReadFileMappings(int pid)
     {
-        string[] lines;
-        try { lines = File.ReadAllLines(ProcessDirectory.PathOf(pid, "maps")); }
+        try { return SymbolizerMapsReader.Read(pid).Where(m => m.Path.StartsWith('/')).ToArray(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new TracerException($"Cannot read the memory map of process {pid}: {e.Message}", TracerErrorIds.TargetNotFound,
                 ProcessDirectory.Exists(pid) ? ErrorCategory.PermissionDenied : ErrorCategory.ObjectNotFound, pid,
                 "Check that the process is running and that you are root (or have CAP_SYS_PTRACE).", e);
         }
-        var result = new List<Mapping>();
-        foreach (string line in lines)
-        {
-            // start-end perms offset dev inode path
-            string[] f = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-            if (f.Length < 6 || !f[5].StartsWith('/')) continue;
-            int dash = f[0].IndexOf('-');
-            result.Add(new Mapping(
-                ulong.Parse(f[0].AsSpan(0, dash), NumberStyles.HexNumber),
-                ulong.Parse(f[0].AsSpan(dash + 1), NumberStyles.HexNumber),
-                ulong.Parse(f[4], CultureInfo.InvariantCulture),
-                f[5].Trim()));
-        }
-        return result;
     }
 }
