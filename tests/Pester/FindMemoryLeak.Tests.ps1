@@ -208,7 +208,22 @@ Describe 'Find-MemoryLeak with processes from the pipeline' {
 
 Describe 'Find-MemoryLeak -Kernel' {
     It 'sees kmalloc with a kernel stack' {
-        $leaks = @(Find-MemoryLeak -Kernel -Duration 2 -OlderThan 0 -Top 0 -WarningAction SilentlyContinue)
+        # A quiet machine may hold no new kmalloc at the end of a short window: keep making pipes
+        # (alloc_pipe_info kzallocs, and keeps them while the pipe is open) through the whole window.
+        Set-Content -Path "$TestDrive/pipes.py" -Value @(
+            'import os, time'
+            'held = []'
+            'for _ in range(40):'
+            '    held += [os.pipe() for _ in range(10)]'
+            '    time.sleep(0.1)'
+            'time.sleep(30)')
+        $pipes = Start-Process python3 -PassThru -ArgumentList "$TestDrive/pipes.py"
+        try {
+            $leaks = @(Find-MemoryLeak -Kernel -Duration 2 -OlderThan 0 -Top 0 -WarningAction SilentlyContinue)
+        }
+        finally {
+            Stop-Process -Id $pipes.Id -ErrorAction Ignore
+        }
         $leaks.Count | Should -BeGreaterThan 0
         $kmalloc = @($leaks | Where-Object { $_.Stack.Symbol -match 'kmalloc' })
         $kmalloc.Count | Should -BeGreaterThan 0
@@ -216,6 +231,8 @@ Describe 'Find-MemoryLeak -Kernel' {
         $kmalloc[0].Stack[0].Module | Should -Be '[kernel]'
         $kmalloc[0].ProcessName | Should -Be '[kernel]'
         $kmalloc[0].StackText | Should -Match 'kmalloc\S*\+0x[0-9a-f]+'
+        # The pipes made during the window are held: their kzalloc site is named.
+        @($kmalloc | Where-Object StackText -Match 'kmalloc\S*\+0x[0-9a-f]+ ← alloc_pipe_info\+').Count | Should -BeGreaterThan 0
     }
 }
 
