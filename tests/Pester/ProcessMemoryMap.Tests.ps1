@@ -60,15 +60,41 @@ Describe 'Get-ProcessMemoryMap' {
             }
         }
 
-        It 'sums Pss close to what pmap -X shows' {
-            # Pss of shared libraries moves whenever another process maps them (pmap itself does): close, not equal.
-            $ours = (Get-ProcessMemoryMap -Id $sleeper.Id | Measure-Object Pss -Sum).Sum / 1KB
-            $lines = & pmap -X $sleeper.Id
+        It 'has the Pss that pmap -XX shows' {
+            # Pss of a page shared with other processes moves whenever another process maps it (pmap itself
+            # does, while it reads), so only mappings no other process shares must agree exactly; the totals
+            # must both lie between the private and the resident bytes.
+            $ours = Get-ProcessMemoryMap -Id $sleeper.Id
+            $lines = & pmap -XX $sleeper.Id
             $header = $lines[1].Trim() -split '\s+'
-            $pssColumn = [array]::IndexOf($header, 'Pss')
-            $pmapPss = ($lines[2..($lines.Count - 1)] | Where-Object { $_ -match '^\s+[0-9a-f]+ ' } |
-                ForEach-Object { [long](($_.Trim() -split '\s+')[$pssColumn]) } | Measure-Object -Sum).Sum
-            [math]::Abs($ours - $pmapPss) | Should -BeLessOrEqual (16 + 0.05 * $pmapPss)
+            $column = @{}
+            foreach ($name in 'Address', 'Rss', 'Pss', 'Shared_Clean', 'Shared_Dirty') { $column[$name] = [array]::IndexOf($header, $name) }
+            $rows = foreach ($line in $lines[2..($lines.Count - 1)]) {
+                if ($line -notmatch '^\s+[0-9a-f]+ ') { continue }
+                $f = $line.Trim() -split '\s+'
+                [pscustomobject]@{
+                    Start  = [Convert]::ToUInt64($f[$column.Address], 16)
+                    Pss    = [long]$f[$column.Pss]
+                    Shared = [long]$f[$column.Shared_Clean] + [long]$f[$column.Shared_Dirty]
+                }
+            }
+            $rows.Count | Should -Be $ours.Count
+            $private = @($rows | Where-Object Shared -EQ 0)
+            $private.Count | Should -BeGreaterThan 0
+            $compared = 0
+            foreach ($row in $private) {
+                $mapping = $ours | Where-Object Start -EQ $row.Start
+                if ($mapping.SharedClean + $mapping.SharedDirty -eq 0) { $mapping.Pss / 1KB | Should -Be $row.Pss; $compared++ }
+            }
+            $compared | Should -BeGreaterThan 0
+            $rss = ($ours | Measure-Object Rss -Sum).Sum / 1KB
+            $privateBytes = ($ours | ForEach-Object { $_.PrivateClean + $_.PrivateDirty } | Measure-Object -Sum).Sum / 1KB
+            $oursPss = ($ours | Measure-Object Pss -Sum).Sum / 1KB
+            $pmapPss = ($rows | Measure-Object Pss -Sum).Sum
+            foreach ($total in $oursPss, $pmapPss) {
+                $total | Should -BeGreaterOrEqual $privateBytes
+                $total | Should -BeLessOrEqual $rss
+            }
         }
 
         It 'names the kind of each mapping' {
