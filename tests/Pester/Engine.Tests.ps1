@@ -440,6 +440,13 @@ Describe 'Errors' {
         $message | Should -Not -Match 'CAP_SYS_PTRACE'   # still held
     }
 
+    It 'says libbpf is missing, with the remedy, when the libbpf it is told to use cannot be loaded' {
+        $id, $category, $message = Invoke-TracerInFreshPwsh -Prefix @('env', 'LEAKTOOLS_LIBBPF=/nonexistent/libbpf.so.1')
+        $id | Should -Be 'TracerLibbpfMissing'
+        $category | Should -Be 'NotInstalled'
+        $message | Should -Match '/nonexistent/libbpf\.so\.1'
+    }
+
     It 'refuses a process that does not exist' {
         $options = [LeakTools.Tracing.AllocationTracerOptions]::new()
         $options.ProcessId = 999999999

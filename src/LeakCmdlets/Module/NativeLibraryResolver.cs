@@ -25,10 +25,16 @@ public static class NativeLibraryResolver
 
     private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
     {
+        if (libraryName == LibraryNames.Libbpf
+            && Environment.GetEnvironmentVariable(LibraryNames.LibbpfOverrideVariable) is { Length: > 0 } custom)
+        {
+            // An explicit choice that fails must say so, not fall back silently to whatever libbpf the system has.
+            if (NativeLibrary.TryLoad(custom, out IntPtr chosen)) return chosen;
+            throw new DllNotFoundException($"{custom} (from {LibraryNames.LibbpfOverrideVariable}) cannot be loaded.");
+        }
         string? soname = libraryName switch
         {
-            LibraryNames.Libbpf => Environment.GetEnvironmentVariable(LibraryNames.LibbpfOverrideVariable) is { Length: > 0 } custom
-                ? custom : LibraryNames.LibbpfSoname,
+            LibraryNames.Libbpf => LibraryNames.LibbpfSoname,
             LibraryNames.Libc => LibraryNames.LibcSoname,
             LibraryNames.LibStdCxx => LibraryNames.LibStdCxxSoname,
             _ => null,
