@@ -16,7 +16,7 @@ Describe 'scripts/Demo.ps1' {
     BeforeAll {
         $out = Join-Path $TestDrive 'out'
         $pwsh = @(& "$root/scripts/Get-PwshCommandLine.ps1")
-        [string[]] $pwshArgs = @($pwsh | Select-Object -Skip 1)
+        [string[]] $pwshArgs = $pwsh.Count -gt 1 ? $pwsh[1..($pwsh.Count - 1)] : @()
         $output = & $pwsh[0] @pwshArgs -NoProfile -NonInteractive -File "$root/scripts/Demo.ps1" -TraceSeconds 3 -OutputDirectory $out 2>&1 | ForEach-Object { "$_" }
         $exitCode = $LASTEXITCODE
         $text = $output -join "`n"
