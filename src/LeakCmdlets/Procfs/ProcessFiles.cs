@@ -43,6 +43,18 @@ public static class ProcessFiles
     public static ProcessStat? TryReadStat(int pid) =>
         TryReadText(pid, "stat") is { Length: > 0 } text ? ProcessStat.Parse(text, PageSize) : null;
 
+    /// <summary>
+    /// The state letter of /proc/PID/stat ('R', 'S', 'T', 'Z', …), '\0' when the process is gone. Cheaper than
+    /// <see cref="TryReadStat"/> for callers that poll it; the name is skipped by its last ')', like the full parser.
+    /// </summary>
+    public static char TryReadState(int pid)
+    {
+        string? stat = TryReadText(pid, "stat");
+        if (stat is null) return '\0';
+        int close = stat.LastIndexOf(')');
+        return close > 0 && close + 2 < stat.Length ? stat[close + 2] : '\0';
+    }
+
     public static ProcessStatus? TryReadStatus(int pid) =>
         TryReadText(pid, "status") is { Length: > 0 } text ? ProcessStatus.Parse(text) : null;
 

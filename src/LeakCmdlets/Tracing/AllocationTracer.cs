@@ -470,12 +470,7 @@ public sealed unsafe class AllocationTracer : IDisposable
 
     private static bool ProcessIsAlive(int pid)
     {
-        try
-        {
-            string stat = File.ReadAllText(ProcessDirectory.PathOf(pid, "stat"));
-            int close = stat.LastIndexOf(')');
-            return close > 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X');
-        }
+        try { return ProcessFiles.TryReadState(pid) is not ('\0' or 'Z' or 'X'); }
         catch (IOException) { return false; }
         catch (UnauthorizedAccessException) { return true; }
     }

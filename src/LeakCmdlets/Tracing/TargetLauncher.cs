@@ -111,12 +111,7 @@ public sealed partial class TargetLauncher : IDisposable
     /// <summary>The state letter of /proc/PID/stat, or '\0' when the process is gone.</summary>
     private static char ReadState(int pid)
     {
-        try
-        {
-            string stat = File.ReadAllText(ProcessDirectory.PathOf(pid, "stat"));
-            int close = stat.LastIndexOf(')');
-            return close > 0 && close + 2 < stat.Length ? stat[close + 2] : '\0';
-        }
+        try { return ProcessFiles.TryReadState(pid); }
         catch (IOException) { return '\0'; }
     }
 }
