@@ -9,6 +9,9 @@
  *    of a thread is recorded (the allocator's own mmap/munmap/free calls are its business);
  *  - the direct caller is read from [sp] at entry (the probe site is chosen before any push), so it
  *    is known without frame pointers;
+ *  - user stacks are walked here, not by bpf_get_stackid: the walk follows a frame pointer only where one
+ *    can be (just above the last frame), so code built without frame pointers costs no faulting reads, and
+ *    stacks are keyed by a 64-bit hash, so two stacks never collide into one entry;
  *  - every loss (map full, stack collision, missed return, ring-buffer reserve) is counted.
  */
 #include "vmlinux.h"
@@ -37,12 +40,29 @@ struct {
 	__uint(max_entries, 1 << 20);
 } outstanding SEC(".maps");
 
+/* Every distinct stack once, keyed by its 64-bit hash (see intern_stack). */
 struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, MEMLEAK_MAX_STACK_DEPTH * sizeof(__u64));
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct memleak_stack);
 	__uint(max_entries, 1 << 15);
 } stacks SEC(".maps");
+
+/* Where a stack is assembled before it is interned: too big for the 512-byte BPF stack. */
+struct stack_scratch {
+	__u32 busy;       /* set while in use: a program preempted or interrupted on this CPU must not share it */
+	__u32 reserved;
+	__u64 last_key;   /* the last stack interned on this CPU: allocations in a loop repeat it (entries stay) */
+	struct memleak_stack stack;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct stack_scratch);
+	__uint(max_entries, 1);
+} stack_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -66,8 +86,9 @@ struct pending_frame {
 	__u64 size;
 	__u64 arg;       /* old pointer (realloc, mremap) or out-pointer (posix_memalign) */
 	__u64 caller;
-	__s32 stack_id;
+	__u64 stack_key;
 	__u32 flags;
+	__u32 reserved;
 };
 
 /* Masks in a way clang cannot drop, so the verifier sees the bound (depth is checked before). */
@@ -125,7 +146,7 @@ static __always_inline void prune_returned(struct pending_state *state, __u64 sp
 		state->depth = 0;
 }
 
-static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 size, __u64 caller, __s32 stack_id)
+static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 size, __u64 caller, __u64 stack_key)
 {
 	if (!memleak_settings.stream_events)
 		return;
@@ -141,32 +162,145 @@ static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 
 	event->caller = caller;
 	event->pid = pid_tgid >> 32;
 	event->tid = (__u32)pid_tgid;
-	event->stack_id = stack_id;
+	event->stack_key = stack_key;
 	event->function = fn;
 	event->reserved = 0;
-	bpf_ringbuf_submit(event, 0);
+	/* A wakeup per event (an irq_work each) would cost more than the event itself: the consumer polls on a short
+	 * timeout and is woken only once a quarter of the ring is waiting. */
+	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	bpf_ringbuf_submit(event, waiting >= bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
-static __always_inline __s32 capture_stack(void *ctx, __u64 flags)
+/* ---------------------------------------------------------------- stacks */
+
+/*
+ * A frame pointer is followed only when it lies at or above the end of the last frame and at most this far
+ * from it. Code built without frame pointers uses rbp for anything (a counter, a heap pointer); following
+ * such a value faults (a page-fault exception per allocation, the most expensive part of bpf_get_stackid
+ * on such code) or reads junk.
+ */
+#define MAX_FRAME_BYTES (1 << 20)
+
+static __always_inline __u64 hash_step(__u64 hash, __u64 value)
+{
+	hash ^= value;
+	hash *= 0x9e3779b97f4a7c15ULL;
+	return hash ^ (hash >> 29);
+}
+
+/* murmur3's 64-bit finalizer, so that keys differing in one frame differ in every bit. */
+static __always_inline __u64 hash_finish(__u64 hash)
+{
+	hash ^= hash >> 33;
+	hash *= 0xff51afd7ed558ccdULL;
+	hash ^= hash >> 33;
+	hash *= 0xc4ceb9fe1a85ec53ULL;
+	hash ^= hash >> 33;
+	return hash | 1;   /* never 0: 0 means "no stack" */
+}
+
+static __always_inline struct stack_scratch *scratch_acquire(void)
+{
+	__u32 zero = 0;
+	struct stack_scratch *scratch = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!scratch || scratch->busy) {
+		stat_add(MEMLEAK_STAT_STACK_ERRORS, 1);
+		return NULL;
+	}
+	scratch->busy = 1;
+	return scratch;
+}
+
+/* Stores the scratch stack under its key unless it is there already (the usual case: stacks repeat). */
+static __always_inline __u64 intern_stack(struct stack_scratch *scratch, __u64 key)
+{
+	if (key != scratch->last_key && !bpf_map_lookup_elem(&stacks, &key)) {
+		long err = bpf_map_update_elem(&stacks, &key, &scratch->stack, BPF_NOEXIST);
+		if (err == -7 /* E2BIG: full */ || err == -12 /* ENOMEM */) {
+			stat_add(MEMLEAK_STAT_STACK_MAP_FULL, 1);
+			key = 0;
+		} else if (err != 0 && err != -17 /* EEXIST: another CPU stored it first */) {
+			stat_add(MEMLEAK_STAT_STACK_ERRORS, 1);
+			key = 0;
+		}
+	}
+	if (key)
+		scratch->last_key = key;
+	scratch->busy = 0;
+	return key;
+}
+
+/*
+ * THE user stack capture (user space assembles nothing more; LeakTools.Tracing.StackCapture reads it):
+ * the direct caller, then the return addresses along the frame-pointer chain. Unwinding through .eh_frame
+ * replaces the walk below later; the key and the map stay.
+ */
+static __always_inline __u64 capture_user_stack(struct pt_regs *ctx, __u64 caller)
+{
+	if (!memleak_settings.capture_stacks || caller == 0)
+		return 0;
+	struct stack_scratch *scratch = scratch_acquire();
+	if (!scratch)
+		return 0;
+	__u64 *frames = scratch->stack.frames;
+	frames[0] = caller;
+	__u64 hash = hash_step(0, caller);
+	__u32 depth = 1;
+	/* At the probe site (before any push) the frame pointer is still the caller's. */
+	__u64 low = PT_REGS_SP(ctx) + 8;
+	__u64 fp = PT_REGS_FP(ctx);
+#pragma clang loop unroll(disable)
+	for (int i = 1; i < MEMLEAK_MAX_STACK_DEPTH; i++) {
+		if (fp < low || fp - low > MAX_FRAME_BYTES || (fp & 7))
+			break;
+		__u64 frame[2];   /* saved frame pointer, return address */
+		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) != 0 || frame[1] < 4096)
+			break;
+		frames[i] = frame[1];
+		hash = hash_step(hash, frame[1]);
+		depth = i + 1;
+		low = fp + 16;
+		fp = frame[0];
+	}
+	scratch->stack.depth = depth;
+	return intern_stack(scratch, hash_finish(hash_step(hash, depth)));
+}
+
+/* Kernel stacks: the kernel's unwinder (ORC), skipping our own frames. */
+static __always_inline __u64 capture_kernel_stack(void *ctx, __u64 skip)
 {
 	if (!memleak_settings.capture_stacks)
-		return -1;
-	/* No BPF_F_FAST_STACK_CMP: it would take two stacks with equal 32-bit hashes as one, silently. */
-	long id = bpf_get_stackid(ctx, &stacks, flags);
-	if (id == -17 /* EEXIST: hash collision */)
-		stat_add(MEMLEAK_STAT_STACK_COLLISIONS, 1);
-	else if (id < 0)
+		return 0;
+	struct stack_scratch *scratch = scratch_acquire();
+	if (!scratch)
+		return 0;
+	long bytes = bpf_get_stack(ctx, scratch->stack.frames, sizeof(scratch->stack.frames), skip & BPF_F_SKIP_FIELD_MASK);
+	if (bytes <= 0) {
+		scratch->busy = 0;
 		stat_add(MEMLEAK_STAT_STACK_ERRORS, 1);
-	return (__s32)id;
+		return 0;
+	}
+	__u32 depth = bytes / sizeof(__u64);
+	__u64 hash = 0;
+#pragma clang loop unroll(disable)
+	for (int i = 0; i < MEMLEAK_MAX_STACK_DEPTH; i++) {
+		if (i >= depth)
+			break;
+		hash = hash_step(hash, scratch->stack.frames[i]);
+	}
+	scratch->stack.depth = depth;
+	return intern_stack(scratch, hash_finish(hash_step(hash, depth)));
 }
 
-static __always_inline void record(__u64 address, __u64 size, __u64 caller, __s32 stack_id)
+/* ---------------------------------------------------------------- outstanding allocations */
+
+static __always_inline void record(__u64 address, __u64 size, __u64 caller, __u64 stack_key)
 {
 	struct memleak_alloc_info info = {
 		.size = size,
 		.timestamp_ns = bpf_ktime_get_ns(),
 		.caller = caller,
-		.stack_id = stack_id,
+		.stack_key = stack_key,
 		.tid = (__u32)bpf_get_current_pid_tgid(),
 	};
 	if (bpf_map_update_elem(&outstanding, &address, &info, BPF_ANY) == 0)
@@ -235,18 +369,21 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, enum memleak_functio
 	frame->size = size;
 	frame->arg = arg;
 	frame->caller = 0;
-	frame->stack_id = -1;
+	frame->stack_key = 0;
 	frame->flags = 0;
 	if (depth > 0) {
 		frame->flags = FRAME_NESTED;
 		stat_add(MEMLEAK_STAT_NESTED_CALLS, 1);
 	} else {
-		/* The probe site precedes any push/sub rsp, so [sp] is the return address. */
-		bpf_probe_read_user(&frame->caller, sizeof(frame->caller), (void *)sp);
+		/* The probe site precedes any push/sub rsp, so [sp] is the return address. Read into the BPF stack:
+		 * copying user memory straight into map memory costs an extra hardened-usercopy heap check. */
+		__u64 caller = 0;
+		bpf_probe_read_user(&caller, sizeof(caller), (void *)sp);
+		frame->caller = caller;
 		bool record_it = fn == MEMLEAK_FN_REALLOC || fn == MEMLEAK_FN_REALLOCARRAY || fn == MEMLEAK_FN_MREMAP
 			? (size == 0 || sampled_in(size)) : sampled_in(size);
 		if (record_it)
-			frame->stack_id = capture_stack(ctx, BPF_F_USER_STACK);
+			frame->stack_key = capture_user_stack(ctx, frame->caller);
 		else
 			frame->flags = FRAME_SKIP;
 	}
@@ -278,7 +415,7 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 	__u64 rc = PT_REGS_RC(ctx);
 	__u64 size = frame->size;
 	__u64 caller = frame->caller;
-	__s32 stack_id = frame->stack_id;
+	__u64 stack_key = frame->stack_key;
 	__u64 address = rc;
 
 	switch (fn) {
@@ -312,7 +449,7 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 			if (size == 0 && frame->arg != 0) {
 				/* realloc(p, 0) frees p and returns NULL */
 				release(frame->arg);
-				emit(MEMLEAK_FN_FREE, frame->arg, 0, caller, stack_id);
+				emit(MEMLEAK_FN_FREE, frame->arg, 0, caller, stack_key);
 			} else if (size != 0) {
 				stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
 			}
@@ -329,8 +466,8 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 		break;
 	}
 	if (record_it) {
-		record(address, size, caller, stack_id);
-		emit(fn, address, size, caller, stack_id);
+		record(address, size, caller, stack_key);
+		emit(fn, address, size, caller, stack_key);
 	}
 	return 0;
 }
@@ -355,7 +492,7 @@ static __always_inline int free_enter(struct pt_regs *ctx, enum memleak_function
 	if (memleak_settings.stream_events) {
 		__u64 caller = 0;
 		bpf_probe_read_user(&caller, sizeof(caller), (void *)PT_REGS_SP(ctx));
-		emit(fn, address, size, caller, -1);
+		emit(fn, address, size, caller, 0);
 	}
 	return 0;
 }
@@ -488,9 +625,9 @@ static __always_inline int kernel_alloc(void *ctx, enum memleak_function fn, __u
 	if (key == 0 || !sampled_in(size))
 		return 0;
 	/* Skip our own two frames: this program and bpf_trace_runN (the tp_btf glue). */
-	__s32 stack_id = capture_stack(ctx, 2 & BPF_F_SKIP_FIELD_MASK);
-	record(key, size, call_site, stack_id);
-	emit(fn, key, size, call_site, stack_id);
+	__u64 stack_key = capture_kernel_stack(ctx, 2);
+	record(key, size, call_site, stack_key);
+	emit(fn, key, size, call_site, stack_key);
 	return 0;
 }
 
@@ -502,7 +639,7 @@ static __always_inline int kernel_free(void *ctx, enum memleak_function fn, __u6
 	if (key == 0)
 		return 0;
 	__u64 size = release(key);
-	emit(fn, key, size, call_site, -1);
+	emit(fn, key, size, call_site, 0);
 	return 0;
 }
 

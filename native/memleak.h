@@ -40,8 +40,8 @@ enum memleak_stat {
 	MEMLEAK_STAT_UNKNOWN_FREES,     /* frees of addresses we never saw (ignored) */
 	MEMLEAK_STAT_FAILED_ALLOCS,     /* NULL / MAP_FAILED / non-zero posix_memalign: not recorded */
 	MEMLEAK_STAT_MAP_FULL,          /* outstanding map full: allocation lost */
-	MEMLEAK_STAT_STACK_COLLISIONS,  /* bpf_get_stackid -EEXIST: stack lost, caller kept */
-	MEMLEAK_STAT_STACK_ERRORS,      /* other bpf_get_stackid failures (e.g. -EFAULT, -ENOMEM) */
+	MEMLEAK_STAT_STACK_MAP_FULL,    /* stack map full: stack lost, caller kept */
+	MEMLEAK_STAT_STACK_ERRORS,      /* bpf_get_stack failures (kernel mode) */
 	MEMLEAK_STAT_MISSED_RETURNS,    /* a pending call whose return never arrived */
 	MEMLEAK_STAT_RINGBUF_DROPS,     /* bpf_ringbuf_reserve failed: event lost */
 	MEMLEAK_STAT_NESTING_OVERFLOW,  /* allocator calls nested deeper than MEMLEAK_MAX_DEPTH */
@@ -53,16 +53,32 @@ enum memleak_stat {
 	MEMLEAK_STAT_COUNT = MEMLEAK_STAT_HITS_BASE + MEMLEAK_FN_COUNT,
 };
 
+#define MEMLEAK_MAX_DEPTH 4            /* pending allocator calls per thread (nesting) */
+#define MEMLEAK_MAX_STACK_DEPTH 127    /* frames kept per stack */
+
 /* allocount: per-CPU hit counters, index = function * 2 + (0 entry, 1 return). */
 #define ALLOCOUNT_SLOTS (MEMLEAK_FN_COUNT * 2)
 
-/* Value of the "outstanding" hash map, key = address (__u64). 32 bytes. */
+/* Value of the "outstanding" hash map, key = address (__u64). 40 bytes. */
 struct memleak_alloc_info {
 	__u64 size;
 	__u64 timestamp_ns;   /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
 	__u64 caller;         /* return address read at [sp] at entry: the direct caller, always known */
-	__s32 stack_id;       /* id in the "stacks" map, negative errno when none */
+	__u64 stack_key;      /* key in the "stacks" map, 0 when none */
 	__u32 tid;
+	__u32 reserved;
+};
+
+/*
+ * Value of the "stacks" hash map. The key is a 64-bit hash of the frames, so two stacks never share an entry
+ * by accident (the kernel's stack-trace map hashes to 32 bits and loses one of two colliding stacks).
+ * User stacks: frames[0] is the direct caller, then the frame-pointer chain. Kernel stacks: innermost first.
+ * 1024 bytes.
+ */
+struct memleak_stack {
+	__u32 depth;          /* frames used */
+	__u32 reserved;
+	__u64 frames[MEMLEAK_MAX_STACK_DEPTH];
 };
 
 /* Ring-buffer record (stream mode). 56 bytes. */
@@ -71,11 +87,11 @@ struct memleak_event {
 	__u64 address;
 	__u64 size;
 	__u64 caller;
+	__u64 stack_key;      /* 0 when none */
 	__u32 pid;
 	__u32 tid;
-	__s32 stack_id;
 	__u32 function;       /* enum memleak_function */
-	__u64 reserved;
+	__u32 reserved;
 };
 
 /*
@@ -88,7 +104,7 @@ struct memleak_config {
 	__u32 target_tgid;      /* 0 = any process (kernel mode) */
 	__u32 sample_rate;      /* record 1 in N allocations; 0 or 1 = all */
 	__u8 stream_events;     /* emit struct memleak_event into the "events" ring buffer */
-	__u8 capture_stacks;    /* bpf_get_stackid into "stacks" */
+	__u8 capture_stacks;    /* stacks into "stacks" */
 	__u8 reserved[6];
 	__u64 page_size;        /* mm_page_alloc: bytes per order-0 page */
 };
@@ -99,8 +115,5 @@ struct memleak_config {
  */
 #define MEMLEAK_KEY_TAG_SHIFT 56
 #define MEMLEAK_KEY_TAG_PERCPU 2ULL
-
-#define MEMLEAK_MAX_DEPTH 4
-#define MEMLEAK_MAX_STACK_DEPTH 127
 
 #endif /* __LEAKTOOLS_MEMLEAK_H */

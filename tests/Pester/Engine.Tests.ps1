@@ -386,9 +386,9 @@ Describe 'Kernel mode' {
             Start-Sleep -Milliseconds 500
             $all = $tracer.ReadOutstanding()
             $all.Count | Should -BeGreaterThan 0
-            $withStack = $all | Where-Object StackId -ge 0 | Select-Object -First 1
+            $withStack = $all | Where-Object StackKey -ne 0 | Select-Object -First 1
             $withStack | Should -Not -BeNullOrEmpty
-            $stack = $tracer.ReadKernelStack($withStack.StackId)
+            $stack = $tracer.ReadKernelStack($withStack.StackKey)
             $stack.Count | Should -BeGreaterThan 0
             # Our own frames (the BPF program, bpf_trace_runN) are skipped: the stack starts in kernel text.
             $text = Select-String -Path /proc/kallsyms -Pattern ' [Tt] _(stext|etext)$' | ForEach-Object { [Convert]::ToUInt64(($_.Line -split ' ')[0], 16) }

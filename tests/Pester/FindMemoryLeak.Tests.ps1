@@ -136,6 +136,43 @@ Describe 'Find-MemoryLeak on the classic case in its own mount namespace' {
     }
 }
 
+Describe 'Find-MemoryLeak keeps thousands of distinct stacks apart' {
+    # native/bench/outstanding (built with frame pointers) makes 4 allocations from each of 5,000 stacks, each
+    # spelled by its own chain of return addresses, once its malloc carries a uprobe. The kernel's 32-bit stack
+    # map used to lose one of two colliding stacks; every stack must come back whole and apart.
+    BeforeAll {
+        $psi = [Diagnostics.ProcessStartInfo]::new((Join-Path $RepoRoot 'native/build/outstanding'), [string[]]@('-n', '20000', '-k', '5000', '-w', '30'))
+        $psi.RedirectStandardOutput = $true
+        $script:process = [Diagnostics.Process]::Start($psi)
+        $process.StandardOutput.ReadLine() | Should -Match '^ready'
+        $script:leaks = @(Find-MemoryLeak -Id $process.Id -Duration 3 -OlderThan 0 -WarningVariable warnings)
+        $script:traceWarnings = $warnings
+        $script:allocated = $process.StandardOutput.ReadLine()
+    }
+    AfterAll { Stop-Fixture $process }
+
+    It 'reports every stack once with its 4 allocations' {
+        $allocated | Should -Match '^allocated count=20000 stacks=5000'
+        $fromChains = @($leaks | Where-Object StackText -Match '^allocate_here\+')
+        $fromChains.Count | Should -Be 5000
+        @($fromChains | Where-Object { $_.Count -ne 4 -or $_.Bytes -ne 128 }).Count | Should -Be 0
+        @($fromChains.StackText | Sort-Object -Unique).Count | Should -Be 5000
+    }
+
+    It 'names every frame down to main' {
+        # 5,000 stacks: chain() recurses once per digit (4) and once more to allocate.
+        $sample = $leaks | Where-Object StackText -Match '^allocate_here\+' | Select-Object -First 20
+        foreach ($leak in $sample) {
+            $leak.StackText | Should -Match '^allocate_here\+0x[0-9a-f]+( ← chain\+0x[0-9a-f]+){5} ← main\+0x[0-9a-f]+'
+        }
+    }
+
+    It 'loses nothing' {
+        $leaks[0].Lost.IsEmpty | Should -BeTrue -Because "$($leaks[0].Lost)"
+        $traceWarnings | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Find-MemoryLeak -Command' {
     It 'catches allocations made in main before any delay and lets the command finish' {
         $program = Join-Path $FixtureDir 'early_alloc_fp'

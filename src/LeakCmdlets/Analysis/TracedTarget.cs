@@ -173,16 +173,16 @@ internal sealed class TracedTarget : IDisposable
 
     /// <summary>
     /// Reads the outstanding allocations batch by batch into <paramref name="aggregator"/>, each with its stack.
-    /// Many allocations share a stack: each (stack id, caller) pair is read once and its array shared.
+    /// Many allocations share a stack: each (stack key, caller) pair is read once and its array shared.
     /// </summary>
     public void ReadOutstanding(LeakAggregator aggregator)
     {
-        var stacks = new Dictionary<(int, ulong), ulong[]>();
+        var stacks = new Dictionary<(ulong, ulong), ulong[]>();
         Tracer.ReadOutstanding(batch =>
         {
             foreach (ref readonly var allocation in batch)
             {
-                var key = (allocation.StackId, allocation.CallerAddress);
+                var key = (allocation.StackKey, allocation.CallerAddress);
                 if (!stacks.TryGetValue(key, out var stack))
                 {
                     stack = ReadStack(allocation);
@@ -203,7 +203,7 @@ internal sealed class TracedTarget : IDisposable
     public ulong[] ReadStack(OutstandingAllocation allocation)
     {
         ulong[] stack = IsKernel
-            ? (allocation.StackId >= 0 ? Tracer.ReadKernelStack(allocation.StackId) : Array.Empty<ulong>())
+            ? Tracer.ReadKernelStack(allocation.StackKey)
             : Tracer.ReadUserStack(allocation);
         if (stack.Length == 0 && allocation.CallerAddress != 0) stack = new[] { allocation.CallerAddress };
         return stack;
@@ -211,7 +211,7 @@ internal sealed class TracedTarget : IDisposable
 
     /// <summary>The stack of one streamed call.</summary>
     public ulong[] ReadStack(in AllocationRecord record) =>
-        ReadStack(new OutstandingAllocation(record.Address, record.Size, record.TimestampNs, record.StackId, record.CallerAddress, record.ThreadId));
+        ReadStack(new OutstandingAllocation(record.Address, record.Size, record.TimestampNs, record.StackKey, record.CallerAddress, record.ThreadId));
 
     public StackFrame[] Symbolize(ulong[] stack)
     {
@@ -250,7 +250,7 @@ internal sealed class TracedTarget : IDisposable
         return new TraceLoss
         {
             MapFull = statistics.MapFullDrops,
-            StackCollisions = statistics.StackCollisions,
+            StacksLost = statistics.StackMapFull + statistics.StackErrors,
             // Calls whose outcome is unknown, for whatever reason, all make the report incomplete the same way.
             MissedReturns = statistics.MissedReturns + statistics.NestingOverflows + statistics.PendingErrors,
             // Lost in the kernel's ring buffer or in the queue behind it: either way the consumer was too slow.

@@ -19,7 +19,7 @@ internal static class MemleakAbi
     /// <summary>enum memleak_stat.</summary>
     public enum Stat
     {
-        Allocs = 0, Frees, UnknownFrees, FailedAllocs, MapFull, StackCollisions, StackErrors, MissedReturns,
+        Allocs = 0, Frees, UnknownFrees, FailedAllocs, MapFull, StackMapFull, StackErrors, MissedReturns,
         RingBufferDrops, NestingOverflow, PendingErrors, SampledOut, FilteredOut, NestedCalls, HitsBase,
     }
 
@@ -39,15 +39,25 @@ internal static class MemleakAbi
         public ulong PageSize;
     }
 
-    /// <summary>struct memleak_alloc_info: value of the "outstanding" map (32 bytes).</summary>
+    /// <summary>struct memleak_alloc_info: value of the "outstanding" map (40 bytes).</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct AllocInfo
     {
         public ulong Size;
         public ulong TimestampNs;
         public ulong Caller;
-        public int StackId;
+        public ulong StackKey;
         public uint Tid;
+        public uint Reserved;
+    }
+
+    /// <summary>struct memleak_stack: value of the "stacks" map, key = the stack's 64-bit hash (1024 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct Stack
+    {
+        public uint Depth;
+        public uint Reserved;
+        public fixed ulong Frames[MaxStackDepth];
     }
 
     /// <summary>struct memleak_event: one ring-buffer record (56 bytes).</summary>
@@ -58,10 +68,10 @@ internal static class MemleakAbi
         public ulong Address;
         public ulong Size;
         public ulong Caller;
+        public ulong StackKey;
         public uint Pid;
         public uint Tid;
-        public int StackId;
         public uint Function;
-        public ulong Reserved;
+        public uint Reserved;
     }
 }

@@ -261,7 +261,7 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     private protected void WarnAboutLoss(TracedTarget target, TraceLoss loss)
     {
         var warned = target.WarnedLoss;
-        if (loss.MapFull > warned.MapFull || loss.StackCollisions > warned.StackCollisions
+        if (loss.MapFull > warned.MapFull || loss.StacksLost > warned.StacksLost
             || loss.MissedReturns > warned.MissedReturns || loss.RingBufferDrops > warned.RingBufferDrops)
         {
             WriteWarning($"{Describe(target)}: the trace lost data ({loss}). {LossAdvice}");

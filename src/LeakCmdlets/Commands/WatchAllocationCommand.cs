@@ -89,6 +89,25 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             // Drain what the exited target left in the buffer before ending.
             if (!any && NoticeExitedTargets()) break;
         }
+        if (!StopRequested) DrainWindow();
+    }
+
+    /// <summary>
+    /// Events reach user space up to a poll period late (the BPF side does not wake the reader per event), so
+    /// when -Duration ends, take what the window produced before stopping.
+    /// </summary>
+    private void DrainWindow()
+    {
+        int waitMs = AllocationTracer.EventDelayMs * 2;
+        foreach (var target in Targets)
+        {
+            while (!StopRequested && target.Tracer.TryTakeEvent(out var record, waitMs))
+            {
+                if (Shows(record)) WriteObject(ToEvent(target, record));
+                waitMs = 0;
+            }
+            waitMs = 0;   // the others had the same time to arrive
+        }
     }
 
     // With a size filter or sampling, the engine still reports every free (it cannot know which blocks the

@@ -109,6 +109,9 @@ internal static unsafe partial class Libbpf
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "ring_buffer__poll")]
     internal static partial int RingBufferPoll(IntPtr ringBuffer, int timeoutMs);
 
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "ring_buffer__consume")]
+    internal static partial int RingBufferConsume(IntPtr ringBuffer);
+
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "ring_buffer__free")]
     internal static partial void RingBufferFree(IntPtr ringBuffer);
 

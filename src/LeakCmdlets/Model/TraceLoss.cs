@@ -11,8 +11,8 @@ public sealed class TraceLoss
     /// <summary>Allocations not recorded because the outstanding-allocation map was full.</summary>
     public ulong MapFull { get; set; }
 
-    /// <summary>Stacks lost to a hash collision in the stack-trace map (their allocations keep only the direct caller).</summary>
-    public ulong StackCollisions { get; set; }
+    /// <summary>Stacks not kept because the stack map was full (their allocations keep only the direct caller).</summary>
+    public ulong StacksLost { get; set; }
 
     /// <summary>Allocator calls whose return was never seen, so their result is unknown.</summary>
     public ulong MissedReturns { get; set; }
@@ -21,14 +21,14 @@ public sealed class TraceLoss
     public ulong RingBufferDrops { get; set; }
 
     /// <summary>True when nothing was lost.</summary>
-    public bool IsEmpty => MapFull == 0 && StackCollisions == 0 && MissedReturns == 0 && RingBufferDrops == 0;
+    public bool IsEmpty => MapFull == 0 && StacksLost == 0 && MissedReturns == 0 && RingBufferDrops == 0;
 
     public override string ToString()
     {
         if (IsEmpty) return "none";
         var parts = new List<string>();
         if (MapFull != 0) parts.Add($"map full {MapFull}");
-        if (StackCollisions != 0) parts.Add($"stack collisions {StackCollisions}");
+        if (StacksLost != 0) parts.Add($"stacks lost {StacksLost}");
         if (MissedReturns != 0) parts.Add($"missed returns {MissedReturns}");
         if (RingBufferDrops != 0) parts.Add($"ring-buffer drops {RingBufferDrops}");
         return string.Join(", ", parts);

@@ -19,6 +19,9 @@ namespace LeakTools.Tracing;
 public sealed unsafe class AllocationTracer : IDisposable
 {
     private const uint KernelModeMaxOutstanding = 1 << 18;
+    private const uint KernelModeMaxStacks = 1 << 13;
+    /// <summary>How late a streamed event can reach <see cref="TryTakeEvent"/>: the reader's poll period.</summary>
+    public const int EventDelayMs = 10;
     private const int BatchSize = 1 << 16;   // fewer syscalls; the keys, values and batch buffers are 5.2 MB
 
     private readonly AllocationTracerOptions _options;
@@ -251,8 +254,15 @@ public sealed unsafe class AllocationTracer : IDisposable
                 outstanding = KernelModeMaxOutstanding;
             }
         }
+        uint stacks = _options.CaptureStacks ? (uint)_options.MaxStacks : 1u;
+        if (_options.Kernel)
+        {
+            // Same reason as above; a preallocated stack costs ~1 KiB of kernel memory.
+            _bpf.SetMapFlags("stacks", 0);
+            stacks = Math.Min(stacks, KernelModeMaxStacks);
+        }
         _bpf.SetMaxEntries("outstanding", outstanding);
-        _bpf.SetMaxEntries("stacks", _options.CaptureStacks ? (uint)_options.MaxStacks : 1u);
+        _bpf.SetMaxEntries("stacks", stacks);
         _bpf.SetMaxEntries("events", _options.StreamEvents ? (uint)_options.RingBufferBytes : 4096u);
     }
 
@@ -280,8 +290,12 @@ public sealed unsafe class AllocationTracer : IDisposable
             try
             {
                 rb.DangerousAddRef(ref added);
-                int rc = Libbpf.RingBufferPoll(rb.DangerousGetHandle(), 100);
+                // The BPF side wakes us only when a quarter of the ring is waiting, so after a quiet poll timeout
+                // take what is there: events reach the consumer within about 10 ms either way.
+                int rc = Libbpf.RingBufferPoll(rb.DangerousGetHandle(), EventDelayMs);
                 if (rc < 0 && rc != -4 /* EINTR */) return;
+                if (rc == 0) rc = Libbpf.RingBufferConsume(rb.DangerousGetHandle());
+                if (rc < 0 && rc != -4) return;
             }
             catch (ObjectDisposedException) { return; }
             finally { if (added) rb.DangerousRelease(); }
@@ -296,7 +310,7 @@ public sealed unsafe class AllocationTracer : IDisposable
         if (tracer?._events is not { } queue) return 0;
         var e = *(MemleakAbi.Event*)data;
         var record = new AllocationRecord(e.TimestampNs, e.Pid, e.Tid, (AllocatorFunction)e.Function,
-            tracer.StripKeyTag(e.Address), e.Size, e.StackId, e.Caller);
+            tracer.StripKeyTag(e.Address), e.Size, e.StackKey, e.Caller);
         try
         {
             if (!queue.TryAdd(record)) Interlocked.Increment(ref tracer._queueDrops);
@@ -358,7 +372,7 @@ public sealed unsafe class AllocationTracer : IDisposable
                 for (int i = 0; i < (int)count; i++)
                 {
                     ref MemleakAbi.AllocInfo info = ref values[i];
-                    batch[i] = new OutstandingAllocation(StripKeyTag(keys[i]), info.Size, info.TimestampNs, info.StackId, info.Caller, info.Tid);
+                    batch[i] = new OutstandingAllocation(StripKeyTag(keys[i]), info.Size, info.TimestampNs, info.StackKey, info.Caller, info.Tid);
                 }
                 if (count > 0) onBatch(batch.AsSpan(0, (int)count));
                 if (errno == 2) break;
@@ -368,36 +382,35 @@ public sealed unsafe class AllocationTracer : IDisposable
         }
     }
 
-    /// <summary>The user stack of an allocation: its direct caller, then the stack map's frames (see <see cref="StackCapture"/>).</summary>
+    /// <summary>The user stack of an allocation: its direct caller first (see <see cref="StackCapture"/>).</summary>
     public ulong[] ReadUserStack(OutstandingAllocation allocation)
     {
         ThrowIfDisposed();
-        Span<ulong> frames = stackalloc ulong[MemleakAbi.MaxStackDepth];
-        bool found = allocation.StackId >= 0 && TryReadStack(allocation.StackId, frames);
-        return StackCapture.Merge(allocation.CallerAddress, found ? frames : ReadOnlySpan<ulong>.Empty);
+        MemleakAbi.Stack stored;
+        return StackCapture.User(allocation.CallerAddress, TryReadStack(allocation.StackKey, &stored) ? StoredFrames(&stored) : default);
     }
 
     /// <summary>The user stack of a streamed event (same rules as for an outstanding allocation).</summary>
     public ulong[] ReadUserStack(AllocationRecord record)
-        => ReadUserStack(new OutstandingAllocation(record.Address, record.Size, record.TimestampNs, record.StackId, record.CallerAddress, record.ThreadId));
+        => ReadUserStack(new OutstandingAllocation(record.Address, record.Size, record.TimestampNs, record.StackKey, record.CallerAddress, record.ThreadId));
 
-    /// <summary>Kernel-mode stack by id (empty when the id is negative or gone).</summary>
-    public ulong[] ReadKernelStack(int stackId)
+    /// <summary>Kernel-mode stack by key (empty when the key is 0 or gone).</summary>
+    public ulong[] ReadKernelStack(ulong stackKey)
     {
         ThrowIfDisposed();
-        Span<ulong> frames = stackalloc ulong[MemleakAbi.MaxStackDepth];
-        return stackId >= 0 && TryReadStack(stackId, frames) ? StackCapture.Kernel(frames) : Array.Empty<ulong>();
+        MemleakAbi.Stack stored;
+        return TryReadStack(stackKey, &stored) ? StackCapture.Kernel(StoredFrames(&stored)) : Array.Empty<ulong>();
     }
 
-    private bool TryReadStack(int stackId, Span<ulong> frames)
+    private bool TryReadStack(ulong stackKey, MemleakAbi.Stack* stored)
     {
-        if (_options.CountOnly || !_options.CaptureStacks) return false;
+        if (stackKey == 0 || _options.CountOnly || !_options.CaptureStacks) return false;
         int fd = _bpf.Map("stacks").Fd;
-        uint key = (uint)stackId;
-        frames.Clear();
-        fixed (ulong* f = frames)
-            return Libbpf.MapLookupElement(fd, &key, f) == 0;
+        return Libbpf.MapLookupElement(fd, &stackKey, stored) == 0;
     }
+
+    private static ReadOnlySpan<ulong> StoredFrames(MemleakAbi.Stack* stored)
+        => new(stored->Frames, (int)Math.Min(stored->Depth, (uint)MemleakAbi.MaxStackDepth));
 
     public TracerStatistics ReadStatistics()
     {
@@ -421,7 +434,7 @@ public sealed unsafe class AllocationTracer : IDisposable
         stats.UnknownFrees = Get(MemleakAbi.Stat.UnknownFrees);
         stats.FailedAllocations = Get(MemleakAbi.Stat.FailedAllocs);
         stats.MapFullDrops = Get(MemleakAbi.Stat.MapFull);
-        stats.StackCollisions = Get(MemleakAbi.Stat.StackCollisions);
+        stats.StackMapFull = Get(MemleakAbi.Stat.StackMapFull);
         stats.StackErrors = Get(MemleakAbi.Stat.StackErrors);
         stats.MissedReturns = Get(MemleakAbi.Stat.MissedReturns);
         stats.RingBufferDrops = Get(MemleakAbi.Stat.RingBufferDrops);

@@ -3,11 +3,10 @@ using System.Runtime.InteropServices;
 namespace LeakTools.Tracing;
 
 /// <summary>
-/// One allocation not freed yet, as read from the kernel map (40 bytes, so a million fit in 40 MB).
-/// <paramref name="TimestampNs"/> is CLOCK_MONOTONIC (see <see cref="MonotonicClock"/>); <paramref name="StackId"/>
-/// is negative when no stack was captured; <paramref name="CallerAddress"/> is the allocator's return address
-/// (user mode) or the kernel call site (kernel mode).
-/// Auto layout lets the runtime pack the two 32-bit fields together (40 bytes instead of 48).
+/// One allocation not freed yet, as read from the kernel map (48 bytes; read in batches, never all held at once).
+/// <paramref name="TimestampNs"/> is CLOCK_MONOTONIC (see <see cref="MonotonicClock"/>);
+/// <paramref name="StackKey"/> is the stack's key in the stack map, 0 when no stack was kept;
+/// <paramref name="CallerAddress"/> is the allocator's return address (user mode) or the kernel call site (kernel mode).
 /// </summary>
 [StructLayout(LayoutKind.Auto)]
-public readonly record struct OutstandingAllocation(ulong Address, ulong Size, ulong TimestampNs, int StackId, ulong CallerAddress, uint ThreadId);
+public readonly record struct OutstandingAllocation(ulong Address, ulong Size, ulong TimestampNs, ulong StackKey, ulong CallerAddress, uint ThreadId);

@@ -14,7 +14,8 @@ namespace LeakTools.Tracing;
 /// <item>falls through (no branch away from the entry path, no syscall);</item>
 /// <item>writes no argument register (rdi, rsi, rdx, rcx, r8, r9) — the programs read the arguments;</item>
 /// <item>writes neither rsp nor memory — [rsp] must still be the return address, for the direct caller and
-/// for the uretprobe, which hijacks the return address at [rsp] when the probe hits.</item>
+/// for the uretprobe, which hijacks the return address at [rsp] when the probe hits;</item>
+/// <item>writes no rbp — the stack walk starts from the caller's frame pointer.</item>
 /// </list>
 /// Anything else, or an undecodable byte, falls back to the entry.
 /// </summary>
@@ -32,7 +33,7 @@ public static class ProbeSiteSelector
 
     private static readonly HashSet<Register> s_protected = new()
     {
-        Register.RDI, Register.RSI, Register.RDX, Register.RCX, Register.R8, Register.R9, Register.RSP,
+        Register.RDI, Register.RSI, Register.RDX, Register.RCX, Register.R8, Register.R9, Register.RSP, Register.RBP,
     };
 
     /// <param name="code">Bytes from the function's entry (at least ~64, or the whole function).</param>
@@ -145,7 +146,12 @@ public static class ProbeSiteSelector
             if (used.Access is OpAccess.Read or OpAccess.CondRead or OpAccess.None or OpAccess.NoMemAccess) continue;
             Register full = used.Register.GetFullRegister();
             if (s_protected.Contains(full))
-                return full == Register.RSP ? "changes rsp" : $"changes the argument register {full.ToString().ToLowerInvariant()}";
+                return full switch
+                {
+                    Register.RSP => "changes rsp",
+                    Register.RBP => "changes rbp",   // the stack walk starts from the caller's frame pointer
+                    _ => $"changes the argument register {full.ToString().ToLowerInvariant()}",
+                };
         }
         return null;
     }

@@ -16,8 +16,9 @@ public sealed class TracerStatistics
     public ulong FailedAllocations { get; set; }
     /// <summary>Allocations lost because the outstanding map was full.</summary>
     public ulong MapFullDrops { get; set; }
-    /// <summary>Stacks lost to stack-map hash collisions (-EEXIST); the direct caller is still kept.</summary>
-    public ulong StackCollisions { get; set; }
+    /// <summary>Stacks not kept because the stack map was full; the direct caller is still kept.</summary>
+    public ulong StackMapFull { get; set; }
+    /// <summary>Stacks not captured for another reason (kernel unwinder error, scratch space in use on the CPU).</summary>
     public ulong StackErrors { get; set; }
     /// <summary>Allocator calls whose return was never seen (their result is unknown).</summary>
     public ulong MissedReturns { get; set; }
@@ -35,8 +36,8 @@ public sealed class TracerStatistics
     /// <summary>Allocations whose outcome is unknown: these may make a report incomplete.</summary>
     public ulong LostAllocations => MapFullDrops + MissedReturns + NestingOverflows + PendingErrors;
 
-    public bool HasLosses => LostAllocations + StackCollisions + RingBufferDrops + EventQueueDrops > 0;
+    public bool HasLosses => LostAllocations + StackMapFull + StackErrors + RingBufferDrops + EventQueueDrops > 0;
 
     public override string ToString()
-        => $"hits {TotalHits}, allocations {Allocations}, frees {Frees}, lost: map full {MapFullDrops}, stack collisions {StackCollisions}, missed returns {MissedReturns}, ring buffer {RingBufferDrops + EventQueueDrops}";
+        => $"hits {TotalHits}, allocations {Allocations}, frees {Frees}, lost: map full {MapFullDrops}, stacks lost {StackMapFull + StackErrors}, missed returns {MissedReturns}, ring buffer {RingBufferDrops + EventQueueDrops}";
 }

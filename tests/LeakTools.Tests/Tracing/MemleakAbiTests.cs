@@ -16,13 +16,14 @@ public class MemleakAbiTests
     public void StructSizesMatchTheHeader()
     {
         Assert.Equal(40, Unsafe.SizeOf<MemleakAbi.Config>());
-        Assert.Equal(32, Unsafe.SizeOf<MemleakAbi.AllocInfo>());
+        Assert.Equal(40, Unsafe.SizeOf<MemleakAbi.AllocInfo>());
+        Assert.Equal(1024, Unsafe.SizeOf<MemleakAbi.Stack>());
         Assert.Equal(56, Unsafe.SizeOf<MemleakAbi.Event>());
     }
 
     [Fact]
-    public void OutstandingAllocationStaysAt40Bytes()
-        => Assert.Equal(40, Unsafe.SizeOf<OutstandingAllocation>());
+    public void OutstandingAllocationStaysAt48Bytes()
+        => Assert.Equal(48, Unsafe.SizeOf<OutstandingAllocation>());
 
     private static string Header()
     {
