@@ -447,6 +447,19 @@ Describe 'Errors' {
         $message | Should -Match '/nonexistent/libbpf\.so\.1'
     }
 
+    # A kernel without BTF or without uprobes, as the tracer sees one: a private mount namespace in which an empty
+    # tmpfs covers what the kernel exposes (the files the check reads, and libbpf after it, are really gone).
+    It 'says the kernel has no <Missing>, with the remedy, when <Hidden> is covered' -ForEach @(
+        @{ Missing = 'BTF'; Hidden = '/sys/kernel/btf'; ErrorId = 'TracerNoKernelBtf'; Names = '/sys/kernel/btf/vmlinux' }
+        @{ Missing = 'uprobes'; Hidden = '/sys/bus/event_source/devices'; ErrorId = 'TracerNoUprobeSupport'; Names = 'uprobe support' }
+    ) {
+        $hide = @('unshare', '--mount', '--propagation', 'private', 'sh', '-c', "mount -t tmpfs none $Hidden && exec `"`$@`"", 'sh')
+        $id, $category, $message = Invoke-TracerInFreshPwsh -Prefix $hide
+        $id | Should -Be $ErrorId
+        $category | Should -Be 'NotInstalled'
+        $message | Should -Match ([regex]::Escape($Names))
+    }
+
     It 'refuses a process that does not exist' {
         $options = [LeakTools.Tracing.AllocationTracerOptions]::new()
         $options.ProcessId = 999999999
