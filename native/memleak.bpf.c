@@ -7,8 +7,9 @@
  *  - pending calls live in a per-thread stack ordered by the stack pointer, so a nested
  *    malloc -> mmap cannot clobber the outer call's size, and only the outermost allocator call
  *    of a thread is recorded (the allocator's own mmap/munmap/free calls are its business);
- *  - the direct caller is read from [sp] at entry (the probe site is chosen before any push), so it
- *    is known without frame pointers;
+ *  - the direct caller is the return probe's instruction pointer (the kernel sets it to the return
+ *    address before the handlers run), so it is known without frame pointers, and the stack is taken
+ *    on return too: only successful, recorded allocations pay for it;
  *  - user stacks are walked here, not by bpf_get_stackid: the walk follows a frame pointer only where one
  *    can be (just above the last frame), so code built without frame pointers costs no faulting reads, and
  *    stacks are keyed by a 64-bit hash, so two stacks never collide into one entry;
@@ -71,6 +72,19 @@ struct {
 	__uint(max_entries, MEMLEAK_STAT_COUNT);
 } stats SEC(".maps");
 
+/* Per CPU: the scheduler tick (jiffies) at which the clock was last read, and what it read then. */
+struct clock_cache {
+	__u64 jiffies;
+	__u64 ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct clock_cache);
+	__uint(max_entries, 1);
+} clock_cache SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -85,8 +99,6 @@ struct pending_frame {
 	__u64 sp;        /* stack pointer at entry; nested calls have a lower one */
 	__u64 size;
 	__u64 arg;       /* old pointer (realloc, mremap) or out-pointer (posix_memalign) */
-	__u64 caller;
-	__u64 stack_key;
 	__u32 flags;
 	__u32 reserved;
 };
@@ -235,7 +247,7 @@ static __always_inline __u64 intern_stack(struct stack_scratch *scratch, __u64 k
  * the direct caller, then the return addresses along the frame-pointer chain. Unwinding through .eh_frame
  * replaces the walk below later; the key and the map stay.
  */
-static __always_inline __u64 capture_user_stack(struct pt_regs *ctx, __u64 caller)
+static __always_inline __u64 capture_user_stack(struct pt_regs *ctx, __u64 caller, __u64 caller_sp)
 {
 	if (!memleak_settings.capture_stacks || caller == 0)
 		return 0;
@@ -246,8 +258,8 @@ static __always_inline __u64 capture_user_stack(struct pt_regs *ctx, __u64 calle
 	frames[0] = caller;
 	__u64 hash = hash_step(0, caller);
 	__u32 depth = 1;
-	/* At the probe site (before any push) the frame pointer is still the caller's. */
-	__u64 low = PT_REGS_SP(ctx) + 8;
+	/* rbp is the caller's (at a return the callee has restored it); its frame lies at or above caller_sp. */
+	__u64 low = caller_sp;
 	__u64 fp = PT_REGS_FP(ctx);
 #pragma clang loop unroll(disable)
 	for (int i = 1; i < MEMLEAK_MAX_STACK_DEPTH; i++) {
@@ -294,11 +306,30 @@ static __always_inline __u64 capture_kernel_stack(void *ctx, __u64 skip)
 
 /* ---------------------------------------------------------------- outstanding allocations */
 
+/*
+ * CLOCK_MONOTONIC to within a scheduler tick. Reading the clock costs ~30 ns under this class of hypervisor
+ * clock source, a sixth of what recording an allocation costs; ages are reported from half a second up, so the
+ * clock is read once per tick per CPU and allocations within a tick share the reading.
+ */
+static __always_inline __u64 tick_now_ns(void)
+{
+	__u32 zero = 0;
+	struct clock_cache *cache = bpf_map_lookup_elem(&clock_cache, &zero);
+	if (!cache)
+		return bpf_ktime_get_ns();
+	__u64 tick = bpf_jiffies64();
+	if (tick != cache->jiffies) {
+		cache->jiffies = tick;
+		cache->ns = bpf_ktime_get_ns();
+	}
+	return cache->ns;
+}
+
 static __always_inline void record(__u64 address, __u64 size, __u64 caller, __u64 stack_key)
 {
 	struct memleak_alloc_info info = {
 		.size = size,
-		.timestamp_ns = bpf_ktime_get_ns(),
+		.timestamp_ns = tick_now_ns(),
 		.caller = caller,
 		.stack_key = stack_key,
 		.tid = (__u32)bpf_get_current_pid_tgid(),
@@ -368,23 +399,14 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, enum memleak_functio
 	frame->sp = sp;
 	frame->size = size;
 	frame->arg = arg;
-	frame->caller = 0;
-	frame->stack_key = 0;
 	frame->flags = 0;
 	if (depth > 0) {
 		frame->flags = FRAME_NESTED;
 		stat_add(MEMLEAK_STAT_NESTED_CALLS, 1);
 	} else {
-		/* The probe site precedes any push/sub rsp, so [sp] is the return address. Read into the BPF stack:
-		 * copying user memory straight into map memory costs an extra hardened-usercopy heap check. */
-		__u64 caller = 0;
-		bpf_probe_read_user(&caller, sizeof(caller), (void *)sp);
-		frame->caller = caller;
 		bool record_it = fn == MEMLEAK_FN_REALLOC || fn == MEMLEAK_FN_REALLOCARRAY || fn == MEMLEAK_FN_MREMAP
 			? (size == 0 || sampled_in(size)) : sampled_in(size);
-		if (record_it)
-			frame->stack_key = capture_user_stack(ctx, frame->caller);
-		else
+		if (!record_it)
 			frame->flags = FRAME_SKIP;
 	}
 	state->depth = depth + 1;
@@ -414,8 +436,8 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 	bool record_it = !(frame->flags & FRAME_SKIP);
 	__u64 rc = PT_REGS_RC(ctx);
 	__u64 size = frame->size;
-	__u64 caller = frame->caller;
-	__u64 stack_key = frame->stack_key;
+	/* Set to the return address by the kernel before return probes run: the direct caller. */
+	__u64 caller = PT_REGS_IP(ctx);
 	__u64 address = rc;
 
 	switch (fn) {
@@ -449,7 +471,7 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 			if (size == 0 && frame->arg != 0) {
 				/* realloc(p, 0) frees p and returns NULL */
 				release(frame->arg);
-				emit(MEMLEAK_FN_FREE, frame->arg, 0, caller, stack_key);
+				emit(MEMLEAK_FN_FREE, frame->arg, 0, caller, 0);
 			} else if (size != 0) {
 				stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
 			}
@@ -466,6 +488,8 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 		break;
 	}
 	if (record_it) {
+		/* The caller's frames are as they were at entry: rsp is one slot up (ret popped it), rbp restored. */
+		__u64 stack_key = capture_user_stack(ctx, caller, PT_REGS_SP(ctx));
 		record(address, size, caller, stack_key);
 		emit(fn, address, size, caller, stack_key);
 	}
@@ -490,8 +514,10 @@ static __always_inline int free_enter(struct pt_regs *ctx, enum memleak_function
 		return 0;
 	__u64 size = release(address);
 	if (memleak_settings.stream_events) {
+		/* Who freed it is shown only with stacks; reading user memory is a good part of a free's cost. */
 		__u64 caller = 0;
-		bpf_probe_read_user(&caller, sizeof(caller), (void *)PT_REGS_SP(ctx));
+		if (memleak_settings.capture_stacks)
+			bpf_probe_read_user(&caller, sizeof(caller), (void *)PT_REGS_SP(ctx));
 		emit(fn, address, size, caller, 0);
 	}
 	return 0;

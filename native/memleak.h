@@ -62,8 +62,8 @@ enum memleak_stat {
 /* Value of the "outstanding" hash map, key = address (__u64). 40 bytes. */
 struct memleak_alloc_info {
 	__u64 size;
-	__u64 timestamp_ns;   /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
-	__u64 caller;         /* return address read at [sp] at entry: the direct caller, always known */
+	__u64 timestamp_ns;   /* CLOCK_MONOTONIC, read at most once per scheduler tick: up to a tick early */
+	__u64 caller;         /* the allocator call's return address: the direct caller, always known */
 	__u64 stack_key;      /* key in the "stacks" map, 0 when none */
 	__u32 tid;
 	__u32 reserved;

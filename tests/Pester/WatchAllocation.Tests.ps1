@@ -31,8 +31,13 @@ Describe 'Watch-Allocation on a running process' {
 
     It 'sees the frees of the churn loop' {
         $churned = @($events | Where-Object { $_.Function -eq 'malloc' -and $_.Size -eq 2000 } | ForEach-Object Address)
-        $freed = @($events | Where-Object Function -eq 'free' | ForEach-Object Address)
+        $frees = @($events | Where-Object Function -eq 'free')
+        $freed = @($frees | ForEach-Object Address)
         @($churned | Where-Object { $freed -contains $_ }).Count | Should -BeGreaterThan 10
+        # A free whose allocation was seen carries the size of the block it freed.
+        $churnedSet = [Collections.Generic.HashSet[uint64]]::new([uint64[]]$churned)
+        $churnFrees = @($frees | Where-Object { $churnedSet.Contains($_.Address) })
+        @($churnFrees | Where-Object Size -ne 2000) | Should -BeNullOrEmpty
     }
 
     It 'comes from several threads, with timestamps in order and of now' {

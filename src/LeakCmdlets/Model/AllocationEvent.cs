@@ -18,7 +18,7 @@ public sealed class AllocationEvent
     /// <summary>The block allocated or freed.</summary>
     public ulong Address { get; set; }
 
-    /// <summary>Bytes allocated (0 for a free).</summary>
+    /// <summary>Bytes allocated; for a free, the size of the block freed when its allocation was seen during the watch, else 0.</summary>
     public ulong Size { get; set; }
 
     /// <summary>The calling stack, direct caller first; only filled with -IncludeStack.</summary>

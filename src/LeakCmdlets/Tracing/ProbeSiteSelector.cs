@@ -13,9 +13,8 @@ namespace LeakTools.Tracing;
 /// <list type="bullet">
 /// <item>falls through (no branch away from the entry path, no syscall);</item>
 /// <item>writes no argument register (rdi, rsi, rdx, rcx, r8, r9) — the programs read the arguments;</item>
-/// <item>writes neither rsp nor memory — [rsp] must still be the return address, for the direct caller and
-/// for the uretprobe, which hijacks the return address at [rsp] when the probe hits;</item>
-/// <item>writes no rbp — the stack walk starts from the caller's frame pointer.</item>
+/// <item>writes neither rsp nor memory — [rsp] must still be the return address, for the uretprobe, which
+/// hijacks the return address at [rsp] when the probe hits (and for a free's caller, read there).</item>
 /// </list>
 /// Anything else, or an undecodable byte, falls back to the entry.
 /// </summary>
@@ -33,7 +32,7 @@ public static class ProbeSiteSelector
 
     private static readonly HashSet<Register> s_protected = new()
     {
-        Register.RDI, Register.RSI, Register.RDX, Register.RCX, Register.R8, Register.R9, Register.RSP, Register.RBP,
+        Register.RDI, Register.RSI, Register.RDX, Register.RCX, Register.R8, Register.R9, Register.RSP,
     };
 
     /// <param name="code">Bytes from the function's entry (at least ~64, or the whole function).</param>
@@ -146,12 +145,7 @@ public static class ProbeSiteSelector
             if (used.Access is OpAccess.Read or OpAccess.CondRead or OpAccess.None or OpAccess.NoMemAccess) continue;
             Register full = used.Register.GetFullRegister();
             if (s_protected.Contains(full))
-                return full switch
-                {
-                    Register.RSP => "changes rsp",
-                    Register.RBP => "changes rbp",   // the stack walk starts from the caller's frame pointer
-                    _ => $"changes the argument register {full.ToString().ToLowerInvariant()}",
-                };
+                return full == Register.RSP ? "changes rsp" : $"changes the argument register {full.ToString().ToLowerInvariant()}";
         }
         return null;
     }

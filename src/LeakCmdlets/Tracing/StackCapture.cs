@@ -5,12 +5,12 @@ namespace LeakTools.Tracing;
 /// <summary>
 /// Where a captured stack becomes the frames a report shows. Stacks are captured in one place on the BPF side
 /// (capture_user_stack and capture_kernel_stack in native/memleak.bpf.c), which stores a user stack as the
-/// direct caller (the return address read at [sp] when the allocator was entered, always right) followed by
+/// direct caller (the allocator call's return address, always right) followed by
 /// the frame-pointer chain. Full .eh_frame unwinding replaces that walk later; this side stays as it is.
 /// </summary>
 public static class StackCapture
 {
-    /// <param name="caller">Return address at [sp] at entry, 0 when unknown.</param>
+    /// <param name="caller">The allocator call's return address, 0 when unknown.</param>
     /// <param name="storedFrames">The stack as stored (its <c>depth</c> frames), empty when none was kept.</param>
     /// <returns>The stored frames, or the direct caller alone when the stack was not kept.</returns>
     public static ulong[] User(ulong caller, ReadOnlySpan<ulong> storedFrames)
