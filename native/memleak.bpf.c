@@ -158,6 +158,9 @@ static __always_inline void prune_returned(struct pending_state *state, __u64 sp
 		state->depth = 0;
 }
 
+/* What one event takes in the ring: the record and the ring's 8-byte header, rounded up to 8 bytes. */
+#define RINGBUF_RECORD_BYTES ((sizeof(struct memleak_event) + 8 + 7) / 8 * 8)
+
 static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 size, __u64 caller, __u64 stack_key)
 {
 	if (!memleak_settings.stream_events)
@@ -178,9 +181,12 @@ static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 
 	event->function = fn;
 	event->reserved = 0;
 	/* A wakeup per event (an irq_work each) would cost more than the event itself: the consumer polls on a short
-	 * timeout and is woken only once a quarter of the ring is waiting. */
-	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	bpf_ringbuf_submit(event, waiting >= bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	 * timeout and is woken only by the event that fills a quarter of the ring (not by every one after it while a
+	 * slow consumer stays behind). */
+	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);   /* includes this event, reserved above */
+	__u64 quarter = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4;
+	bool crossed = waiting >= quarter && waiting < quarter + RINGBUF_RECORD_BYTES;
+	bpf_ringbuf_submit(event, crossed ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 }
 
 /* ---------------------------------------------------------------- stacks */
