@@ -89,24 +89,27 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             // Drain what the exited target left in the buffer before ending.
             if (!any && NoticeExitedTargets()) break;
         }
-        if (!StopRequested) DrainWindow();
+        if (!StopRequested) DrainWindow(MonotonicClock.NowNs());
     }
 
     /// <summary>
     /// Events reach user space up to a poll period late (the BPF side does not wake the reader per event), so
-    /// when -Duration ends, take what the window produced before stopping.
+    /// when -Duration ends, take what the window produced: events stamped up to its end, for at most two poll
+    /// periods (a busy target, or the kernel, never stops producing).
     /// </summary>
-    private void DrainWindow()
+    private void DrainWindow(ulong windowEndNs)
     {
-        int waitMs = AllocationTracer.EventDelayMs * 2;
+        var waited = Stopwatch.StartNew();
+        int budgetMs = AllocationTracer.EventDelayMs * 2;
         foreach (var target in Targets)
         {
-            while (!StopRequested && target.Tracer.TryTakeEvent(out var record, waitMs))
+            while (!StopRequested)
             {
+                int waitMs = Math.Max(0, budgetMs - (int)waited.ElapsedMilliseconds);
+                if (!target.Tracer.TryTakeEvent(out var record, waitMs)) break;
+                if ((long)(record.TimestampNs - windowEndNs) > 0) break;   // after the window: this source is drained
                 if (Shows(record)) WriteObject(ToEvent(target, record));
-                waitMs = 0;
             }
-            waitMs = 0;   // the others had the same time to arrive
         }
     }
 
