@@ -294,17 +294,22 @@ function Get-LargeSymbolBinary {
 
 # Where a file is loaded in a process: the start of its mapping at file offset 0 (the load bias for a PIE or
 # shared object; 0 for a fixed-address executable).
+# A just-started process may not have mapped it yet (a slow machine): wait up to 5 s.
 function Get-LoadBase([int] $ProcessId, [string] $PathPattern) {
-    foreach ($line in [IO.File]::ReadAllLines("/proc/$ProcessId/maps")) {
-        $f = $line -split '\s+', 6
-        if ($f.Count -eq 6 -and $f[5] -like $PathPattern -and [Convert]::ToUInt64($f[2], 16) -eq 0) {
-            $path = $f[5]
-            $isFixed = [IO.File]::ReadAllBytes($path)[16] -eq 2 # e_type ET_EXEC
-            $base = if ($isFixed) { [ulong]0 } else { [Convert]::ToUInt64(($f[0] -split '-')[0], 16) }
-            return [pscustomobject]@{ Base = $base; Path = $path }
+    $deadline = [DateTime]::UtcNow.AddSeconds(5)
+    do {
+        foreach ($line in [IO.File]::ReadAllLines("/proc/$ProcessId/maps")) {
+            $f = $line -split '\s+', 6
+            if ($f.Count -eq 6 -and $f[5] -like $PathPattern -and [Convert]::ToUInt64($f[2], 16) -eq 0) {
+                $path = $f[5]
+                $isFixed = [IO.File]::ReadAllBytes($path)[16] -eq 2 # e_type ET_EXEC
+                $base = if ($isFixed) { [ulong]0 } else { [Convert]::ToUInt64(($f[0] -split '-')[0], 16) }
+                return [pscustomobject]@{ Base = $base; Path = $path }
+            }
         }
-    }
-    throw "No mapping of '$PathPattern' in process $ProcessId."
+        Start-Sleep -Milliseconds 20
+    } while ([DateTime]::UtcNow -lt $deadline)
+    throw "No mapping of '$PathPattern' in process $ProcessId after 5 s."
 }
 
 # The functions of a file as (start, size) pairs, from nm (.dynsym only for libc, whose .symtab is stripped).
@@ -347,7 +352,6 @@ function Measure-Symbolization {
     $process = Start-BenchProgram $binary
     $files = [Collections.Generic.List[string]]::new()
     try {
-        Start-Sleep -Milliseconds 100 # let the loader map libc
         $modules = @{ libc = (Get-LoadBase $process.Id '*/libc.so*'); big = (Get-LoadBase $process.Id '*/bigsyms') }
         foreach ($target in $targets.Keys) {
             $cold = [Collections.Generic.List[double]]::new(); $warm = [Collections.Generic.List[double]]::new(); $notes = [Collections.Generic.List[string]]::new()

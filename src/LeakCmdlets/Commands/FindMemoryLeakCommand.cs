@@ -159,9 +159,17 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 Lost = loss,
                 Symbolize = target.Symbolize,
             };
+            var watch = Stopwatch.StartNew();
             var aggregator = builder.NewAggregator();
             target.ReadOutstanding(aggregator);
-            leaks.AddRange(builder.Build(aggregator));
+            var read = watch.Elapsed;
+            var built = builder.Build(aggregator);
+            leaks.AddRange(built);
+            if (!stopped)
+            {
+                WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                    $"{Describe(target)}: read the outstanding allocations in {read.TotalMilliseconds:F0} ms; symbolized {built.Count} stacks in {(watch.Elapsed - read).TotalMilliseconds:F0} ms."));
+            }
             if (!stopped) WarnAboutLoss(target, loss);
         }
         IEnumerable<MemoryLeak> ordered = leaks.OrderByDescending(l => l.Bytes).ThenByDescending(l => l.Count);
