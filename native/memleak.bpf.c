@@ -13,7 +13,7 @@
  *  - user stacks are walked here, not by bpf_get_stackid: the walk follows a frame pointer only where one
  *    can be (just above the last frame), so code built without frame pointers costs no faulting reads, and
  *    stacks are keyed by a 64-bit hash, so two stacks never collide into one entry;
- *  - every loss (map full, stack collision, missed return, ring-buffer reserve) is counted.
+ *  - every loss (map full, stack map full, missed return, ring-buffer reserve) is counted.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -229,9 +229,14 @@ static __always_inline struct stack_scratch *scratch_acquire(void)
 	return scratch;
 }
 
-/* Stores the scratch stack under its key unless it is there already (the usual case: stacks repeat). */
-static __always_inline __u64 intern_stack(struct stack_scratch *scratch, __u64 key)
+/*
+ * Stores the scratch stack (its first depth frames, hashed frame by frame into hash) under its key unless it is
+ * there already (the usual case: stacks repeat), releases the scratch space, and returns the key (0: not kept).
+ */
+static __always_inline __u64 intern_stack(struct stack_scratch *scratch, __u64 hash, __u32 depth)
 {
+	scratch->stack.depth = depth;
+	__u64 key = hash_finish(hash_step(hash, depth));
 	if (key != scratch->last_key && !bpf_map_lookup_elem(&stacks, &key)) {
 		long err = bpf_map_update_elem(&stacks, &key, &scratch->stack, BPF_NOEXIST);
 		if (err == -7 /* E2BIG: full */ || err == -12 /* ENOMEM */) {
@@ -280,8 +285,7 @@ static __always_inline __u64 capture_user_stack(struct pt_regs *ctx, __u64 calle
 		low = fp + 16;
 		fp = frame[0];
 	}
-	scratch->stack.depth = depth;
-	return intern_stack(scratch, hash_finish(hash_step(hash, depth)));
+	return intern_stack(scratch, hash, depth);
 }
 
 /* Kernel stacks: the kernel's unwinder (ORC), skipping our own frames. */
@@ -306,8 +310,7 @@ static __always_inline __u64 capture_kernel_stack(void *ctx, __u64 skip)
 			break;
 		hash = hash_step(hash, scratch->stack.frames[i]);
 	}
-	scratch->stack.depth = depth;
-	return intern_stack(scratch, hash_finish(hash_step(hash, depth)));
+	return intern_stack(scratch, hash, depth);
 }
 
 /* ---------------------------------------------------------------- outstanding allocations */

@@ -200,14 +200,9 @@ internal sealed class TracedTarget : IDisposable
     }
 
     /// <summary>The stack of one allocation, direct caller first; at least the caller when the stack map lost it.</summary>
-    public ulong[] ReadStack(OutstandingAllocation allocation)
-    {
-        ulong[] stack = IsKernel
-            ? Tracer.ReadKernelStack(allocation.StackKey)
-            : Tracer.ReadUserStack(allocation);
-        if (stack.Length == 0 && allocation.CallerAddress != 0) stack = new[] { allocation.CallerAddress };
-        return stack;
-    }
+    public ulong[] ReadStack(OutstandingAllocation allocation) => IsKernel
+        ? StackCapture.Frames(allocation.CallerAddress, Tracer.ReadKernelStack(allocation.StackKey))
+        : Tracer.ReadUserStack(allocation);
 
     /// <summary>The stack of one streamed call.</summary>
     public ulong[] ReadStack(in AllocationRecord record) =>
@@ -250,7 +245,7 @@ internal sealed class TracedTarget : IDisposable
         return new TraceLoss
         {
             MapFull = statistics.MapFullDrops,
-            StacksLost = statistics.StackMapFull + statistics.StackErrors,
+            StacksLost = statistics.StacksLost,
             // Calls whose outcome is unknown, for whatever reason, all make the report incomplete the same way.
             MissedReturns = statistics.MissedReturns + statistics.NestingOverflows + statistics.PendingErrors,
             // Lost in the kernel's ring buffer or in the queue behind it: either way the consumer was too slow.

@@ -11,7 +11,7 @@ public sealed class TraceLoss
     /// <summary>Allocations not recorded because the outstanding-allocation map was full.</summary>
     public ulong MapFull { get; set; }
 
-    /// <summary>Stacks not kept because the stack map was full (their allocations keep only the direct caller).</summary>
+    /// <summary>Stacks not kept, mostly because the stack map was full (their allocations keep only the direct caller).</summary>
     public ulong StacksLost { get; set; }
 
     /// <summary>Allocator calls whose return was never seen, so their result is unknown.</summary>

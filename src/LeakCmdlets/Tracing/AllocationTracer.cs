@@ -243,22 +243,19 @@ public sealed unsafe class AllocationTracer : IDisposable
         };
         _bpf.WriteReadOnlyData(".rodata", config);
         uint outstanding = (uint)_options.MaxOutstanding;
+        uint stacks = _options.CaptureStacks ? (uint)_options.MaxStacks : 1u;
         if (_options.Kernel)
         {
             // A map that allocates on insert would trace its own kmallocs (bpf_mem_refill) in kernel mode:
-            // preallocate instead, and cap the size since preallocated entries cost ~90 bytes of kernel memory each.
+            // preallocate instead, and cap the sizes since preallocated entries cost kernel memory up front
+            // (~90 bytes per outstanding allocation, ~1 KiB per stack).
             _bpf.SetMapFlags("outstanding", 0);
+            _bpf.SetMapFlags("stacks", 0);
             if (outstanding > KernelModeMaxOutstanding)
             {
                 _options.Verbose?.Invoke($"Kernel mode preallocates its map: {KernelModeMaxOutstanding} outstanding allocations at most (asked {outstanding}); more are counted as map-full drops.");
                 outstanding = KernelModeMaxOutstanding;
             }
-        }
-        uint stacks = _options.CaptureStacks ? (uint)_options.MaxStacks : 1u;
-        if (_options.Kernel)
-        {
-            // Same reason as above; a preallocated stack costs ~1 KiB of kernel memory.
-            _bpf.SetMapFlags("stacks", 0);
             stacks = Math.Min(stacks, KernelModeMaxStacks);
         }
         _bpf.SetMaxEntries("outstanding", outstanding);
@@ -293,9 +290,8 @@ public sealed unsafe class AllocationTracer : IDisposable
                 // The BPF side wakes us only when a quarter of the ring is waiting, so after a quiet poll timeout
                 // take what is there: events reach the consumer within about 10 ms either way.
                 int rc = Libbpf.RingBufferPoll(rb.DangerousGetHandle(), EventDelayMs);
-                if (rc < 0 && rc != -4 /* EINTR */) return;
                 if (rc == 0) rc = Libbpf.RingBufferConsume(rb.DangerousGetHandle());
-                if (rc < 0 && rc != -4) return;
+                if (rc < 0 && rc != -4 /* EINTR */) return;
             }
             catch (ObjectDisposedException) { return; }
             finally { if (added) rb.DangerousRelease(); }
@@ -387,7 +383,7 @@ public sealed unsafe class AllocationTracer : IDisposable
     {
         ThrowIfDisposed();
         MemleakAbi.Stack stored;
-        return StackCapture.User(allocation.CallerAddress, TryReadStack(allocation.StackKey, &stored) ? StoredFrames(&stored) : default);
+        return StackCapture.Frames(allocation.CallerAddress, TryReadStack(allocation.StackKey, &stored) ? StoredFrames(&stored) : default);
     }
 
     /// <summary>The user stack of a streamed event (same rules as for an outstanding allocation).</summary>
@@ -399,7 +395,7 @@ public sealed unsafe class AllocationTracer : IDisposable
     {
         ThrowIfDisposed();
         MemleakAbi.Stack stored;
-        return TryReadStack(stackKey, &stored) ? StackCapture.Kernel(StoredFrames(&stored)) : Array.Empty<ulong>();
+        return TryReadStack(stackKey, &stored) ? StoredFrames(&stored).ToArray() : Array.Empty<ulong>();
     }
 
     private bool TryReadStack(ulong stackKey, MemleakAbi.Stack* stored)

@@ -36,8 +36,11 @@ public sealed class TracerStatistics
     /// <summary>Allocations whose outcome is unknown: these may make a report incomplete.</summary>
     public ulong LostAllocations => MapFullDrops + MissedReturns + NestingOverflows + PendingErrors;
 
-    public bool HasLosses => LostAllocations + StackMapFull + StackErrors + RingBufferDrops + EventQueueDrops > 0;
+    /// <summary>Allocations that keep only their direct caller, for whatever reason.</summary>
+    public ulong StacksLost => StackMapFull + StackErrors;
+
+    public bool HasLosses => LostAllocations + StacksLost + RingBufferDrops + EventQueueDrops > 0;
 
     public override string ToString()
-        => $"hits {TotalHits}, allocations {Allocations}, frees {Frees}, lost: map full {MapFullDrops}, stacks lost {StackMapFull + StackErrors}, missed returns {MissedReturns}, ring buffer {RingBufferDrops + EventQueueDrops}";
+        => $"hits {TotalHits}, allocations {Allocations}, frees {Frees}, lost: map full {MapFullDrops}, stacks lost {StacksLost}, missed returns {MissedReturns}, ring buffer {RingBufferDrops + EventQueueDrops}";
 }

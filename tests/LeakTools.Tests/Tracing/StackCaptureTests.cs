@@ -7,21 +7,21 @@ public class StackCaptureTests
 {
     [Fact]
     public void UserStackIsTheStoredStackWhenThereIsOne()
-        => Assert.Equal(new ulong[] { 0x100, 0x200, 0x300 }, StackCapture.User(0x100, new ulong[] { 0x100, 0x200, 0x300 }));
+        => Assert.Equal(new ulong[] { 0x100, 0x200, 0x300 }, StackCapture.Frames(0x100, new ulong[] { 0x100, 0x200, 0x300 }));
 
     [Fact]
     public void RecursionIsKept()
-        => Assert.Equal(new ulong[] { 0x100, 0x100, 0x200 }, StackCapture.User(0x100, new ulong[] { 0x100, 0x100, 0x200 }));
+        => Assert.Equal(new ulong[] { 0x100, 0x100, 0x200 }, StackCapture.Frames(0x100, new ulong[] { 0x100, 0x100, 0x200 }));
 
     [Fact]
     public void LostStackKeepsTheDirectCaller()
-        => Assert.Equal(new ulong[] { 0x100 }, StackCapture.User(0x100, System.ReadOnlySpan<ulong>.Empty));
+        => Assert.Equal(new ulong[] { 0x100 }, StackCapture.Frames(0x100, System.ReadOnlySpan<ulong>.Empty));
 
     [Fact]
     public void NothingKnownIsEmpty()
-        => Assert.Empty(StackCapture.User(0, System.ReadOnlySpan<ulong>.Empty));
+        => Assert.Empty(StackCapture.Frames(0, System.ReadOnlySpan<ulong>.Empty));
 
     [Fact]
     public void KernelStackIsKeptAsStored()
-        => Assert.Equal(new ulong[] { 1, 2 }, StackCapture.Kernel(new ulong[] { 1, 2 }));
+        => Assert.Equal(new ulong[] { 1, 2 }, StackCapture.Frames(0, new ulong[] { 1, 2 }));
 }
