@@ -30,6 +30,7 @@ const volatile struct memleak_config memleak_settings = {
 	.sample_rate = 1,
 	.stream_events = 0,
 	.capture_stacks = 1,
+	.track_outstanding = 1,
 	.page_size = 4096,
 };
 
@@ -133,7 +134,10 @@ static __always_inline void stat_add(__u32 index, __u64 n)
 
 static __always_inline bool is_target(void)
 {
-	return memleak_settings.target_tgid == 0 || (bpf_get_current_pid_tgid() >> 32) == memleak_settings.target_tgid;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (memleak_settings.target_tgid != 0)
+		return tgid == memleak_settings.target_tgid;
+	return tgid != memleak_settings.ignored_tgid;
 }
 
 static __always_inline struct pending_state *pending_state(bool create)
@@ -161,7 +165,8 @@ static __always_inline void prune_returned(struct pending_state *state, __u64 sp
 /* What one event takes in the ring: the record and the ring's 8-byte header, rounded up to 8 bytes. */
 #define RINGBUF_RECORD_BYTES ((sizeof(struct memleak_event) + 8 + 7) / 8 * 8)
 
-static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 size, __u64 caller, __u64 stack_key)
+static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 size, __u64 caller, __u64 stack_key,
+				 __u64 previous_address)
 {
 	if (!memleak_settings.stream_events)
 		return;
@@ -171,15 +176,15 @@ static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 
 		return;
 	}
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u64 tid = (__u32)pid_tgid;
+	__u64 pid = pid_tgid >> 32;
 	event->timestamp_ns = bpf_ktime_get_ns();
 	event->address = address;
 	event->size = size;
 	event->caller = caller;
-	event->pid = pid_tgid >> 32;
-	event->tid = (__u32)pid_tgid;
 	event->stack_key = stack_key;
-	event->function = fn;
-	event->reserved = 0;
+	event->previous_address = previous_address;
+	event->ids = tid | pid << MEMLEAK_EVENT_ID_BITS | (__u64)fn << (2 * MEMLEAK_EVENT_ID_BITS);
 	/* A wakeup per event (an irq_work each) would cost more than the event itself: the consumer polls on a short
 	 * timeout and is woken only by the event that fills a quarter of the ring (not by every one after it while a
 	 * slow consumer stays behind). */
@@ -336,6 +341,10 @@ static __always_inline __u64 tick_now_ns(void)
 
 static __always_inline void record(__u64 address, __u64 size, __u64 caller, __u64 stack_key)
 {
+	if (!memleak_settings.track_outstanding) {
+		stat_add(MEMLEAK_STAT_ALLOCS, 1);
+		return;
+	}
 	struct memleak_alloc_info info = {
 		.size = size,
 		.timestamp_ns = tick_now_ns(),
@@ -352,6 +361,10 @@ static __always_inline void record(__u64 address, __u64 size, __u64 caller, __u6
 /* Removes a block; returns its size (0 when unknown; only looked up when events need it). */
 static __always_inline __u64 release(__u64 address)
 {
+	if (!memleak_settings.track_outstanding) {
+		stat_add(MEMLEAK_STAT_FREES, 1);
+		return 0;
+	}
 	if (!memleak_settings.stream_events) {
 		if (bpf_map_delete_elem(&outstanding, &address) == 0)
 			stat_add(MEMLEAK_STAT_FREES, 1);
@@ -479,8 +492,7 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 		if (rc == 0) {
 			if (size == 0 && frame->arg != 0) {
 				/* realloc(p, 0) frees p and returns NULL */
-				release(frame->arg);
-				emit(MEMLEAK_FN_FREE, frame->arg, 0, caller, 0);
+				emit(MEMLEAK_FN_FREE, frame->arg, release(frame->arg), caller, 0, 0);
 			} else if (size != 0) {
 				stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
 			}
@@ -500,7 +512,8 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 		/* The caller's frames are as they were at entry: rsp is one slot up (ret popped it), rbp restored. */
 		__u64 stack_key = capture_user_stack(ctx, caller, PT_REGS_SP(ctx));
 		record(address, size, caller, stack_key);
-		emit(fn, address, size, caller, stack_key);
+		bool replaces = fn == MEMLEAK_FN_REALLOC || fn == MEMLEAK_FN_REALLOCARRAY || fn == MEMLEAK_FN_MREMAP;
+		emit(fn, address, size, caller, stack_key, replaces ? frame->arg : 0);
 	}
 	return 0;
 }
@@ -527,7 +540,7 @@ static __always_inline int free_enter(struct pt_regs *ctx, enum memleak_function
 		__u64 caller = 0;
 		if (memleak_settings.capture_stacks)
 			bpf_probe_read_user(&caller, sizeof(caller), (void *)PT_REGS_SP(ctx));
-		emit(fn, address, size, caller, 0);
+		emit(fn, address, size, caller, 0, 0);
 	}
 	return 0;
 }
@@ -662,7 +675,7 @@ static __always_inline int kernel_alloc(void *ctx, enum memleak_function fn, __u
 	/* Skip our own two frames: this program and bpf_trace_runN (the tp_btf glue). */
 	__u64 stack_key = capture_kernel_stack(ctx, 2);
 	record(key, size, call_site, stack_key);
-	emit(fn, key, size, call_site, stack_key);
+	emit(fn, key, size, call_site, stack_key, 0);
 	return 0;
 }
 
@@ -674,7 +687,7 @@ static __always_inline int kernel_free(void *ctx, enum memleak_function fn, __u6
 	if (key == 0)
 		return 0;
 	__u64 size = release(key);
-	emit(fn, key, size, call_site, 0);
+	emit(fn, key, size, call_site, 0, 0);
 	return 0;
 }
 

@@ -35,9 +35,9 @@ enum memleak_function {
 
 /* Counters in the per-CPU "stats" array; user space sums over CPUs. Losses are never silent. */
 enum memleak_stat {
-	MEMLEAK_STAT_ALLOCS = 0,        /* allocations recorded in the outstanding map */
-	MEMLEAK_STAT_FREES,             /* outstanding allocations removed by a free */
-	MEMLEAK_STAT_UNKNOWN_FREES,     /* frees of addresses we never saw (ignored) */
+	MEMLEAK_STAT_ALLOCS = 0,        /* allocations recorded (in the outstanding map, when it is kept) */
+	MEMLEAK_STAT_FREES,             /* outstanding allocations removed by a free (without the map: every free) */
+	MEMLEAK_STAT_UNKNOWN_FREES,     /* frees of addresses we never saw (ignored; only known with the map) */
 	MEMLEAK_STAT_FAILED_ALLOCS,     /* NULL / MAP_FAILED / non-zero posix_memalign: not recorded */
 	MEMLEAK_STAT_MAP_FULL,          /* outstanding map full: allocation lost */
 	MEMLEAK_STAT_STACK_MAP_FULL,    /* stack map full: stack lost, caller kept */
@@ -81,17 +81,22 @@ struct memleak_stack {
 	__u64 frames[MEMLEAK_MAX_STACK_DEPTH];
 };
 
-/* Ring-buffer record (stream mode). 56 bytes. */
+/*
+ * Ring-buffer record (stream mode). 56 bytes: with the ring's 8-byte header a record is one 64-byte cache line,
+ * and every record starts on one (each record the traced thread writes is a line the reader's CPU takes over).
+ * A free's size is the freed block's when the outstanding map is kept, 0 otherwise (user space then knows it
+ * from the streamed allocation). Process and thread ids fit in 22 bits (PID_MAX_LIMIT is 4,194,304), so
+ * they share "ids" with the function: tid | pid << 22 | function << 44.
+ */
+#define MEMLEAK_EVENT_ID_BITS 22
 struct memleak_event {
 	__u64 timestamp_ns;
 	__u64 address;
 	__u64 size;
 	__u64 caller;
-	__u64 stack_key;      /* 0 when none */
-	__u32 pid;
-	__u32 tid;
-	__u32 function;       /* enum memleak_function */
-	__u32 reserved;
+	__u64 stack_key;        /* 0 when none */
+	__u64 previous_address; /* realloc, reallocarray, mremap: the block this one replaced (0 when none) */
+	__u64 ids;
 };
 
 /*
@@ -105,7 +110,9 @@ struct memleak_config {
 	__u32 sample_rate;      /* record 1 in N allocations; 0 or 1 = all */
 	__u8 stream_events;     /* emit struct memleak_event into the "events" ring buffer */
 	__u8 capture_stacks;    /* stacks into "stacks" */
-	__u8 reserved[6];
+	__u8 track_outstanding; /* keep the "outstanding" map (a pure stream does without: two hash operations a pair) */
+	__u8 reserved;
+	__u32 ignored_tgid;     /* kernel mode: the tracer's own process (reading its maps allocates) */
 	__u64 page_size;        /* mm_page_alloc: bytes per order-0 page */
 };
 

@@ -40,7 +40,7 @@ try {
             switch ($name) {
                 'Floor' { $options.CountOnly = $true }
                 'NoStacks' { $options.CaptureStacks = $false }
-                'Stream' { $options.StreamEvents = $true }
+                'Stream' { $options.StreamEvents = $true; $options.TrackOutstanding = $false }   # as Watch-Allocation
             }
             $tracer = [LeakTools.Tracing.AllocationTracer]::Start($options)
             if ($name -eq 'Stream') {

@@ -245,16 +245,8 @@ Describe 'Find-MemoryLeak with processes from the pipeline' {
 
 Describe 'Find-MemoryLeak -Kernel' {
     It 'sees kmalloc with a kernel stack' {
-        # A quiet machine may hold no new kmalloc at the end of a short window: keep making pipes
-        # (alloc_pipe_info kzallocs, and keeps them while the pipe is open) through the whole window.
-        Set-Content -Path "$TestDrive/pipes.py" -Value @(
-            'import os, time'
-            'held = []'
-            'for _ in range(40):'
-            '    held += [os.pipe() for _ in range(10)]'
-            '    time.sleep(0.1)'
-            'time.sleep(30)')
-        $pipes = Start-Process python3 -PassThru -ArgumentList "$TestDrive/pipes.py"
+        # A quiet machine may hold no new kmalloc at the end of a short window: a child keeps making pipes.
+        $pipes = Start-KernelAllocationLoad
         try {
             $leaks = @(Find-MemoryLeak -Kernel -Duration 2 -OlderThan 0 -Top 0 -WarningAction SilentlyContinue)
         }

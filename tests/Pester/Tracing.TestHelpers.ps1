@@ -1,4 +1,4 @@
-# Shared by FindMemoryLeak.Tests.ps1 and WatchAllocation.Tests.ps1 (dot-sourced in BeforeAll).
+# Shared by the tracing tests (dot-sourced in BeforeAll).
 # Fixture processes are real programs from tests/fixtures, built by Build-Fixtures.ps1; each exits by
 # itself after the seconds it is given, so a failed test leaves nothing running for long.
 
@@ -19,6 +19,20 @@ function Start-Fixture([string] $Name, [string[]] $ArgumentList = @('20')) {
     }
     Start-Sleep -Milliseconds 100   # let the site threads start their loops
     $process
+}
+
+# Kernel mode leaves out the tracer's own process, so kernel allocations come from a child: it makes ten pipes
+# every 0.1 s for 4 s (alloc_pipe_info kzallocs, and keeps them while a pipe is open), then holds them for 30 s.
+function Start-KernelAllocationLoad {
+    $script = Join-Path ([IO.Path]::GetTempPath()) "leaktools-pipes-$PID.py"
+    Set-Content -Path $script -Value @(
+        'import os, time'
+        'held = []'
+        'for _ in range(40):'
+        '    held += [os.pipe() for _ in range(10)]'
+        '    time.sleep(0.1)'
+        'time.sleep(30)')
+    Start-Process python3 -PassThru -ArgumentList $script
 }
 
 function Stop-Fixture($Process) {

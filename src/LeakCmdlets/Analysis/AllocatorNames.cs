@@ -5,10 +5,6 @@ namespace LeakTools.Analysis;
 /// <summary>The names users know the allocator functions by: C's, and the kernel's tracepoints'.</summary>
 public static class AllocatorNames
 {
-    /// <summary>True for the functions that give memory back (free, munmap, kfree, ...).</summary>
-    public static bool IsRelease(AllocatorFunction function) => function is AllocatorFunction.Free or AllocatorFunction.Munmap
-        or AllocatorFunction.Kfree or AllocatorFunction.KmemCacheFree or AllocatorFunction.PageFree or AllocatorFunction.PercpuFree;
-
     public static string Of(AllocatorFunction function) => function switch
     {
         AllocatorFunction.Malloc => "malloc",

@@ -248,8 +248,8 @@ internal sealed class TracedTarget : IDisposable
             StacksLost = statistics.StacksLost,
             // Calls whose outcome is unknown, for whatever reason, all make the report incomplete the same way.
             MissedReturns = statistics.MissedReturns + statistics.NestingOverflows + statistics.PendingErrors,
-            // Lost in the kernel's ring buffer or in the queue behind it: either way the consumer was too slow.
-            RingBufferDrops = statistics.RingBufferDrops + statistics.EventQueueDrops,
+            // The ring was full: the consumer was too slow.
+            RingBufferDrops = statistics.RingBufferDrops,
         };
     }
 

@@ -231,16 +231,29 @@ internal sealed unsafe class BpfObject : IDisposable
         return Track(link);
     }
 
-    public RingBufferHandle OpenRingBuffer(string mapName, delegate* unmanaged<IntPtr, IntPtr, nuint, int> callback, IntPtr context)
+    /// <summary>Maps a loaded ring buffer map of <paramref name="dataBytes"/> (its max_entries) for reading in place.</summary>
+    public RingBufferReader MapRingBuffer(string mapName, uint dataBytes)
     {
         ThrowIfNotLoaded();
-        IntPtr rb = Libbpf.RingBufferNew(Map(mapName).Fd, callback, context, IntPtr.Zero);
-        if (rb == IntPtr.Zero)
+        int fd = Map(mapName).Fd;
+        nuint page = (nuint)Environment.SystemPageSize;
+        nuint producerLength = page + 2 * (nuint)dataBytes;   // the data pages are mapped twice, back to back
+        IntPtr consumer = LinuxSyscalls.Mmap(IntPtr.Zero, page, LinuxSyscalls.ProtRead | LinuxSyscalls.ProtWrite, LinuxSyscalls.MapShared, fd, 0);
+        if (consumer == LinuxSyscalls.MapFailed) throw MapFailed(mapName);
+        IntPtr producer = LinuxSyscalls.Mmap(IntPtr.Zero, producerLength, LinuxSyscalls.ProtRead, LinuxSyscalls.MapShared, fd, (long)page);
+        if (producer == LinuxSyscalls.MapFailed)
         {
-            int errno = Marshal.GetLastPInvokeError();
-            throw new BpfOperationException($"Cannot open the ring buffer '{mapName}': {Libbpf.Describe(errno)}.", errno);
+            var error = MapFailed(mapName);
+            LinuxSyscalls.Munmap(consumer, page);
+            throw error;
         }
-        return new RingBufferHandle(rb, _object);
+        return new RingBufferReader(new RingBufferMapping(consumer, page, producer, producerLength, _object), fd, dataBytes);
+    }
+
+    private static BpfOperationException MapFailed(string mapName)
+    {
+        int errno = Marshal.GetLastPInvokeError();
+        return new BpfOperationException($"Cannot map the ring buffer '{mapName}': {Libbpf.Describe(errno)}.", errno);
     }
 
     private BpfLinkHandle Track(IntPtr link)

@@ -27,7 +27,7 @@ internal static class MemleakAbi
 
     /// <summary>struct memleak_config: the .rodata of memleak.bpf.c (40 bytes).</summary>
     [StructLayout(LayoutKind.Sequential)]
-    public unsafe struct Config
+    public struct Config
     {
         public ulong MinSize;
         public ulong MaxSize;
@@ -35,7 +35,9 @@ internal static class MemleakAbi
         public uint SampleRate;
         public byte StreamEvents;
         public byte CaptureStacks;
-        public fixed byte Reserved[6];
+        public byte TrackOutstanding;
+        public byte Reserved;
+        public uint IgnoredTgid;
         public ulong PageSize;
     }
 
@@ -60,18 +62,23 @@ internal static class MemleakAbi
         public fixed ulong Frames[MaxStackDepth];
     }
 
-    /// <summary>struct memleak_event: one ring-buffer record (56 bytes).</summary>
+    /// <summary>struct memleak_event: one ring-buffer record (56 bytes; 64 with the ring's header).</summary>
     [StructLayout(LayoutKind.Sequential)]
     public struct Event
     {
+        public const int IdBits = 22;   // MEMLEAK_EVENT_ID_BITS
+        private const ulong IdMask = (1UL << IdBits) - 1;
+
         public ulong TimestampNs;
         public ulong Address;
         public ulong Size;
         public ulong Caller;
         public ulong StackKey;
-        public uint Pid;
-        public uint Tid;
-        public uint Function;
-        public uint Reserved;
+        public ulong PreviousAddress;
+        public ulong Ids;   // tid | pid << 22 | function << 44
+
+        public readonly uint Tid => (uint)(Ids & IdMask);
+        public readonly uint Pid => (uint)((Ids >> IdBits) & IdMask);
+        public readonly uint Function => (uint)(Ids >> (2 * IdBits));
     }
 }

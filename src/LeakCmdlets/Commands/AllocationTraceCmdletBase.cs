@@ -214,6 +214,9 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         SymbolPrefix = SymbolPrefix,
         StreamEvents = streamEvents,
         CaptureStacks = captureStacks,
+        // A stream needs no outstanding map (frees learn their size from the streamed allocations): two hash-map
+        // operations fewer in every traced malloc/free pair.
+        TrackOutstanding = !streamEvents,
         MinSize = MinSize,
         MaxSize = MaxSize,
         SampleRate = SampleRate,

@@ -122,7 +122,8 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         if (MinSize == 0 && MaxSize == ulong.MaxValue && SampleRate == 1) return true;
         _shownBlocks ??= new HashSet<(uint, ulong)>();
         var block = (record.ProcessId, record.Address);
-        if (AllocatorNames.IsRelease(record.Function)) return _shownBlocks.Remove(block);
+        if (record.IsRelease) return _shownBlocks.Remove(block);
+        if (record.PreviousAddress != 0) _shownBlocks.Remove((record.ProcessId, record.PreviousAddress));
         _shownBlocks.Add(block);
         return true;
     }
@@ -142,6 +143,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             Function = AllocatorNames.Of(record.Function),
             Address = record.Address,
             Size = record.Size,
+            PreviousAddress = record.PreviousAddress,
         };
         if (IncludeStack)
         {

@@ -103,18 +103,6 @@ internal static unsafe partial class Libbpf
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "libbpf_num_possible_cpus")]
     internal static partial int NumPossibleCpus();
 
-    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "ring_buffer__new", SetLastError = true)]
-    internal static partial IntPtr RingBufferNew(int mapFd, delegate* unmanaged<IntPtr, IntPtr, nuint, int> callback, IntPtr context, IntPtr options);
-
-    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "ring_buffer__poll")]
-    internal static partial int RingBufferPoll(IntPtr ringBuffer, int timeoutMs);
-
-    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "ring_buffer__consume")]
-    internal static partial int RingBufferConsume(IntPtr ringBuffer);
-
-    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "ring_buffer__free")]
-    internal static partial void RingBufferFree(IntPtr ringBuffer);
-
     /// <summary>Turns a libbpf return value or errno into a readable message.</summary>
     internal static string Describe(int error)
     {

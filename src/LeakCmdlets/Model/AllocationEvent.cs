@@ -18,8 +18,11 @@ public sealed class AllocationEvent
     /// <summary>The block allocated or freed.</summary>
     public ulong Address { get; set; }
 
-    /// <summary>Bytes allocated; for a free, the size of the block freed when its allocation was seen during the watch, else 0.</summary>
+    /// <summary>Bytes allocated; for a free, the size of the block freed when the watch saw its allocation, else 0.</summary>
     public ulong Size { get; set; }
+
+    /// <summary>For realloc, reallocarray and mremap: the block this call replaced (freed or resized), else 0.</summary>
+    public ulong PreviousAddress { get; set; }
 
     /// <summary>The calling stack, direct caller first; only filled with -IncludeStack.</summary>
     public StackFrame[]? Stack { get; set; }

@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
@@ -20,19 +19,21 @@ public sealed unsafe class AllocationTracer : IDisposable
 {
     private const uint KernelModeMaxOutstanding = 1 << 18;
     private const uint KernelModeMaxStacks = 1 << 13;
-    /// <summary>How late a streamed event can reach <see cref="TryTakeEvent"/>: the reader's poll period.</summary>
+    /// <summary>How late a streamed event can reach <see cref="TryTakeEvent"/>: the longest wait between reads of the ring.</summary>
     public const int EventDelayMs = 10;
+    private const int EventBatchSize = 4096;   // records taken from the ring per read (256 KiB of the 4 MiB ring)
     private const int BatchSize = 1 << 16;   // fewer syscalls; the keys, values and batch buffers are 5.2 MB
 
     private readonly AllocationTracerOptions _options;
     private readonly BpfObject _bpf;
     private readonly List<ProbeSite> _sites = new();
-    private readonly BlockingCollection<AllocationRecord>? _events;
-    private RingBufferHandle? _ringBuffer;
-    private GCHandle _self;
-    private Thread? _poller;
-    private volatile bool _stopping;
-    private long _queueDrops;
+    private RingBufferReader? _ring;
+    private MemleakAbi.Event[]? _eventBatch;
+    private int _eventBatchCount;
+    private int _eventBatchNext;
+    private StreamedBlockSizes? _streamedBlocks;
+    private long _drainedAt;   // Stopwatch timestamp of the last read that emptied the ring; 0 after a wait
+    private const int ReadGapMs = 1;
     private int _disposed;
 
     public IReadOnlyList<ProbeSite> ProbeSites => _sites;
@@ -46,8 +47,6 @@ public sealed unsafe class AllocationTracer : IDisposable
     {
         _options = options;
         _bpf = bpf;
-        if (options.StreamEvents && !options.CountOnly)
-            _events = new BlockingCollection<AllocationRecord>(new ConcurrentQueue<AllocationRecord>(), Math.Max(16, options.EventQueueCapacity));
     }
 
     /// <summary>Loads and attaches. Throws <see cref="TracerException"/> with a category and a remedy.</summary>
@@ -128,6 +127,7 @@ public sealed unsafe class AllocationTracer : IDisposable
         else if (o.Kernel && o.CountOnly) problem = "CountOnly applies to user-space allocators only.";
         else if (o.MaxOutstanding <= 0 || o.MaxStacks <= 0) problem = "MaxOutstanding and MaxStacks must be positive.";
         else if (o.MinSize > o.MaxSize) problem = $"MinSize ({o.MinSize}) is larger than MaxSize ({o.MaxSize}).";
+        else if (!o.TrackOutstanding && !o.StreamEvents && !o.CountOnly) problem = "TrackOutstanding can be off only with StreamEvents on: nothing would be recorded.";
         else if (o.RingBufferBytes < 4096 || (o.RingBufferBytes & (o.RingBufferBytes - 1)) != 0) problem = "RingBufferBytes must be a power of two of at least 4096.";
         if (problem is not null)
             throw new TracerException(problem, TracerErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, o, "Correct the tracer options.");
@@ -239,10 +239,13 @@ public sealed unsafe class AllocationTracer : IDisposable
             SampleRate = Math.Max(1, _options.SampleRate),
             StreamEvents = _options.StreamEvents ? (byte)1 : (byte)0,
             CaptureStacks = _options.CaptureStacks ? (byte)1 : (byte)0,
+            TrackOutstanding = _options.TrackOutstanding ? (byte)1 : (byte)0,
+            // Kernel mode would otherwise trace the kmallocs of its own map reads (a stack read per event).
+            IgnoredTgid = _options.Kernel ? (uint)Environment.ProcessId : 0,
             PageSize = (ulong)Environment.SystemPageSize,
         };
         _bpf.WriteReadOnlyData(".rodata", config);
-        uint outstanding = (uint)_options.MaxOutstanding;
+        uint outstanding = _options.TrackOutstanding ? (uint)_options.MaxOutstanding : 1u;
         uint stacks = _options.CaptureStacks ? (uint)_options.MaxStacks : 1u;
         if (_options.Kernel)
         {
@@ -270,59 +273,55 @@ public sealed unsafe class AllocationTracer : IDisposable
 
     private void StartEventPolling()
     {
-        if (_events is null) return;
-        _self = GCHandle.Alloc(this);
-        _ringBuffer = _bpf.OpenRingBuffer("events", &OnSample, GCHandle.ToIntPtr(_self));
-        _poller = new Thread(PollLoop) { IsBackground = true, Name = "LeakTools ring buffer" };
-        _poller.Start();
+        if (!_options.StreamEvents || _options.CountOnly) return;
+        _ring = _bpf.MapRingBuffer("events", (uint)_options.RingBufferBytes);
+        _eventBatch = new MemleakAbi.Event[EventBatchSize];
+        if (!_options.TrackOutstanding) _streamedBlocks = new StreamedBlockSizes(_options.MaxOutstanding);
     }
 
-    private void PollLoop()
-    {
-        while (!_stopping)
-        {
-            bool added = false;
-            var rb = _ringBuffer;
-            if (rb is null) return;
-            try
-            {
-                rb.DangerousAddRef(ref added);
-                // The BPF side wakes us only when a quarter of the ring is waiting, so after a quiet poll timeout
-                // take what is there: events reach the consumer within about 10 ms either way.
-                int rc = Libbpf.RingBufferPoll(rb.DangerousGetHandle(), EventDelayMs);
-                if (rc == 0) rc = Libbpf.RingBufferConsume(rb.DangerousGetHandle());
-                if (rc < 0 && rc != -4 /* EINTR */) return;
-            }
-            catch (ObjectDisposedException) { return; }
-            finally { if (added) rb.DangerousRelease(); }
-        }
-    }
-
-    [UnmanagedCallersOnly]
-    private static int OnSample(IntPtr context, IntPtr data, nuint size)
-    {
-        if (size < (nuint)sizeof(MemleakAbi.Event)) return 0;   // not ours: memleak.h and MemleakAbi.cs disagree
-        var tracer = (AllocationTracer?)GCHandle.FromIntPtr(context).Target;
-        if (tracer?._events is not { } queue) return 0;
-        var e = *(MemleakAbi.Event*)data;
-        var record = new AllocationRecord(e.TimestampNs, e.Pid, e.Tid, (AllocatorFunction)e.Function,
-            tracer.StripKeyTag(e.Address), e.Size, e.StackKey, e.Caller);
-        try
-        {
-            if (!queue.TryAdd(record)) Interlocked.Increment(ref tracer._queueDrops);
-        }
-        catch (InvalidOperationException) { }   // completed while disposing
-        return 0;
-    }
-
-    /// <summary>Takes the next streamed call; false after <paramref name="timeoutMs"/> without one (or when not streaming).</summary>
+    /// <summary>
+    /// Takes the next streamed call; false after <paramref name="timeoutMs"/> without one (or when not
+    /// streaming). Reads the ring on the calling thread, a batch at a time, so a consumer that falls behind
+    /// leaves the ring full and the BPF side drops (and counts) what does not fit. One consuming thread at a time.
+    /// </summary>
     public bool TryTakeEvent(out AllocationRecord record, int timeoutMs)
     {
         record = default;
-        if (_events is null || Volatile.Read(ref _disposed) != 0) return false;
-        try { return _events.TryTake(out record, timeoutMs); }
-        catch (ObjectDisposedException) { return false; }
-        catch (InvalidOperationException) { return false; }
+        if (_ring is null || _eventBatch is null) return false;
+        if (_eventBatchNext == _eventBatchCount && !FillEventBatch(timeoutMs)) return false;
+        ref readonly var e = ref _eventBatch[_eventBatchNext++];
+        record = new AllocationRecord(e.TimestampNs, e.Pid, e.Tid, (AllocatorFunction)e.Function,
+            StripKeyTag(e.Address), e.Size, e.StackKey, e.Caller, e.PreviousAddress);
+        if (_streamedBlocks is not null) record = _streamedBlocks.Apply(record);
+        return true;
+    }
+
+    private bool FillEventBatch(int timeoutMs)
+    {
+        var waited = timeoutMs > 0 ? System.Diagnostics.Stopwatch.StartNew() : null;
+        while (Volatile.Read(ref _disposed) == 0)
+        {
+            // A reader that has caught up would otherwise come back for every few records, and each read moves
+            // the ring's position words between its CPU and the traced threads' CPUs (the BPF side reads and
+            // writes them in every event): after draining the ring, let a millisecond of events gather first.
+            long sinceDrain = (System.Diagnostics.Stopwatch.GetTimestamp() - _drainedAt) * 1000 / System.Diagnostics.Stopwatch.Frequency;
+            if (_drainedAt != 0 && sinceDrain < ReadGapMs)
+            {
+                if (waited is null || timeoutMs - waited.ElapsedMilliseconds < ReadGapMs) return false;
+                Thread.Sleep(ReadGapMs);
+            }
+            _eventBatchNext = 0;
+            _eventBatchCount = _ring!.Read(_eventBatch.AsSpan());
+            _drainedAt = _eventBatchCount < _eventBatch!.Length ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
+            if (_eventBatchCount > 0) return true;
+            int left = waited is null ? 0 : timeoutMs - (int)waited.ElapsedMilliseconds;
+            if (left <= 0) return false;
+            // The BPF side wakes a sleeping reader only when a quarter of the ring is waiting, so sleep at most
+            // a poll period: events reach the consumer within about 10 ms either way.
+            _ring.Wait(Math.Min(left, EventDelayMs));
+            _drainedAt = 0;
+        }
+        return false;
     }
 
     // ------------------------------------------------------------------ reading maps
@@ -411,7 +410,7 @@ public sealed unsafe class AllocationTracer : IDisposable
     public TracerStatistics ReadStatistics()
     {
         ThrowIfDisposed();
-        var stats = new TracerStatistics { EventQueueDrops = (ulong)Interlocked.Read(ref _queueDrops) };
+        var stats = new TracerStatistics();
         if (_options.CountOnly)
         {
             ulong[] counts = ReadPerCpuArray("counts", MemleakAbi.AllocountSlots);
@@ -486,22 +485,18 @@ public sealed unsafe class AllocationTracer : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
-    /// <summary>Detaches all probes, stops the poller, frees the ring buffer, maps and programs. Idempotent.</summary>
+    /// <summary>Detaches all probes, then frees the ring buffer mapping, maps and programs. Idempotent, any thread.</summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        _stopping = true;
         try
         {
             _bpf.DetachAll();   // first: the target runs unprobed from here on
-            if (_poller is not null && _poller != Thread.CurrentThread) _poller.Join(TimeSpan.FromSeconds(5));
         }
         finally
         {
-            _ringBuffer?.Dispose();
+            _ring?.Dispose();   // unmapped once a read in progress on another thread ends
             _bpf.Dispose();
-            if (_self.IsAllocated) _self.Free();
-            _events?.CompleteAdding();
         }
     }
 }

@@ -16,6 +16,11 @@ public sealed class AllocationTracerOptions
     /// <summary>Stream one <see cref="AllocationRecord"/> per call through a ring buffer (<see cref="AllocationTracer.TryTakeEvent"/>).</summary>
     public bool StreamEvents { get; set; }
     public bool CaptureStacks { get; set; } = true;
+    /// <summary>
+    /// Keep the outstanding-allocation map (what Find-MemoryLeak reads). A pure stream can do without it: its frees
+    /// then learn their size from the streamed allocations (<see cref="AllocationTracer.TryTakeEvent"/>).
+    /// </summary>
+    public bool TrackOutstanding { get; set; } = true;
     public ulong MinSize { get; set; }
     public ulong MaxSize { get; set; } = ulong.MaxValue;
     /// <summary>Record 1 in N allocations (frees are always processed).</summary>
@@ -26,8 +31,6 @@ public sealed class AllocationTracerOptions
     public int MaxStacks { get; set; } = 1 << 15;
     /// <summary>Kernel ring buffer size in bytes (power of two, page multiple).</summary>
     public int RingBufferBytes { get; set; } = 1 << 22;
-    /// <summary>Events buffered in user space before the consumer loses them (counted).</summary>
-    public int EventQueueCapacity { get; set; } = 1 << 16;
     /// <summary>Attach the minimal counting probe (the benchmark floor) at the same sites instead of the tracer.</summary>
     public bool CountOnly { get; set; }
     /// <summary>Probe each function's first instruction instead of the chosen site (shows what site choice gains).</summary>

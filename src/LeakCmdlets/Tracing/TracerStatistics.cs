@@ -24,8 +24,6 @@ public sealed class TracerStatistics
     public ulong MissedReturns { get; set; }
     /// <summary>Events lost because the kernel ring buffer was full.</summary>
     public ulong RingBufferDrops { get; set; }
-    /// <summary>Events lost because the consumer did not take them fast enough (user-space queue full).</summary>
-    public ulong EventQueueDrops { get; set; }
     public ulong NestingOverflows { get; set; }
     public ulong PendingErrors { get; set; }
     public ulong SampledOut { get; set; }
@@ -39,8 +37,8 @@ public sealed class TracerStatistics
     /// <summary>Allocations that keep only their direct caller, for whatever reason.</summary>
     public ulong StacksLost => StackMapFull + StackErrors;
 
-    public bool HasLosses => LostAllocations + StacksLost + RingBufferDrops + EventQueueDrops > 0;
+    public bool HasLosses => LostAllocations + StacksLost + RingBufferDrops > 0;
 
     public override string ToString()
-        => $"hits {TotalHits}, allocations {Allocations}, frees {Frees}, lost: map full {MapFullDrops}, stacks lost {StacksLost}, missed returns {MissedReturns}, ring buffer {RingBufferDrops + EventQueueDrops}";
+        => $"hits {TotalHits}, allocations {Allocations}, frees {Frees}, lost: map full {MapFullDrops}, stacks lost {StacksLost}, missed returns {MissedReturns}, ring buffer {RingBufferDrops}";
 }

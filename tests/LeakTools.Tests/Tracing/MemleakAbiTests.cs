@@ -22,6 +22,16 @@ public class MemleakAbiTests
     }
 
     [Fact]
+    public void EventIdsUnpackAsTheHeaderPacksThem()
+    {
+        Assert.Matches(@"#define MEMLEAK_EVENT_ID_BITS " + MemleakAbi.Event.IdBits + @"\b", Header());
+        var e = new MemleakAbi.Event { Ids = 4_194_303UL | 1234UL << 22 | (ulong)AllocatorFunction.PercpuFree << 44 };
+        Assert.Equal(4_194_303u, e.Tid);
+        Assert.Equal(1234u, e.Pid);
+        Assert.Equal((uint)AllocatorFunction.PercpuFree, e.Function);
+    }
+
+    [Fact]
     public void OutstandingAllocationStaysAt48Bytes()
         => Assert.Equal(48, Unsafe.SizeOf<OutstandingAllocation>());
 

@@ -1,0 +1,86 @@
+using System;
+using System.Threading;
+using LeakTools.Interop;
+
+namespace LeakTools.Bpf;
+
+/// <summary>
+/// Reads a BPF ring buffer map in place, through its memory mapping (the layout of kernel/bpf/ringbuf.c).
+/// It stores the consumer position once per batch, where libbpf's ring_buffer__consume stores it after every
+/// record: the BPF side reads that position on every reserve, so a store per record moved its cache line
+/// between the consumer's CPU and the traced thread's CPU once per event. No callback per record either.
+/// One consuming thread at a time; Dispose may come from any thread (the mapping lives until the read ends).
+/// </summary>
+internal sealed unsafe class RingBufferReader : IDisposable
+{
+    private const uint BusyBit = 1u << 31;
+    private const uint DiscardBit = 1u << 30;
+    private const int HeaderBytes = 8;
+
+    private readonly RingBufferMapping _mapping;
+    private readonly int _mapFd;
+    private readonly ulong _mask;
+
+    internal RingBufferReader(RingBufferMapping mapping, int mapFd, ulong dataBytes)
+    {
+        _mapping = mapping;
+        _mapFd = mapFd;
+        _mask = dataBytes - 1;
+    }
+
+    /// <summary>Records that had another size than the caller's type (memleak.h and its C# mirror disagree).</summary>
+    public long MismatchedRecords { get; private set; }
+
+    /// <summary>
+    /// Copies up to <paramref name="destination"/>.Length committed records into it, oldest first, and frees
+    /// their space in the ring. Returns how many; 0 when none is waiting or the reader is disposed.
+    /// </summary>
+    public int Read<T>(Span<T> destination) where T : unmanaged
+    {
+        bool added = false;
+        try
+        {
+            _mapping.DangerousAddRef(ref added);
+            var consumerPos = (ulong*)_mapping.Consumer;
+            var producerPos = (ulong*)_mapping.Producer;
+            byte* data = (byte*)_mapping.Producer + Environment.SystemPageSize;
+            ulong consumer = Volatile.Read(ref *consumerPos);
+            ulong producer = Volatile.Read(ref *producerPos);
+            int count = 0;
+            while (consumer < producer && count < destination.Length)
+            {
+                uint* header = (uint*)(data + (consumer & _mask));
+                uint length = Volatile.Read(ref *header);
+                if ((length & BusyBit) != 0) break;   // reserved, not submitted yet: later records wait behind it
+                uint bytes = length & ~(BusyBit | DiscardBit);
+                consumer += (bytes + HeaderBytes + 7) & ~7u;
+                if ((length & DiscardBit) != 0) continue;
+                if (bytes == (uint)sizeof(T)) destination[count++] = *(T*)((byte*)header + HeaderBytes);
+                else MismatchedRecords++;
+            }
+            Volatile.Write(ref *consumerPos, consumer);
+            return count;
+        }
+        catch (ObjectDisposedException) { return 0; }
+        finally { if (added) _mapping.DangerousRelease(); }
+    }
+
+    /// <summary>
+    /// Waits until records are waiting, the BPF side asks for a wakeup, or <paramref name="timeoutMs"/> passes.
+    /// The kernel reports the map readable at once while any record is waiting.
+    /// </summary>
+    public void Wait(int timeoutMs)
+    {
+        bool added = false;
+        try
+        {
+            _mapping.DangerousAddRef(ref added);   // keeps the object, and so the map fd, open while polling
+            var fd = new LinuxSyscalls.PollFd { Fd = _mapFd, Events = LinuxSyscalls.PollIn };
+            LinuxSyscalls.Poll(&fd, 1, timeoutMs);
+        }
+        catch (ObjectDisposedException) { }
+        finally { if (added) _mapping.DangerousRelease(); }
+    }
+
+    public void Dispose() => _mapping.Dispose();
+}
