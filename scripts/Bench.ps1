@@ -154,9 +154,13 @@ function Measure-TracingOverhead {
             $cpuSamples[$case] = [Collections.Generic.List[double]]::new()
             $notes[$case] = [Collections.Generic.List[string]]::new()
         }
-        # Cases interleaved run by run, so a burst of load from elsewhere spreads over all of them.
+        # Cases interleaved run by run, so a burst of load from elsewhere spreads over all of them; each run starts
+        # one case later than the last, so no case always follows the same one (the floor comes before a traced
+        # case in some runs and after it in others).
+        $order = @($cases.Keys)
         for ($run = 1; $run -le $Settings.Runs; $run++) {
-            foreach ($case in $cases.Keys) {
+            $shift = ($run - 1) % $order.Count
+            foreach ($case in @($order | Select-Object -Skip $shift) + @($order | Select-Object -First $shift)) {
                 if (-not $cases[$case].Available) { continue }
                 Write-BenchStep "malloc/free, $threads thread(s), $($cases[$case].Label), run $run"
                 try {
@@ -502,9 +506,12 @@ $report.Add('   first bytes change), so the probes are live before timing starts
 $report.Add('   discarded. The floor is the engine''s CountOnly program (a per-CPU counter) on the sites Find-MemoryLeak uses;')
 $report.Add('   "first instruction" is the same counter with ForceEntrySites. Watch-Allocation''s events go to Measure-Object.')
 $report.Add('   The benchmark threads, the tracer and everything else on the machine share its cores. Cases are interleaved')
-$report.Add('   run by run. "× floor" divides medians; "paired by run" is the median over runs of each run''s traced time over')
-$report.Add('   that run''s floor, measured moments before: this VM''s speed drifts by ±15% between runs, and the paired figure')
-$report.Add('   cancels the drift, so the ratio goal is judged on it.')
+$report.Add('   run by run, each run starting one case later. "× floor" divides medians; "paired by run" is the median over')
+$report.Add('   runs of each run''s traced time over that run''s floor, measured moments before or after: this VM''s speed')
+$report.Add('   drifts by ±15% between runs, and the paired figure cancels the drift, so the ratio goal is judged on it.')
+$report.Add('   With two threads on this 2-CPU machine, Watch-Allocation''s consumer (the pipeline thread, busy whenever events')
+$report.Add('   come faster than PowerShell takes them) competes with the benchmark threads for the CPUs: compare the thread')
+$report.Add('   CPU time ratio, which leaves out time spent waiting for a CPU, for what the probes themselves cost.')
 $report.Add('2. `native/bench/outstanding.c` (frame pointers, -O0) makes its allocations once its probes are live, from call')
 $report.Add('   chains that spell a stack number digit by digit, and waits. Find-MemoryLeak runs in a fresh pwsh.')
 $report.Add('3. A fresh pwsh per run: a new ProcessSymbolizer on a running process of the generated binary')

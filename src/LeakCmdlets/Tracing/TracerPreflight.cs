@@ -28,7 +28,10 @@ internal static class TracerPreflight
         }
     }
 
-    private static byte[]? s_vmlinuxBtf;
+    // The answers are kept; the 5.5 MB of BTF they come from only as long as the GC leaves it (a session asks
+    // its handful of names within milliseconds).
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> s_btfNames = new();
+    private static readonly WeakReference<byte[]> s_vmlinuxBtf = new(Array.Empty<byte>());
 
     /// <summary>Whether the running kernel's BTF describes tracepoint <paramref name="name"/> (typedef btf_trace_NAME).</summary>
     public static bool KernelHasTracepoint(string name) => KernelBtfHasName("btf_trace_" + name);
@@ -37,12 +40,16 @@ internal static class TracerPreflight
     public static bool KernelHasUprobeMultiLinks()
         => Environment.GetEnvironmentVariable("LEAKTOOLS_PERF_UPROBES") != "1" && KernelBtfHasName("bpf_uprobe_multi_link");
 
-    private static bool KernelBtfHasName(string name)
+    private static bool KernelBtfHasName(string name) => s_btfNames.GetOrAdd(name, static n =>
     {
-        byte[] btf = s_vmlinuxBtf ??= File.ReadAllBytes("/sys/kernel/btf/vmlinux");
-        byte[] wanted = System.Text.Encoding.ASCII.GetBytes("\0" + name + "\0");
+        if (!s_vmlinuxBtf.TryGetTarget(out byte[]? btf) || btf.Length == 0)
+        {
+            btf = File.ReadAllBytes("/sys/kernel/btf/vmlinux");
+            s_vmlinuxBtf.SetTarget(btf);
+        }
+        byte[] wanted = System.Text.Encoding.ASCII.GetBytes("\0" + n + "\0");
         return btf.AsSpan().IndexOf(wanted) >= 0;
-    }
+    });
 
     private static void CheckCapabilities(bool kernelMode)
     {
