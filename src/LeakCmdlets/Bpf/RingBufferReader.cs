@@ -13,9 +13,9 @@ namespace LeakTools.Bpf;
 /// </summary>
 internal sealed unsafe class RingBufferReader : IDisposable
 {
-    private const uint BusyBit = 1u << 31;
-    private const uint DiscardBit = 1u << 30;
-    private const int HeaderBytes = 8;
+    internal const uint BusyBit = 1u << 31;
+    internal const uint DiscardBit = 1u << 30;
+    internal const int HeaderBytes = 8;
 
     private readonly RingBufferMapping _mapping;
     private readonly int _mapFd;
@@ -41,28 +41,42 @@ internal sealed unsafe class RingBufferReader : IDisposable
         try
         {
             _mapping.DangerousAddRef(ref added);
-            var consumerPos = (ulong*)_mapping.Consumer;
-            var producerPos = (ulong*)_mapping.Producer;
             byte* data = (byte*)_mapping.Producer + Environment.SystemPageSize;
-            ulong consumer = Volatile.Read(ref *consumerPos);
-            ulong producer = Volatile.Read(ref *producerPos);
-            int count = 0;
-            while (consumer < producer && count < destination.Length)
-            {
-                uint* header = (uint*)(data + (consumer & _mask));
-                uint length = Volatile.Read(ref *header);
-                if ((length & BusyBit) != 0) break;   // reserved, not submitted yet: later records wait behind it
-                uint bytes = length & ~(BusyBit | DiscardBit);
-                consumer += (bytes + HeaderBytes + 7) & ~7u;
-                if ((length & DiscardBit) != 0) continue;
-                if (bytes == (uint)sizeof(T)) destination[count++] = *(T*)((byte*)header + HeaderBytes);
-                else MismatchedRecords++;
-            }
-            Volatile.Write(ref *consumerPos, consumer);
+            int count = ReadRecords((ulong*)_mapping.Consumer, (ulong*)_mapping.Producer, data, _mask, destination, out int mismatched);
+            MismatchedRecords += mismatched;
             return count;
         }
         catch (ObjectDisposedException) { return 0; }
         finally { if (added) _mapping.DangerousRelease(); }
+    }
+
+    /// <summary>
+    /// The ring's record format (kernel/bpf/ringbuf.c): an 8-byte header whose first word is the length with a
+    /// busy bit (reserved, not submitted yet) and a discard bit; records are 8-byte aligned and never wrap,
+    /// because the data pages are mapped twice in a row. Copies the committed records of
+    /// <typeparamref name="T"/>'s size, skips discarded ones, counts others as mismatched, stops at a busy one,
+    /// and stores the new consumer position once.
+    /// </summary>
+    internal static int ReadRecords<T>(ulong* consumerPos, ulong* producerPos, byte* data, ulong mask, Span<T> destination, out int mismatched)
+        where T : unmanaged
+    {
+        mismatched = 0;
+        ulong consumer = Volatile.Read(ref *consumerPos);
+        ulong producer = Volatile.Read(ref *producerPos);
+        int count = 0;
+        while (consumer < producer && count < destination.Length)
+        {
+            uint* header = (uint*)(data + (consumer & mask));
+            uint length = Volatile.Read(ref *header);
+            if ((length & BusyBit) != 0) break;   // reserved, not submitted yet: later records wait behind it
+            uint bytes = length & ~(BusyBit | DiscardBit);
+            consumer += (bytes + HeaderBytes + 7) & ~7u;
+            if ((length & DiscardBit) != 0) continue;
+            if (bytes == (uint)sizeof(T)) destination[count++] = *(T*)((byte*)header + HeaderBytes);
+            else mismatched++;
+        }
+        Volatile.Write(ref *consumerPos, consumer);
+        return count;
     }
 
     /// <summary>
