@@ -162,36 +162,119 @@ static __always_inline void prune_returned(struct pending_state *state, __u64 sp
 		state->depth = 0;
 }
 
-/* What one event takes in the ring: the record and the ring's 8-byte header, rounded up to 8 bytes. */
-#define RINGBUF_RECORD_BYTES ((sizeof(struct memleak_event) + 8 + 7) / 8 * 8)
+/*
+ * Streamed events are staged per CPU and written to the ring MEMLEAK_STAGE_EVENTS at a time. Written one by one,
+ * each event was a cache line the reader's CPU had taken over, fetched back in every traced call; a batch writes
+ * its lines in one go. A stage is flushed when full, by the next event once its oldest event is a millisecond old,
+ * and by user space through memleak__flush (run on every CPU, BPF_F_TEST_RUN_ON_CPU), so a quiet CPU's events
+ * still arrive. Batches from different CPUs reach the ring out of order: user space sorts by timestamp.
+ */
+#define STAGE_MAX_AGE_NS 1000000ULL
+#ifndef barrier
+#define barrier() asm volatile("" ::: "memory")   /* the busy flag is set before, and cleared after, the stage's writes */
+#endif
 
-static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 size, __u64 caller, __u64 stack_key,
-				 __u64 previous_address)
+struct event_stage {
+	__u32 busy;       /* set while in use: a program interrupting this one on the same CPU writes directly */
+	__u32 count;
+	__u64 oldest_ns;
+	struct memleak_event events[MEMLEAK_STAGE_EVENTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct event_stage);
+	__uint(max_entries, 1);
+} event_stage SEC(".maps");
+
+/* The consumer sleeps until a quarter of the ring is waiting (a wakeup per write is an irq_work each). */
+static __always_inline __u64 wakeup_flag(void)
 {
-	if (!memleak_settings.stream_events)
+	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 quarter = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4;
+	return waiting >= quarter ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+/* Writes out a stage the caller holds (busy set). */
+static __always_inline void flush_stage(struct event_stage *stage)
+{
+	__u32 count = stage->count;
+	if (count == 0)
 		return;
-	struct memleak_event *event = bpf_ringbuf_reserve(&events, sizeof(*event), 0);
-	if (!event) {
-		stat_add(MEMLEAK_STAT_RINGBUF_DROPS, 1);
-		return;
-	}
+	if (count > MEMLEAK_STAGE_EVENTS)
+		count = MEMLEAK_STAGE_EVENTS;
+	if (bpf_ringbuf_output(&events, stage->events, count * sizeof(struct memleak_event), wakeup_flag()) != 0)
+		stat_add(MEMLEAK_STAT_RINGBUF_DROPS, count);
+	stage->count = 0;
+}
+
+static __always_inline void fill_event(struct memleak_event *event, enum memleak_function fn, __u64 now, __u64 address,
+				       __u64 size, __u64 caller, __u64 stack_key, __u64 previous_address)
+{
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u64 tid = (__u32)pid_tgid;
 	__u64 pid = pid_tgid >> 32;
-	event->timestamp_ns = bpf_ktime_get_ns();
+	event->timestamp_ns = now;
 	event->address = address;
 	event->size = size;
 	event->caller = caller;
 	event->stack_key = stack_key;
 	event->previous_address = previous_address;
 	event->ids = tid | pid << MEMLEAK_EVENT_ID_BITS | (__u64)fn << (2 * MEMLEAK_EVENT_ID_BITS);
-	/* A wakeup per event (an irq_work each) would cost more than the event itself: the consumer polls on a short
-	 * timeout and is woken only by the event that fills a quarter of the ring (not by every one after it while a
-	 * slow consumer stays behind). */
-	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);   /* includes this event, reserved above */
-	__u64 quarter = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4;
-	bool crossed = waiting >= quarter && waiting < quarter + RINGBUF_RECORD_BYTES;
-	bpf_ringbuf_submit(event, crossed ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 size, __u64 caller, __u64 stack_key,
+				 __u64 previous_address)
+{
+	if (!memleak_settings.stream_events)
+		return;
+	__u32 zero = 0;
+	struct event_stage *stage = bpf_map_lookup_elem(&event_stage, &zero);
+	if (!stage || stage->busy) {
+		/* Interrupted another program on this CPU halfway through its event: this one goes straight out. */
+		struct memleak_event event;
+		fill_event(&event, fn, bpf_ktime_get_ns(), address, size, caller, stack_key, previous_address);
+		if (bpf_ringbuf_output(&events, &event, sizeof(event), wakeup_flag()) != 0)
+			stat_add(MEMLEAK_STAT_RINGBUF_DROPS, 1);
+		return;
+	}
+	stage->busy = 1;
+	barrier();
+	/* Stamped while the stage is held: a flush round that found it free has seen every event stamped before. */
+	__u64 now = bpf_ktime_get_ns();
+	__u32 index = stage->count;
+	if (index >= MEMLEAK_STAGE_EVENTS) {   /* cannot happen: a full stage is written out at once */
+		flush_stage(stage);
+		index = 0;
+	}
+	if (index == 0)
+		stage->oldest_ns = now;
+	fill_event(&stage->events[index & (MEMLEAK_STAGE_EVENTS - 1)], fn, now, address, size, caller, stack_key,
+		   previous_address);
+	stage->count = index + 1;
+	if (index + 1 == MEMLEAK_STAGE_EVENTS || now - stage->oldest_ns >= STAGE_MAX_AGE_NS)
+		flush_stage(stage);
+	barrier();
+	stage->busy = 0;
+}
+
+/* Run by user space on each CPU in turn: writes out what that CPU has staged. Returns 1 when the stage was in use. */
+SEC("raw_tp")
+int memleak__flush(void *ctx)
+{
+	__u32 zero = 0;
+	struct event_stage *stage = bpf_map_lookup_elem(&event_stage, &zero);
+	if (!stage)
+		return 0;
+	if (stage->busy)
+		return 1;
+	stage->busy = 1;
+	barrier();
+	flush_stage(stage);
+	barrier();
+	stage->busy = 0;
+	return 0;
 }
 
 /* ---------------------------------------------------------------- stacks */

@@ -82,13 +82,13 @@ struct memleak_stack {
 };
 
 /*
- * Ring-buffer record (stream mode). 56 bytes: with the ring's 8-byte header a record is one 64-byte cache line,
- * and every record starts on one (each record the traced thread writes is a line the reader's CPU takes over).
- * A free's size is the freed block's when the outstanding map is kept, 0 otherwise (user space then knows it
+ * Streamed event (stream mode), 56 bytes. A ring-buffer record holds 1 to MEMLEAK_STAGE_EVENTS of them, oldest
+ * first (memleak.bpf.c stages them per CPU). A free's size is the freed block's when the outstanding map is kept, 0 otherwise (user space then knows it
  * from the streamed allocation). Process and thread ids fit in 22 bits (PID_MAX_LIMIT is 4,194,304), so
  * they share "ids" with the function: tid | pid << 22 | function << 44.
  */
 #define MEMLEAK_EVENT_ID_BITS 22
+#define MEMLEAK_STAGE_EVENTS 16        /* events staged per CPU and written to the ring together (a power of two) */
 struct memleak_event {
 	__u64 timestamp_ns;
 	__u64 address;

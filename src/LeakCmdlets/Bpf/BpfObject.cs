@@ -231,6 +231,24 @@ internal sealed unsafe class BpfObject : IDisposable
         return Track(link);
     }
 
+    /// <summary>
+    /// Runs a loaded raw_tp program once on <paramref name="cpu"/> (BPF_PROG_TEST_RUN with BPF_F_TEST_RUN_ON_CPU:
+    /// the kernel runs it there in an IPI). Returns the program's return value, or -errno.
+    /// </summary>
+    public int RunOnCpu(string programName, int cpu)
+    {
+        ThrowIfNotLoaded();
+        const int BpfProgTestRun = 10, TestRunOnCpu = 1;
+        int progFd = Libbpf.ProgramFd(Program(programName).DangerousGetHandle());
+        byte* attr = stackalloc byte[80];
+        new Span<byte>(attr, 80).Clear();
+        *(uint*)(attr + 0) = (uint)progFd;   // test.prog_fd
+        *(uint*)(attr + 64) = TestRunOnCpu;  // test.flags
+        *(uint*)(attr + 68) = (uint)cpu;     // test.cpu
+        int rc = LinuxSyscalls.Bpf(BpfProgTestRun, attr, 80);
+        return rc < 0 ? rc : (int)*(uint*)(attr + 4);   // test.retval
+    }
+
     /// <summary>Maps a loaded ring buffer map of <paramref name="dataBytes"/> (its max_entries) for reading in place.</summary>
     public RingBufferReader MapRingBuffer(string mapName, uint dataBytes)
     {

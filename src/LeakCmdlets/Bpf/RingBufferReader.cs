@@ -28,12 +28,31 @@ internal sealed unsafe class RingBufferReader : IDisposable
         _mask = dataBytes - 1;
     }
 
-    /// <summary>Records that had another size than the caller's type (memleak.h and its C# mirror disagree).</summary>
+    /// <summary>Records whose size is no multiple of the caller's type (memleak.h and its C# mirror disagree).</summary>
     public long MismatchedRecords { get; private set; }
 
+    /// <summary>How far the BPF side has reserved, in bytes since the start (records below it may still be busy).</summary>
+    public ulong ProducerPosition => Position(_mapping.Producer);
+
+    /// <summary>How far this reader has read, in bytes since the start.</summary>
+    public ulong ConsumerPosition => Position(_mapping.Consumer);
+
+    private ulong Position(IntPtr word)
+    {
+        bool added = false;
+        try
+        {
+            _mapping.DangerousAddRef(ref added);
+            return Volatile.Read(ref *(ulong*)word);
+        }
+        catch (ObjectDisposedException) { return 0; }
+        finally { if (added) _mapping.DangerousRelease(); }
+    }
+
     /// <summary>
-    /// Copies up to <paramref name="destination"/>.Length committed records into it, oldest first, and frees
-    /// their space in the ring. Returns how many; 0 when none is waiting or the reader is disposed.
+    /// Copies the items of committed records into <paramref name="destination"/>, oldest first, as far as whole
+    /// records fit, and frees their space in the ring. Returns how many items; 0 when none is waiting or the
+    /// reader is disposed.
     /// </summary>
     public int Read<T>(Span<T> destination) where T : unmanaged
     {
@@ -53,9 +72,9 @@ internal sealed unsafe class RingBufferReader : IDisposable
     /// <summary>
     /// The ring's record format (kernel/bpf/ringbuf.c): an 8-byte header whose first word is the length with a
     /// busy bit (reserved, not submitted yet) and a discard bit; records are 8-byte aligned and never wrap,
-    /// because the data pages are mapped twice in a row. Copies the committed records of
-    /// <typeparamref name="T"/>'s size, skips discarded ones, counts others as mismatched, stops at a busy one,
-    /// and stores the new consumer position once.
+    /// because the data pages are mapped twice in a row. A record holds one or more <typeparamref name="T"/>.
+    /// Copies the items of committed records while whole records fit, skips discarded ones, counts records of
+    /// another size as mismatched, stops at a busy one, and stores the new consumer position once.
     /// </summary>
     internal static int ReadRecords<T>(ulong* consumerPos, ulong* producerPos, byte* data, ulong mask, Span<T> destination, out int mismatched)
         where T : unmanaged
@@ -70,10 +89,19 @@ internal sealed unsafe class RingBufferReader : IDisposable
             uint length = Volatile.Read(ref *header);
             if ((length & BusyBit) != 0) break;   // reserved, not submitted yet: later records wait behind it
             uint bytes = length & ~(BusyBit | DiscardBit);
-            consumer += (bytes + HeaderBytes + 7) & ~7u;
-            if ((length & DiscardBit) != 0) continue;
-            if (bytes == (uint)sizeof(T)) destination[count++] = *(T*)((byte*)header + HeaderBytes);
-            else mismatched++;
+            ulong next = consumer + ((bytes + HeaderBytes + 7) & ~7u);
+            if ((length & DiscardBit) == 0)
+            {
+                if (bytes == 0 || bytes % (uint)sizeof(T) != 0) mismatched++;
+                else
+                {
+                    int items = (int)(bytes / (uint)sizeof(T));
+                    if (items > destination.Length - count) break;   // taken by the next read, whole
+                    new ReadOnlySpan<T>((byte*)header + HeaderBytes, items).CopyTo(destination[count..]);
+                    count += items;
+                }
+            }
+            consumer = next;
         }
         Volatile.Write(ref *consumerPos, consumer);
         return count;

@@ -19,21 +19,16 @@ public sealed unsafe class AllocationTracer : IDisposable
 {
     private const uint KernelModeMaxOutstanding = 1 << 18;
     private const uint KernelModeMaxStacks = 1 << 13;
-    /// <summary>How late a streamed event can reach <see cref="TryTakeEvent"/>: the longest wait between reads of the ring.</summary>
-    public const int EventDelayMs = 10;
-    private const int EventBatchSize = 4096;   // records taken from the ring per read (256 KiB of the 4 MiB ring)
+    /// <summary>How late a streamed event can reach <see cref="TryTakeEvent"/>: two flush periods of its stream.</summary>
+    public const int EventDelayMs = 2 * EventStream.FlushPeriodMs;
     private const int BatchSize = 1 << 16;   // fewer syscalls; the keys, values and batch buffers are 5.2 MB
 
     private readonly AllocationTracerOptions _options;
     private readonly BpfObject _bpf;
     private readonly List<ProbeSite> _sites = new();
     private RingBufferReader? _ring;
-    private MemleakAbi.Event[]? _eventBatch;
-    private int _eventBatchCount;
-    private int _eventBatchNext;
+    private EventStream? _stream;
     private StreamedBlockSizes? _streamedBlocks;
-    private long _drainedAt;   // Stopwatch timestamp of the last read that emptied the ring; 0 after a wait
-    private const int ReadGapMs = 1;
     private int _disposed;
 
     public IReadOnlyList<ProbeSite> ProbeSites => _sites;
@@ -275,53 +270,26 @@ public sealed unsafe class AllocationTracer : IDisposable
     {
         if (!_options.StreamEvents || _options.CountOnly) return;
         _ring = _bpf.MapRingBuffer("events", (uint)_options.RingBufferBytes);
-        _eventBatch = new MemleakAbi.Event[EventBatchSize];
+        _stream = new EventStream(_bpf, _ring, Libbpf.NumPossibleCpus());
+        int errno = _stream.Probe();
+        if (errno != 0)
+            throw new BpfOperationException($"This kernel cannot run the event stream's flush program on a chosen CPU: {Libbpf.Describe(errno)}.", errno);
         if (!_options.TrackOutstanding) _streamedBlocks = new StreamedBlockSizes(_options.MaxOutstanding);
     }
 
     /// <summary>
-    /// Takes the next streamed call; false after <paramref name="timeoutMs"/> without one (or when not
-    /// streaming). Reads the ring on the calling thread, a batch at a time, so a consumer that falls behind
-    /// leaves the ring full and the BPF side drops (and counts) what does not fit. One consuming thread at a time.
+    /// Takes the next streamed call, in timestamp order; false after <paramref name="timeoutMs"/> without one (or
+    /// when not streaming). Reads the ring on the calling thread, so a consumer that falls behind leaves the ring
+    /// full and the BPF side drops (and counts) what does not fit. One consuming thread at a time.
     /// </summary>
     public bool TryTakeEvent(out AllocationRecord record, int timeoutMs)
     {
         record = default;
-        if (_ring is null || _eventBatch is null) return false;
-        if (_eventBatchNext == _eventBatchCount && !FillEventBatch(timeoutMs)) return false;
-        ref readonly var e = ref _eventBatch[_eventBatchNext++];
+        if (_stream is null || !_stream.TryTake(out var e, timeoutMs, () => Volatile.Read(ref _disposed) != 0)) return false;
         record = new AllocationRecord(e.TimestampNs, e.Pid, e.Tid, (AllocatorFunction)e.Function,
             StripKeyTag(e.Address), e.Size, e.StackKey, e.Caller, e.PreviousAddress);
         if (_streamedBlocks is not null) record = _streamedBlocks.Apply(record);
         return true;
-    }
-
-    private bool FillEventBatch(int timeoutMs)
-    {
-        var waited = timeoutMs > 0 ? System.Diagnostics.Stopwatch.StartNew() : null;
-        while (Volatile.Read(ref _disposed) == 0)
-        {
-            // A reader that has caught up would otherwise come back for every few records, and each read moves
-            // the ring's position words between its CPU and the traced threads' CPUs (the BPF side reads and
-            // writes them in every event): after draining the ring, let a millisecond of events gather first.
-            long sinceDrain = (System.Diagnostics.Stopwatch.GetTimestamp() - _drainedAt) * 1000 / System.Diagnostics.Stopwatch.Frequency;
-            if (_drainedAt != 0 && sinceDrain < ReadGapMs)
-            {
-                if (waited is null || timeoutMs - waited.ElapsedMilliseconds < ReadGapMs) return false;
-                Thread.Sleep(ReadGapMs);
-            }
-            _eventBatchNext = 0;
-            _eventBatchCount = _ring!.Read(_eventBatch.AsSpan());
-            _drainedAt = _eventBatchCount < _eventBatch!.Length ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
-            if (_eventBatchCount > 0) return true;
-            int left = waited is null ? 0 : timeoutMs - (int)waited.ElapsedMilliseconds;
-            if (left <= 0) return false;
-            // The BPF side wakes a sleeping reader only when a quarter of the ring is waiting, so sleep at most
-            // a poll period: events reach the consumer within about 10 ms either way.
-            _ring.Wait(Math.Min(left, EventDelayMs));
-            _drainedAt = 0;
-        }
-        return false;
     }
 
     // ------------------------------------------------------------------ reading maps

@@ -18,12 +18,16 @@ public unsafe class RingBufferRecordTests
         public ulong Producer;
         public readonly byte[] Data = new byte[2 * DataBytes];
 
-        /// <summary>Appends a record as the kernel would (length with flags in the header), mirrored into the second copy.</summary>
+        /// <summary>
+        /// Appends a record as the kernel would (length with flags in the header), mirrored into the second copy;
+        /// its 8-byte words count up from <paramref name="firstWord"/>.
+        /// </summary>
         public void Append(uint payloadBytes, ulong firstWord, uint flags = 0)
         {
             var record = new byte[(payloadBytes + RingBufferReader.HeaderBytes + 7) & ~7u];
             BitConverter.TryWriteBytes(record.AsSpan(0, 4), payloadBytes | flags);
-            if (payloadBytes >= 8) BitConverter.TryWriteBytes(record.AsSpan(RingBufferReader.HeaderBytes, 8), firstWord);
+            for (int w = 0; w < payloadBytes / 8; w++)
+                BitConverter.TryWriteBytes(record.AsSpan(RingBufferReader.HeaderBytes + 8 * w, 8), firstWord + (ulong)w);
             for (int i = 0; i < record.Length; i++)
             {
                 int at = (int)((Producer + (ulong)i) % DataBytes);
@@ -73,11 +77,38 @@ public unsafe class RingBufferRecordTests
     }
 
     [Fact]
+    public void TakesEveryItemOfARecordThatHoldsSeveral()
+    {
+        var ring = new FakeRing();
+        ring.Append(24, 10);   // three items: 10, 11, 12
+        ring.Append(8, 20);
+        var got = new ulong[8];
+        Assert.Equal(4, ring.Read(got, out int mismatched));
+        Assert.Equal(new ulong[] { 10, 11, 12, 20 }, got[..4]);
+        Assert.Equal(0, mismatched);
+    }
+
+    [Fact]
+    public void LeavesARecordThatDoesNotFitWholeForTheNextRead()
+    {
+        var ring = new FakeRing();
+        ring.Append(8, 1);
+        ulong secondAt = ring.Producer;
+        ring.Append(24, 10);
+        var got = new ulong[2];
+        Assert.Equal(1, ring.Read(got, out _));
+        Assert.Equal(secondAt, ring.Consumer);
+        got = new ulong[3];
+        Assert.Equal(3, ring.Read(got, out _));
+        Assert.Equal(new ulong[] { 10, 11, 12 }, got);
+    }
+
+    [Fact]
     public void SkipsDiscardedRecordsAndCountsRecordsOfAnotherSize()
     {
         var ring = new FakeRing();
         ring.Append(8, 1, RingBufferReader.DiscardBit);
-        ring.Append(20, 99);   // not a ulong record: memleak.h and its C# mirror would disagree
+        ring.Append(20, 99);   // no whole number of ulongs: memleak.h and its C# mirror would disagree
         ring.Append(8, 2);
         var got = new ulong[4];
         Assert.Equal(1, ring.Read(got, out int mismatched));
