@@ -91,6 +91,18 @@ Describe 'Watch-Allocation -Command' {
     }
 }
 
+Describe 'Watch-Allocation on a process that goes quiet' {
+    It 'delivers its last calls within moments, not when it next allocates' {
+        # early_alloc makes three mallocs and sleeps: the kernel side collects events per CPU in batches, and
+        # these three never fill one. The stream's flush rounds must deliver them while the window is open.
+        $seen = @(Watch-Allocation -Command (Join-Path $FixtureDir 'early_alloc_fp'), '3' -Duration 1.5 |
+                Where-Object { $_.Function -eq 'malloc' -and $_.Size -eq 33333 } |
+                ForEach-Object { [pscustomobject]@{ Event = $_; Delay = [datetime]::Now - $_.Timestamp } })
+        $seen.Count | Should -Be 3
+        foreach ($s in $seen) { $s.Delay.TotalSeconds | Should -BeLessThan 0.5 }
+    }
+}
+
 Describe 'Watch-Allocation -Kernel' {
     It 'streams kmalloc calls with kernel stacks' {
         $load = Start-KernelAllocationLoad   # the tracer leaves out its own process: a child makes the allocations
