@@ -23,7 +23,8 @@ internal sealed class EventStream
 
     private readonly BpfObject _bpf;
     private readonly RingBufferReader _ring;
-    private readonly int _cpuCount;
+    private readonly bool[] _offline;   // possible CPUs that were offline at the last check (rechecked every second)
+    private int _roundsSinceCheck;
     private readonly MemleakAbi.Event[] _batch = new MemleakAbi.Event[4096];
     private readonly PriorityQueue<MemleakAbi.Event, (ulong TimestampNs, long Arrival)> _pending = new();
     private long _arrivals;
@@ -34,11 +35,8 @@ internal sealed class EventStream
     {
         _bpf = bpf;
         _ring = ring;
-        _cpuCount = cpuCount;
+        _offline = new bool[cpuCount];
     }
-
-    /// <summary>Rounds that found a CPU's stage in use (they are retried a flush period later).</summary>
-    public long IncompleteRounds { get; private set; }
 
     /// <summary>
     /// Runs one flush round and reports whether the kernel could run the flush program at all (BPF_PROG_TEST_RUN
@@ -79,10 +77,14 @@ internal sealed class EventStream
         _lastRound = Stopwatch.GetTimestamp();
         ulong startNs = MonotonicClock.NowNs();
         bool complete = true;
-        for (int cpu = 0; cpu < _cpuCount; cpu++)
+        bool recheck = ++_roundsSinceCheck >= 1000 / FlushPeriodMs;
+        if (recheck) _roundsSinceCheck = 0;
+        for (int cpu = 0; cpu < _offline.Length; cpu++)
         {
+            if (_offline[cpu] && !recheck) continue;
             int rc = _bpf.RunOnCpu(FlushProgram, cpu);
-            if (rc != 0 && rc != NoSuchCpu) complete = false;
+            _offline[cpu] = rc == NoSuchCpu;
+            if (rc != 0 && rc != NoSuchCpu) complete = false;   // 1: its stage was in use; retried next round
         }
         // Everything staged before the round is now in the ring below this position (or still being copied in).
         ulong target = _ring.ProducerPosition;
@@ -93,6 +95,5 @@ internal sealed class EventStream
             for (int i = 0; i < n; i++) _pending.Enqueue(_batch[i], (_batch[i].TimestampNs, _arrivals++));
         }
         if (complete && _ring.ConsumerPosition >= target) _watermarkNs = startNs;
-        else IncompleteRounds++;
     }
 }
