@@ -188,14 +188,7 @@ struct {
 	__uint(max_entries, 1);
 } event_stage SEC(".maps");
 
-/* The consumer sleeps until a quarter of the ring is waiting (a wakeup per write is an irq_work each). */
-static __always_inline __u64 wakeup_flag(void)
-{
-	__u64 waiting = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	__u64 quarter = bpf_ringbuf_query(&events, BPF_RB_RING_SIZE) / 4;
-	return waiting >= quarter ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-}
-
+/* No write wakes the reader (a wakeup is an irq_work each): it reads the ring in its flush rounds. */
 /* Writes out a stage the caller holds (busy set). */
 static __always_inline void flush_stage(struct event_stage *stage)
 {
@@ -204,7 +197,7 @@ static __always_inline void flush_stage(struct event_stage *stage)
 		return;
 	if (count > MEMLEAK_STAGE_EVENTS)
 		count = MEMLEAK_STAGE_EVENTS;
-	if (bpf_ringbuf_output(&events, stage->events, count * sizeof(struct memleak_event), wakeup_flag()) != 0)
+	if (bpf_ringbuf_output(&events, stage->events, count * sizeof(struct memleak_event), BPF_RB_NO_WAKEUP) != 0)
 		stat_add(MEMLEAK_STAT_RINGBUF_DROPS, count);
 	stage->count = 0;
 }
@@ -235,7 +228,7 @@ static __always_inline void emit(enum memleak_function fn, __u64 address, __u64 
 		/* Interrupted another program on this CPU halfway through its event: this one goes straight out. */
 		struct memleak_event event;
 		fill_event(&event, fn, bpf_ktime_get_ns(), address, size, caller, stack_key, previous_address);
-		if (bpf_ringbuf_output(&events, &event, sizeof(event), wakeup_flag()) != 0)
+		if (bpf_ringbuf_output(&events, &event, sizeof(event), BPF_RB_NO_WAKEUP) != 0)
 			stat_add(MEMLEAK_STAT_RINGBUF_DROPS, 1);
 		return;
 	}

@@ -265,7 +265,7 @@ internal sealed unsafe class BpfObject : IDisposable
             LinuxSyscalls.Munmap(consumer, page);
             throw error;
         }
-        return new RingBufferReader(new RingBufferMapping(consumer, page, producer, producerLength, _object), fd, dataBytes);
+        return new RingBufferReader(new RingBufferMapping(consumer, page, producer, producerLength, _object), dataBytes);
     }
 
     private static BpfOperationException MapFailed(string mapName)

@@ -6,7 +6,7 @@ namespace LeakTools.Bpf;
 /// <summary>
 /// The two memory mappings of a BPF ring buffer map: the consumer page (read-write) and the producer page
 /// followed by the data pages, mapped twice in a row by the kernel so a record never wraps (read-only).
-/// Holds a reference on the parent object, whose map fd the reader polls.
+/// Holds a reference on the parent object, like every handle inside it.
 /// </summary>
 internal sealed class RingBufferMapping : BpfInteriorHandle
 {

@@ -18,13 +18,11 @@ internal sealed unsafe class RingBufferReader : IDisposable
     internal const int HeaderBytes = 8;
 
     private readonly RingBufferMapping _mapping;
-    private readonly int _mapFd;
     private readonly ulong _mask;
 
-    internal RingBufferReader(RingBufferMapping mapping, int mapFd, ulong dataBytes)
+    internal RingBufferReader(RingBufferMapping mapping, ulong dataBytes)
     {
         _mapping = mapping;
-        _mapFd = mapFd;
         _mask = dataBytes - 1;
     }
 
@@ -105,23 +103,6 @@ internal sealed unsafe class RingBufferReader : IDisposable
         }
         Volatile.Write(ref *consumerPos, consumer);
         return count;
-    }
-
-    /// <summary>
-    /// Waits until records are waiting, the BPF side asks for a wakeup, or <paramref name="timeoutMs"/> passes.
-    /// The kernel reports the map readable at once while any record is waiting.
-    /// </summary>
-    public void Wait(int timeoutMs)
-    {
-        bool added = false;
-        try
-        {
-            _mapping.DangerousAddRef(ref added);   // keeps the object, and so the map fd, open while polling
-            var fd = new LinuxSyscalls.PollFd { Fd = _mapFd, Events = LinuxSyscalls.PollIn };
-            LinuxSyscalls.Poll(&fd, 1, timeoutMs);
-        }
-        catch (ObjectDisposedException) { }
-        finally { if (added) _mapping.DangerousRelease(); }
     }
 
     public void Dispose() => _mapping.Dispose();

@@ -93,9 +93,9 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
     }
 
     /// <summary>
-    /// Events reach user space up to a poll period late (the BPF side does not wake the reader per event), so
-    /// when -Duration ends, take what the window produced: events stamped up to its end, for at most two poll
-    /// periods (a busy target, or the kernel, never stops producing).
+    /// Events reach user space a flush period or two late (the BPF side hands them over in batches), so when
+    /// -Duration ends, take what the window produced: events stamped up to its end, for at most
+    /// <see cref="AllocationTracer.EventDelayMs"/> (a busy target, or the kernel, never stops producing).
     /// </summary>
     private void DrainWindow(ulong windowEndNs)
     {

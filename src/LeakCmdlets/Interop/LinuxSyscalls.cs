@@ -6,7 +6,7 @@ namespace LeakTools.Interop;
 
 /// <summary>
 /// The few system calls used directly: bpf(BPF_LINK_CREATE) for multi-uprobe links (libbpf 1.1 has no wrapper),
-/// and mmap/munmap/poll for reading ring buffers in place.
+/// and mmap/munmap for reading ring buffers in place.
 /// </summary>
 internal static unsafe partial class LinuxSyscalls
 {
@@ -21,25 +21,13 @@ internal static unsafe partial class LinuxSyscalls
     internal static partial int Close(int fd);
 
     internal const int ProtRead = 1, ProtWrite = 2, MapShared = 1;
-    internal const short PollIn = 1;
     internal static readonly IntPtr MapFailed = new(-1);
-
-    [StructLayout(LayoutKind.Sequential)]
-    internal struct PollFd
-    {
-        public int Fd;
-        public short Events;
-        public short ReturnedEvents;
-    }
 
     [LibraryImport(LibraryNames.Libc, EntryPoint = "mmap", SetLastError = true)]
     internal static partial IntPtr Mmap(IntPtr address, nuint length, int protection, int flags, int fd, long offset);
 
     [LibraryImport(LibraryNames.Libc, EntryPoint = "munmap")]
     internal static partial int Munmap(IntPtr address, nuint length);
-
-    [LibraryImport(LibraryNames.Libc, EntryPoint = "poll", SetLastError = true)]
-    internal static partial int Poll(PollFd* fds, nuint count, int timeoutMs);
 
     /// <summary>bpf(2); returns the result or -errno.</summary>
     internal static int Bpf(int command, void* attr, uint size)
