@@ -39,8 +39,8 @@ internal sealed class EventStream
     }
 
     /// <summary>
-    /// Runs one flush round and reports whether the kernel could run the flush program at all (BPF_PROG_TEST_RUN
-    /// on a chosen CPU needs Linux 5.10). Returns the errno when it could not.
+    /// Runs the flush program once, on CPU 0, to learn whether the kernel can (BPF_PROG_TEST_RUN on a chosen CPU
+    /// needs Linux 5.10). Returns 0, or the errno when it cannot.
     /// </summary>
     public int Probe()
     {
@@ -61,7 +61,8 @@ internal sealed class EventStream
             long sinceRoundMs = (Stopwatch.GetTimestamp() - _lastRound) * 1000 / Stopwatch.Frequency;
             if (sinceRoundMs >= FlushPeriodMs)
             {
-                FlushRound();
+                try { FlushRound(); }
+                catch (ObjectDisposedException) { break; }   // the tracer was disposed from another thread
                 continue;
             }
             int left = waited is null ? 0 : timeoutMs - (int)waited.ElapsedMilliseconds;
