@@ -1,6 +1,5 @@
 using System;
 using System.Threading;
-using LeakTools.Interop;
 
 namespace LeakTools.Bpf;
 

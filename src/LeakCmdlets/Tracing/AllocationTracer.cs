@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
-using System.Runtime.InteropServices;
 using System.Threading;
 using LeakTools.Bpf;
 using LeakTools.Interop;
@@ -285,7 +284,7 @@ public sealed unsafe class AllocationTracer : IDisposable
     public bool TryTakeEvent(out AllocationRecord record, int timeoutMs)
     {
         record = default;
-        if (_stream is null || !_stream.TryTake(out var e, timeoutMs, () => Volatile.Read(ref _disposed) != 0)) return false;
+        if (_stream is null || !_stream.TryTake(out var e, timeoutMs)) return false;
         record = new AllocationRecord(e.TimestampNs, e.Pid, e.Tid, (AllocatorFunction)e.Function,
             StripKeyTag(e.Address), e.Size, e.StackKey, e.Caller, e.PreviousAddress);
         if (_streamedBlocks is not null) record = _streamedBlocks.Apply(record);
@@ -457,6 +456,7 @@ public sealed unsafe class AllocationTracer : IDisposable
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _stream?.Stop();
         try
         {
             _bpf.DetachAll();   // first: the target runs unprobed from here on

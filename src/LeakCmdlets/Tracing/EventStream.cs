@@ -30,6 +30,7 @@ internal sealed class EventStream
     private long _arrivals;
     private ulong _watermarkNs;   // every event stamped before this is in _pending or taken
     private long _lastRound;
+    private volatile bool _stopped;
 
     public EventStream(BpfObject bpf, RingBufferReader ring, int cpuCount)
     {
@@ -48,10 +49,13 @@ internal sealed class EventStream
         return rc < 0 ? -rc : 0;
     }
 
-    public bool TryTake(out MemleakAbi.Event e, int timeoutMs, Func<bool> disposed)
+    /// <summary>Ends waits and rounds; called by the tracer's Dispose, from any thread.</summary>
+    public void Stop() => _stopped = true;
+
+    public bool TryTake(out MemleakAbi.Event e, int timeoutMs)
     {
         var waited = timeoutMs > 0 ? Stopwatch.StartNew() : null;
-        while (!disposed())
+        while (!_stopped)
         {
             if (_pending.TryPeek(out e, out var key) && key.TimestampNs < _watermarkNs)
             {
