@@ -250,6 +250,7 @@ internal sealed class TracedTarget : IDisposable
             MissedReturns = statistics.MissedReturns + statistics.NestingOverflows + statistics.PendingErrors,
             // The ring was full: the consumer was too slow.
             RingBufferDrops = statistics.RingBufferDrops,
+            MismatchedRecords = statistics.MismatchedRecords,
         };
     }
 

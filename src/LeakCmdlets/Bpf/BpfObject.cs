@@ -37,22 +37,35 @@ internal sealed unsafe class BpfObject : IDisposable
         _kernelLog = kernelLog;
     }
 
-    /// <summary>Opens the resource "<paramref name="name"/>.bpf.o" (compiled by build.ps1).</summary>
+    /// <summary>
+    /// Opens the resource "<paramref name="name"/>.bpf.o" (compiled by build.ps1) and checks its maps against
+    /// <see cref="MemleakAbi.MapLayouts"/>.
+    /// </summary>
     public static BpfObject OpenEmbedded(string name)
     {
         string resource = name + ".bpf.o";
         using Stream? stream = typeof(BpfObject).Assembly.GetManifestResourceStream(resource);
         if (stream is null)
-            throw new BpfOperationException($"The eBPF object '{resource}' is not embedded in LeakTools.dll; rebuild with build.ps1.", 2);
+            throw new BpfOperationException($"The eBPF object '{resource}' is not embedded in LeakTools.dll; rebuild with build.ps1.", Errno.ENOENT);
         var image = new byte[stream.Length];
         stream.ReadExactly(image);
+        return Open(name, image, MemleakAbi.MapLayouts(name));
+    }
 
+    /// <summary>
+    /// Opens an eBPF object from its ELF image, then checks that each map in <paramref name="layouts"/> declares
+    /// the key and value sizes of its C# mirror: a mismatch is a <see cref="BpfOperationException"/> naming the map.
+    /// </summary>
+    internal static BpfObject Open(string name, byte[] image, IReadOnlyList<BpfMapLayout> layouts)
+    {
+        string resource = name + ".bpf.o";
         // The default print callback writes warnings to our stderr; the verifier log goes to a buffer instead.
         Libbpf.SetPrint(IntPtr.Zero);
         GCHandle pin = GCHandle.Alloc(image, GCHandleType.Pinned);
         IntPtr log = Marshal.AllocHGlobal(KernelLogSize);
         *(byte*)log = 0;
         IntPtr objectName = Marshal.StringToCoTaskMemUTF8(name);
+        BpfObject bpf;
         try
         {
             var options = new Libbpf.ObjectOpenOptions
@@ -67,9 +80,9 @@ internal sealed unsafe class BpfObject : IDisposable
             if (obj == IntPtr.Zero)
             {
                 int errno = Marshal.GetLastPInvokeError();
-                throw new BpfOperationException($"libbpf could not open the eBPF object '{resource}': {Libbpf.Describe(errno)}.", errno);
+                throw new BpfOperationException($"libbpf could not open the eBPF object '{resource}': {ErrnoMessage.Describe(errno)}.", errno);
             }
-            return new BpfObject(name, image, pin, new BpfObjectHandle(obj), log);
+            bpf = new BpfObject(name, image, pin, new BpfObjectHandle(obj), log);
         }
         catch
         {
@@ -81,6 +94,52 @@ internal sealed unsafe class BpfObject : IDisposable
         {
             Marshal.FreeCoTaskMem(objectName);
         }
+        try
+        {
+            foreach (var layout in layouts) bpf.CheckLayout(layout);
+            return bpf;
+        }
+        catch
+        {
+            bpf.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Checks that the map <paramref name="layout"/> names declares the key and value sizes user space reads it with.</summary>
+    private BpfMapHandle CheckLayout(BpfMapLayout layout)
+    {
+        var map = Map(layout.Name);
+        uint keySize = Libbpf.MapKeySize(map.DangerousGetHandle());
+        uint valueSize = Libbpf.MapValueSize(map.DangerousGetHandle());
+        if (keySize != layout.KeySize || valueSize != layout.ValueSize)
+            throw new BpfOperationException(
+                $"The map '{layout.Name}' of the eBPF object '{Name}' declares {keySize}-byte keys and {valueSize}-byte values, " +
+                $"but LeakTools reads it with {layout.KeySize}-byte keys and {layout.ValueSize}-byte values: native/memleak.h and Bpf/MemleakAbi.cs disagree.",
+                Errno.EINVAL);
+        return map;
+    }
+
+    /// <summary>A loaded hash map, read with the key and value types it was checked against.</summary>
+    public BpfHashMap<TKey, TValue> HashMap<TKey, TValue>(string mapName) where TKey : unmanaged where TValue : unmanaged
+    {
+        ThrowIfNotLoaded();
+        return new BpfHashMap<TKey, TValue>(mapName, CheckLayout(BpfMapLayout.Of<TKey, TValue>(mapName)).Fd);
+    }
+
+    /// <summary>A loaded per-CPU array of u64 counters (u32 keys).</summary>
+    public BpfPerCpuArray PerCpuCounters(string mapName)
+    {
+        ThrowIfNotLoaded();
+        return new BpfPerCpuArray(mapName, CheckLayout(BpfMapLayout.Of<uint, ulong>(mapName)).Fd, PossibleCpus());
+    }
+
+    /// <summary>How many CPUs the kernel may ever bring online: the length of a per-CPU map's value array.</summary>
+    public static int PossibleCpus()
+    {
+        int cpus = Libbpf.NumPossibleCpus();
+        if (cpus <= 0) throw new IOException($"libbpf cannot count the possible CPUs: {ErrnoMessage.Describe(cpus)}.");
+        return cpus;
     }
 
     public BpfProgramHandle Program(string name)
@@ -88,7 +147,7 @@ internal sealed unsafe class BpfObject : IDisposable
         ThrowIfDisposed();
         if (_programs.TryGetValue(name, out var existing)) return existing;
         IntPtr program = Libbpf.FindProgramByName(_object.DangerousGetHandle(), name);
-        if (program == IntPtr.Zero) throw new BpfOperationException($"The eBPF object '{Name}' has no program '{name}'.", 2);
+        if (program == IntPtr.Zero) throw new BpfOperationException($"The eBPF object '{Name}' has no program '{name}'.", Errno.ENOENT);
         return _programs[name] = new BpfProgramHandle(program, _object, name);
     }
 
@@ -97,7 +156,7 @@ internal sealed unsafe class BpfObject : IDisposable
         ThrowIfDisposed();
         if (_maps.TryGetValue(name, out var existing)) return existing;
         IntPtr map = Libbpf.FindMapByName(_object.DangerousGetHandle(), name);
-        if (map == IntPtr.Zero) throw new BpfOperationException($"The eBPF object '{Name}' has no map '{name}'.", 2);
+        if (map == IntPtr.Zero) throw new BpfOperationException($"The eBPF object '{Name}' has no map '{name}'.", Errno.ENOENT);
         return _maps[name] = new BpfMapHandle(map, _object, name);
     }
 
@@ -110,7 +169,7 @@ internal sealed unsafe class BpfObject : IDisposable
         IntPtr data = Libbpf.MapInitialValue(map.DangerousGetHandle(), &size);
         if (data == IntPtr.Zero || size != (nuint)sizeof(T))
             throw new BpfOperationException(
-                $"The map '{mapName}' of '{Name}' holds {size} bytes but {typeof(T).Name} has {sizeof(T)}: native/memleak.h and Bpf/MemleakAbi.cs disagree.", 22);
+                $"The map '{mapName}' of '{Name}' holds {size} bytes but {typeof(T).Name} has {sizeof(T)}: native/memleak.h and Bpf/MemleakAbi.cs disagree.", Errno.EINVAL);
         *(T*)data = value;   // the initial value is writable until load
     }
 
@@ -118,7 +177,7 @@ internal sealed unsafe class BpfObject : IDisposable
     {
         ThrowIfNotOpened();
         int rc = Libbpf.MapSetMaxEntries(Map(mapName).DangerousGetHandle(), entries);
-        if (rc < 0) throw new BpfOperationException($"Cannot size map '{mapName}' to {entries} entries: {Libbpf.Describe(rc)}.", rc);
+        if (rc < 0) throw new BpfOperationException($"Cannot size map '{mapName}' to {entries} entries: {ErrnoMessage.Describe(rc)}.", rc);
     }
 
     /// <summary>BPF_TRACE_UPROBE_MULTI (enum bpf_attach_type): programs loaded for multi-uprobe links.</summary>
@@ -128,21 +187,21 @@ internal sealed unsafe class BpfObject : IDisposable
     {
         ThrowIfNotOpened();
         int rc = Libbpf.ProgramSetExpectedAttachType(Program(programName).DangerousGetHandle(), attachType);
-        if (rc < 0) throw new BpfOperationException($"Cannot set the attach type of '{programName}': {Libbpf.Describe(rc)}.", rc);
+        if (rc < 0) throw new BpfOperationException($"Cannot set the attach type of '{programName}': {ErrnoMessage.Describe(rc)}.", rc);
     }
 
     public void SetMapFlags(string mapName, uint flags)
     {
         ThrowIfNotOpened();
         int rc = Libbpf.MapSetFlags(Map(mapName).DangerousGetHandle(), flags);
-        if (rc < 0) throw new BpfOperationException($"Cannot set the flags of map '{mapName}': {Libbpf.Describe(rc)}.", rc);
+        if (rc < 0) throw new BpfOperationException($"Cannot set the flags of map '{mapName}': {ErrnoMessage.Describe(rc)}.", rc);
     }
 
     public void SetAutoload(string programName, bool autoload)
     {
         ThrowIfNotOpened();
         int rc = Libbpf.ProgramSetAutoload(Program(programName).DangerousGetHandle(), autoload);
-        if (rc < 0) throw new BpfOperationException($"Cannot change autoload of '{programName}': {Libbpf.Describe(rc)}.", rc);
+        if (rc < 0) throw new BpfOperationException($"Cannot change autoload of '{programName}': {ErrnoMessage.Describe(rc)}.", rc);
     }
 
     /// <summary>Creates the maps and loads the programs into the kernel (the verifier runs here).</summary>
@@ -154,7 +213,7 @@ internal sealed unsafe class BpfObject : IDisposable
         {
             string log = Marshal.PtrToStringUTF8(_kernelLog) ?? "";
             if (log.Length > 4000) log = "..." + log[^4000..];
-            throw new BpfOperationException($"The kernel refused to load the eBPF object '{Name}': {Libbpf.Describe(rc)}.", rc, log.Length > 0 ? log : null, duringLoad: true);
+            throw new BpfOperationException($"The kernel refused to load the eBPF object '{Name}': {ErrnoMessage.Describe(rc)}.", rc, log.Length > 0 ? log : null, duringLoad: true);
         }
         _loaded = true;
     }
@@ -175,7 +234,7 @@ internal sealed unsafe class BpfObject : IDisposable
         {
             int errno = Marshal.GetLastPInvokeError();
             throw new BpfOperationException(
-                $"Cannot attach {(returnProbe ? "uretprobe" : "uprobe")} '{programName}' to {binaryPath} at file offset 0x{fileOffset:x}: {Libbpf.Describe(errno)}.", errno);
+                $"Cannot attach {(returnProbe ? "uretprobe" : "uprobe")} '{programName}' to {binaryPath} at file offset 0x{fileOffset:x}: {ErrnoMessage.Describe(errno)}.", errno);
         }
         return Track(link);
     }
@@ -189,25 +248,25 @@ internal sealed unsafe class BpfObject : IDisposable
     {
         ThrowIfNotLoaded();
         const int BpfLinkCreate = 28;
-        int progFd = Libbpf.ProgramFd(Program(programName).DangerousGetHandle());
         IntPtr path = Marshal.StringToCoTaskMemUTF8(binaryPath);
         try
         {
             ulong offset = fileOffset, cookieValue = cookie;
-            byte* attr = stackalloc byte[64];
-            new Span<byte>(attr, 64).Clear();
-            *(uint*)(attr + 0) = (uint)progFd;                      // link_create.prog_fd
-            *(uint*)(attr + 8) = AttachTypeUprobeMulti;              // link_create.attach_type
-            *(ulong*)(attr + 16) = (ulong)path;                      // uprobe_multi.path
-            *(ulong*)(attr + 24) = (ulong)&offset;                   // uprobe_multi.offsets
-            *(ulong*)(attr + 40) = (ulong)&cookieValue;              // uprobe_multi.cookies
-            *(uint*)(attr + 48) = 1;                                 // uprobe_multi.cnt
-            *(uint*)(attr + 52) = returnProbe ? 1u : 0u;             // uprobe_multi.flags: BPF_F_UPROBE_MULTI_RETURN
-            *(uint*)(attr + 56) = (uint)Math.Max(0, pid);            // uprobe_multi.pid
-            int fd = LinuxSyscalls.Bpf(BpfLinkCreate, attr, 64);
+            var attr = new BpfLinkCreateAttr
+            {
+                ProgramFd = (uint)Libbpf.ProgramFd(Program(programName).DangerousGetHandle()),
+                AttachType = AttachTypeUprobeMulti,
+                Path = (ulong)path,
+                Offsets = (ulong)&offset,
+                Cookies = (ulong)&cookieValue,
+                Count = 1,
+                UprobeMultiFlags = returnProbe ? BpfLinkCreateAttr.UprobeMultiReturn : 0,
+                Pid = (uint)Math.Max(0, pid),
+            };
+            int fd = LinuxSyscalls.Bpf(BpfLinkCreate, ref attr);
             if (fd < 0)
                 throw new BpfOperationException(
-                    $"Cannot attach {(returnProbe ? "uretprobe" : "uprobe")} '{programName}' to {binaryPath} at file offset 0x{fileOffset:x}: {Libbpf.Describe(fd)}.", fd);
+                    $"Cannot attach {(returnProbe ? "uretprobe" : "uprobe")} '{programName}' to {binaryPath} at file offset 0x{fileOffset:x}: {ErrnoMessage.Describe(fd)}.", fd);
             var handle = new BpfLinkFdHandle(fd, _object);
             _links.Add(handle);
             return handle;
@@ -226,7 +285,7 @@ internal sealed unsafe class BpfObject : IDisposable
         if (link == IntPtr.Zero)
         {
             int errno = Marshal.GetLastPInvokeError();
-            throw new BpfOperationException($"Cannot attach '{programName}': {Libbpf.Describe(errno)}.", errno);
+            throw new BpfOperationException($"Cannot attach '{programName}': {ErrnoMessage.Describe(errno)}.", errno);
         }
         return Track(link);
     }
@@ -238,15 +297,15 @@ internal sealed unsafe class BpfObject : IDisposable
     public int RunOnCpu(string programName, int cpu)
     {
         ThrowIfNotLoaded();
-        const int BpfProgTestRun = 10, TestRunOnCpu = 1;
-        int progFd = Libbpf.ProgramFd(Program(programName).DangerousGetHandle());
-        byte* attr = stackalloc byte[80];
-        new Span<byte>(attr, 80).Clear();
-        *(uint*)(attr + 0) = (uint)progFd;   // test.prog_fd
-        *(uint*)(attr + 64) = TestRunOnCpu;  // test.flags
-        *(uint*)(attr + 68) = (uint)cpu;     // test.cpu
-        int rc = LinuxSyscalls.Bpf(BpfProgTestRun, attr, 80);
-        return rc < 0 ? rc : (int)*(uint*)(attr + 4);   // test.retval
+        const int BpfProgTestRun = 10;
+        var attr = new BpfTestRunAttr
+        {
+            ProgramFd = (uint)Libbpf.ProgramFd(Program(programName).DangerousGetHandle()),
+            Flags = BpfTestRunAttr.RunOnCpu,
+            Cpu = (uint)cpu,
+        };
+        int rc = LinuxSyscalls.Bpf(BpfProgTestRun, ref attr);
+        return rc < 0 ? rc : (int)attr.ReturnValue;
     }
 
     /// <summary>Maps a loaded ring buffer map of <paramref name="dataBytes"/> (its max_entries) for reading in place.</summary>
@@ -271,7 +330,7 @@ internal sealed unsafe class BpfObject : IDisposable
     private static BpfOperationException MapFailed(string mapName)
     {
         int errno = Marshal.GetLastPInvokeError();
-        return new BpfOperationException($"Cannot map the ring buffer '{mapName}': {Libbpf.Describe(errno)}.", errno);
+        return new BpfOperationException($"Cannot map the ring buffer '{mapName}': {ErrnoMessage.Describe(errno)}.", errno);
     }
 
     private BpfLinkHandle Track(IntPtr link)

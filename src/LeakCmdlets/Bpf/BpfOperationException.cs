@@ -1,4 +1,5 @@
 using System;
+using LeakTools.Interop;
 
 namespace LeakTools.Bpf;
 
@@ -16,4 +17,6 @@ internal sealed class BpfOperationException : Exception
         KernelLog = kernelLog;
         DuringLoad = duringLoad;
     }
+
+    public BpfOperationException(string message, Errno errno) : this(message, (int)errno) { }
 }

@@ -1,15 +1,18 @@
+using System;
+using System.Collections.Generic;
 using System.Runtime.InteropServices;
 
 namespace LeakTools.Bpf;
 
 /// <summary>
 /// Mirror of native/memleak.h (the structs shared by memleak.bpf.c, allocount.bpf.c and user space).
-/// Change both together; the sizes are checked where data arrives (rodata write, ring-buffer sample,
-/// map value sizes) and by unit tests.
+/// Change both together. The sizes are checked where data arrives: the maps' key and value sizes right after open
+/// (<see cref="MapLayouts"/>), the .rodata size when it is written, and each ring record's size as it is read
+/// (a record of another size is counted, never taken). MemleakAbiTests compares every size and offset with a
+/// program compiled against the header.
 /// </summary>
 internal static class MemleakAbi
 {
-    public const int MaxDepth = 4;                 // MEMLEAK_MAX_DEPTH
     public const int MaxStackDepth = 127;          // MEMLEAK_MAX_STACK_DEPTH
     public const int FunctionCount = 21;           // MEMLEAK_FN_COUNT
     public const int AllocountSlots = FunctionCount * 2;
@@ -24,6 +27,26 @@ internal static class MemleakAbi
     }
 
     public const int StatCount = (int)Stat.HitsBase + FunctionCount;   // MEMLEAK_STAT_COUNT
+
+    /// <summary>The maps user space reads, per eBPF object, with the key and value types it reads them with.</summary>
+    public static IReadOnlyList<BpfMapLayout> MapLayouts(string objectName) => objectName switch
+    {
+        "memleak" => MemleakMaps,
+        "allocount" => AllocountMaps,
+        _ => Array.Empty<BpfMapLayout>(),
+    };
+
+    private static readonly BpfMapLayout[] MemleakMaps =
+    {
+        BpfMapLayout.Of<ulong, AllocInfo>("outstanding"),   // key: the block's address
+        BpfMapLayout.Of<ulong, Stack>("stacks"),            // key: the stack's hash
+        BpfMapLayout.Of<uint, ulong>("stats"),              // per CPU, key: enum memleak_stat
+    };
+
+    private static readonly BpfMapLayout[] AllocountMaps =
+    {
+        BpfMapLayout.Of<uint, ulong>("counts"),             // per CPU, key: function * 2 + (0 entry, 1 return)
+    };
 
     /// <summary>struct memleak_config: the .rodata of memleak.bpf.c (40 bytes).</summary>
     [StructLayout(LayoutKind.Sequential)]

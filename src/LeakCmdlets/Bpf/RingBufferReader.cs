@@ -18,12 +18,19 @@ internal sealed unsafe class RingBufferReader : IDisposable
 
     private readonly RingBufferMapping _mapping;
     private readonly ulong _mask;
+    private long _mismatchedRecords;
 
     internal RingBufferReader(RingBufferMapping mapping, ulong dataBytes)
     {
         _mapping = mapping;
         _mask = dataBytes - 1;
     }
+
+    /// <summary>
+    /// Records skipped because their size is not a whole number of items: the BPF side and the C# mirror of its
+    /// record disagree (native/memleak.h vs Bpf/MemleakAbi.cs), so every such event is lost. Any thread may read it.
+    /// </summary>
+    public long MismatchedRecords => Interlocked.Read(ref _mismatchedRecords);
 
     /// <summary>How far the BPF side has reserved, in bytes since the start (records below it may still be busy).</summary>
     public ulong ProducerPosition => Position(_mapping.Producer);
@@ -55,8 +62,9 @@ internal sealed unsafe class RingBufferReader : IDisposable
         {
             _mapping.DangerousAddRef(ref added);
             byte* data = (byte*)_mapping.Producer + Environment.SystemPageSize;
-            // Records of another size mean memleak.h and its C# mirror disagree, which MemleakAbiTests rules out.
-            return ReadRecords((ulong*)_mapping.Consumer, (ulong*)_mapping.Producer, data, _mask, destination, out _);
+            int count = ReadRecords((ulong*)_mapping.Consumer, (ulong*)_mapping.Producer, data, _mask, destination, out int mismatched);
+            if (mismatched != 0) Interlocked.Add(ref _mismatchedRecords, mismatched);
+            return count;
         }
         catch (ObjectDisposedException) { return 0; }
         finally { if (added) _mapping.DangerousRelease(); }

@@ -263,9 +263,7 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     /// <summary>Warns about data lost since the last warning: a trace that dropped data must say so.</summary>
     private protected void WarnAboutLoss(TracedTarget target, TraceLoss loss)
     {
-        var warned = target.WarnedLoss;
-        if (loss.MapFull > warned.MapFull || loss.StacksLost > warned.StacksLost
-            || loss.MissedReturns > warned.MissedReturns || loss.RingBufferDrops > warned.RingBufferDrops)
+        if (loss.GrewSince(target.WarnedLoss))
         {
             WriteWarning($"{Describe(target)}: the trace lost data ({loss}). {LossAdvice}");
             target.WarnedLoss = loss;

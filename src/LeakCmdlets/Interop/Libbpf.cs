@@ -15,7 +15,7 @@ internal static unsafe partial class Libbpf
 {
     static Libbpf() => NativeLibraryResolver.EnsureRegistered();
 
-    /// <summary>struct bpf_object_open_opts (libbpf 1.1, x86-64): 80 bytes.</summary>
+    /// <summary>struct bpf_object_open_opts (libbpf 1.1, any LP64 architecture): 80 bytes.</summary>
     [StructLayout(LayoutKind.Explicit, Size = 80)]
     internal struct ObjectOpenOptions
     {
@@ -91,6 +91,12 @@ internal static unsafe partial class Libbpf
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__initial_value")]
     internal static partial IntPtr MapInitialValue(IntPtr map, nuint* size);
 
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__key_size")]
+    internal static partial uint MapKeySize(IntPtr map);
+
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__value_size")]
+    internal static partial uint MapValueSize(IntPtr map);
+
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__fd")]
     internal static partial int MapFd(IntPtr map);
 
@@ -102,11 +108,4 @@ internal static unsafe partial class Libbpf
 
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "libbpf_num_possible_cpus")]
     internal static partial int NumPossibleCpus();
-
-    /// <summary>Turns a libbpf return value or errno into a readable message.</summary>
-    internal static string Describe(int error)
-    {
-        int errno = Math.Abs(error);
-        return $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
-    }
 }

@@ -20,8 +20,19 @@ public sealed class TraceLoss
     /// <summary>Events dropped because the ring buffer was full (Watch-Allocation only: the consumer was too slow).</summary>
     public ulong RingBufferDrops { get; set; }
 
+    /// <summary>
+    /// Streamed events skipped because their ring record had another size than LeakTools expects: the eBPF object
+    /// and the module were built from different sources (rebuild with build.ps1). Every event is lost then.
+    /// </summary>
+    public ulong MismatchedRecords { get; set; }
+
     /// <summary>True when nothing was lost.</summary>
-    public bool IsEmpty => MapFull == 0 && StacksLost == 0 && MissedReturns == 0 && RingBufferDrops == 0;
+    public bool IsEmpty => MapFull == 0 && StacksLost == 0 && MissedReturns == 0 && RingBufferDrops == 0 && MismatchedRecords == 0;
+
+    /// <summary>True when any counter is higher than in <paramref name="earlier"/>: there is new loss to warn about.</summary>
+    public bool GrewSince(TraceLoss earlier)
+        => MapFull > earlier.MapFull || StacksLost > earlier.StacksLost || MissedReturns > earlier.MissedReturns
+            || RingBufferDrops > earlier.RingBufferDrops || MismatchedRecords > earlier.MismatchedRecords;
 
     public override string ToString()
     {
@@ -31,6 +42,7 @@ public sealed class TraceLoss
         if (StacksLost != 0) parts.Add($"stacks lost {StacksLost}");
         if (MissedReturns != 0) parts.Add($"missed returns {MissedReturns}");
         if (RingBufferDrops != 0) parts.Add($"ring-buffer drops {RingBufferDrops}");
+        if (MismatchedRecords != 0) parts.Add($"ring records of the wrong size {MismatchedRecords} (rebuild the module with build.ps1)");
         return string.Join(", ", parts);
     }
 }

@@ -27,6 +27,9 @@ public sealed unsafe class AllocationTracer : IDisposable
     private readonly List<ProbeSite> _sites = new();
     private RingBufferReader? _ring;
     private EventStream? _stream;
+    private BpfHashMap<ulong, MemleakAbi.AllocInfo>? _outstanding;
+    private BpfHashMap<ulong, MemleakAbi.Stack>? _stacks;
+    private BpfPerCpuArray? _counters;   // "stats", or "counts" in CountOnly mode
     private StreamedBlockSizes? _streamedBlocks;
     private int _disposed;
 
@@ -269,10 +272,8 @@ public sealed unsafe class AllocationTracer : IDisposable
     {
         if (!_options.StreamEvents || _options.CountOnly) return;
         _ring = _bpf.MapRingBuffer("events", (uint)_options.RingBufferBytes);
-        _stream = new EventStream(_bpf, _ring, Libbpf.NumPossibleCpus());
-        int errno = _stream.Probe();
-        if (errno != 0)
-            throw new BpfOperationException($"This kernel cannot run the event stream's flush program on a chosen CPU: {Libbpf.Describe(errno)}.", errno);
+        _stream = new EventStream(_bpf, _ring, BpfObject.PossibleCpus());
+        _stream.Probe();
         if (!_options.TrackOutstanding) _streamedBlocks = new StreamedBlockSizes(_options.MaxOutstanding);
     }
 
@@ -310,38 +311,17 @@ public sealed unsafe class AllocationTracer : IDisposable
         ArgumentNullException.ThrowIfNull(onBatch);
         ThrowIfDisposed();
         if (_options.CountOnly) return;
-        int fd = _bpf.Map("outstanding").Fd;
-        var keys = GC.AllocateUninitializedArray<ulong>(BatchSize);
-        var values = GC.AllocateUninitializedArray<MemleakAbi.AllocInfo>(BatchSize);
+        _outstanding ??= _bpf.HashMap<ulong, MemleakAbi.AllocInfo>("outstanding");
         var batch = GC.AllocateUninitializedArray<OutstandingAllocation>(BatchSize);
-        ulong inBatch = 0, outBatch = 0;
-        bool first = true;
-        var opts = new Libbpf.MapBatchOptions { Size = (nuint)sizeof(Libbpf.MapBatchOptions) };
-        fixed (ulong* k = keys)
-        fixed (MemleakAbi.AllocInfo* v = values)
+        _outstanding.ReadAll(BatchSize, (keys, values) =>
         {
-            while (true)
+            for (int i = 0; i < keys.Length; i++)
             {
-                uint count = BatchSize;
-                int rc = Libbpf.MapLookupBatch(fd, first ? null : &inBatch, &outBatch, k, v, &count, &opts);
-                int errno = rc < 0 ? -rc : 0;
-                if (rc < 0 && errno != 2 /* ENOENT: done */)
-                {
-                    if (errno == 28 /* ENOSPC: a bucket larger than the batch */ && count == 0)
-                        throw new InvalidOperationException("A hash bucket of the outstanding map is larger than the read batch.");
-                    throw new IOException($"Reading the outstanding allocations failed: {Libbpf.Describe(errno)}.");
-                }
-                for (int i = 0; i < (int)count; i++)
-                {
-                    ref MemleakAbi.AllocInfo info = ref values[i];
-                    batch[i] = new OutstandingAllocation(StripKeyTag(keys[i]), info.Size, info.TimestampNs, info.StackKey, info.Caller, info.Tid);
-                }
-                if (count > 0) onBatch(batch.AsSpan(0, (int)count));
-                if (errno == 2) break;
-                inBatch = outBatch;
-                first = false;
+                ref readonly MemleakAbi.AllocInfo info = ref values[i];
+                batch[i] = new OutstandingAllocation(StripKeyTag(keys[i]), info.Size, info.TimestampNs, info.StackKey, info.Caller, info.Tid);
             }
-        }
+            onBatch(batch.AsSpan(0, keys.Length));
+        });
     }
 
     /// <summary>The user stack of an allocation: its direct caller first (see <see cref="StackCapture"/>).</summary>
@@ -367,8 +347,8 @@ public sealed unsafe class AllocationTracer : IDisposable
     private bool TryReadStack(ulong stackKey, MemleakAbi.Stack* stored)
     {
         if (stackKey == 0 || _options.CountOnly || !_options.CaptureStacks) return false;
-        int fd = _bpf.Map("stacks").Fd;
-        return Libbpf.MapLookupElement(fd, &stackKey, stored) == 0;
+        _stacks ??= _bpf.HashMap<ulong, MemleakAbi.Stack>("stacks");
+        return _stacks.TryLookup(stackKey, out *stored);
     }
 
     private static ReadOnlySpan<ulong> StoredFrames(MemleakAbi.Stack* stored)
@@ -405,6 +385,7 @@ public sealed unsafe class AllocationTracer : IDisposable
         stats.SampledOut = Get(MemleakAbi.Stat.SampledOut);
         stats.FilteredOut = Get(MemleakAbi.Stat.FilteredOut);
         stats.NestedCalls = Get(MemleakAbi.Stat.NestedCalls);
+        stats.MismatchedRecords = (ulong)(_ring?.MismatchedRecords ?? 0);
         for (int fn = 0; fn < MemleakAbi.FunctionCount; fn++)
         {
             ulong hits = s[(int)MemleakAbi.Stat.HitsBase + fn];
@@ -416,23 +397,8 @@ public sealed unsafe class AllocationTracer : IDisposable
 
     private ulong[] ReadPerCpuArray(string mapName, int length)
     {
-        int fd = _bpf.Map(mapName).Fd;
-        int cpus = Libbpf.NumPossibleCpus();
-        if (cpus <= 0) throw new IOException($"libbpf cannot count the possible CPUs: {Libbpf.Describe(cpus)}.");
-        var sums = new ulong[length];
-        var perCpu = new ulong[cpus];   // per-CPU values are 8-byte aligned; ours are exactly 8
-        fixed (ulong* values = perCpu)
-        {
-            for (uint key = 0; key < length; key++)
-            {
-                uint k = key;
-                if (Libbpf.MapLookupElement(fd, &k, values) != 0) continue;
-                ulong sum = 0;
-                for (int c = 0; c < cpus; c++) sum += perCpu[c];
-                sums[key] = sum;
-            }
-        }
-        return sums;
+        _counters ??= _bpf.PerCpuCounters(mapName);
+        return _counters.SumOverCpus(length);
     }
 
     /// <summary>Kernel mode keeps per-CPU chunks in their own key space; the tag is not part of the address.</summary>

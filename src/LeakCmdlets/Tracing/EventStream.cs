@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 using LeakTools.Bpf;
+using LeakTools.Interop;
 
 namespace LeakTools.Tracing;
 
@@ -19,7 +20,7 @@ internal sealed class EventStream
 {
     public const int FlushPeriodMs = 5;
     private const string FlushProgram = "memleak__flush";
-    private const int NoSuchCpu = -6;   // -ENXIO: an offline CPU stages nothing
+    private const int NoSuchCpu = -(int)Errno.ENXIO;   // an offline CPU stages nothing
 
     private readonly BpfObject _bpf;
     private readonly RingBufferReader _ring;
@@ -41,12 +42,13 @@ internal sealed class EventStream
 
     /// <summary>
     /// Runs the flush program once, on CPU 0, to learn whether the kernel can (BPF_PROG_TEST_RUN on a chosen CPU
-    /// needs Linux 5.10). Returns 0, or the errno when it cannot.
+    /// needs Linux 5.10). Throws <see cref="BpfOperationException"/> when it cannot.
     /// </summary>
-    public int Probe()
+    public void Probe()
     {
         int rc = _bpf.RunOnCpu(FlushProgram, 0);
-        return rc < 0 ? -rc : 0;
+        if (rc < 0)
+            throw new BpfOperationException($"This kernel cannot run the event stream's flush program on a chosen CPU: {ErrnoMessage.Describe(rc)}.", rc);
     }
 
     /// <summary>Ends waits and rounds; called by the tracer's Dispose, from any thread.</summary>

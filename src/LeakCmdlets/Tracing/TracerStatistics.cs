@@ -31,14 +31,20 @@ public sealed class TracerStatistics
     /// <summary>Allocator calls made by the allocator itself (malloc → mmap); deliberately not recorded.</summary>
     public ulong NestedCalls { get; set; }
 
+    /// <summary>
+    /// Ring records skipped because their size did not match the C# mirror of struct memleak_event: the loaded
+    /// eBPF object and LeakTools.dll were built from different versions of native/memleak.h.
+    /// </summary>
+    public ulong MismatchedRecords { get; set; }
+
     /// <summary>Allocations whose outcome is unknown: these may make a report incomplete.</summary>
     public ulong LostAllocations => MapFullDrops + MissedReturns + NestingOverflows + PendingErrors;
 
     /// <summary>Allocations that keep only their direct caller, for whatever reason.</summary>
     public ulong StacksLost => StackMapFull + StackErrors;
 
-    public bool HasLosses => LostAllocations + StacksLost + RingBufferDrops > 0;
+    public bool HasLosses => LostAllocations + StacksLost + RingBufferDrops + MismatchedRecords > 0;
 
     public override string ToString()
-        => $"hits {TotalHits}, allocations {Allocations}, frees {Frees}, lost: map full {MapFullDrops}, stacks lost {StacksLost}, missed returns {MissedReturns}, ring buffer {RingBufferDrops}";
+        => $"hits {TotalHits}, allocations {Allocations}, frees {Frees}, lost: map full {MapFullDrops}, stacks lost {StacksLost}, missed returns {MissedReturns}, ring buffer {RingBufferDrops}, mismatched records {MismatchedRecords}";
 }
