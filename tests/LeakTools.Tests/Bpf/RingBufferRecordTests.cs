@@ -1,5 +1,7 @@
 using System;
+using System.Runtime.InteropServices;
 using LeakTools.Bpf;
+using LeakTools.Interop;
 using Xunit;
 
 namespace LeakTools.Tests.Bpf;
@@ -115,6 +117,33 @@ public unsafe class RingBufferRecordTests
         Assert.Equal(2ul, got[0]);
         Assert.Equal(1, mismatched);
         Assert.Equal(ring.Producer, ring.Consumer);
+    }
+
+    [Fact]
+    public void TheReaderKeepsCountOfRecordsOfAnotherSizeForTheTracersStatistics()
+    {
+        var ring = new FakeRing();
+        ring.Append(20, 99);   // two records no whole number of ulongs long
+        ring.Append(8, 1);
+        ring.Append(12, 5);
+        // The reader over anonymous memory laid out as the kernel maps a ring: consumer page, producer page, data.
+        nuint page = (nuint)Environment.SystemPageSize;
+        nuint producerLength = page + 2 * DataBytes;
+        const int MapPrivateAnonymous = 0x02 | 0x20;
+        IntPtr consumer = LinuxSyscalls.Mmap(IntPtr.Zero, page, LinuxSyscalls.ProtRead | LinuxSyscalls.ProtWrite, MapPrivateAnonymous, -1, 0);
+        IntPtr producer = LinuxSyscalls.Mmap(IntPtr.Zero, producerLength, LinuxSyscalls.ProtRead | LinuxSyscalls.ProtWrite, MapPrivateAnonymous, -1, 0);
+        Assert.NotEqual(LinuxSyscalls.MapFailed, consumer);
+        Assert.NotEqual(LinuxSyscalls.MapFailed, producer);
+        Marshal.Copy(ring.Data, 0, producer + (nint)page, ring.Data.Length);
+        *(ulong*)producer = ring.Producer;
+        using var reader = new RingBufferReader(new RingBufferMapping(consumer, page, producer, producerLength, new BpfObjectHandle()), DataBytes);
+
+        var got = new ulong[4];
+        Assert.Equal(1, reader.Read<ulong>(got));
+        Assert.Equal(1ul, got[0]);
+        Assert.Equal(2, reader.MismatchedRecords);
+        Assert.Equal(0, reader.Read<ulong>(got));
+        Assert.Equal(2, reader.MismatchedRecords);
     }
 
     [Fact]

@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Prints the layout of every struct user space shares with the kernel or the eBPF programs, as the C compiler
+ * sees it, one "<C# type>.<C# field> <offset>" or "<C# type> <size>" line each, for MemleakAbiTests to compare
+ * with the C# mirrors. memleak.h's structs come from the header itself; the kernel's (union bpf_attr,
+ * struct statx) from the running kernel's BTF (native/build/vmlinux.h), since distribution headers lag behind.
+ * Built by the test project (LeakTools.Tests.csproj).
+ */
+#include "vmlinux.h"
+#include "memleak.h"
+
+extern int printf(const char *format, ...);
+
+#define offsetof(type, member) __builtin_offsetof(type, member)
+#define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
+#define ROUND_UP_8(n) (((n) + 7) / 8 * 8)
+
+#define SIZE(mirror, size) printf("%s %zu\n", mirror, (size_t)(size))
+#define FIELD(mirror, type, member) printf("%s %zu\n", mirror, offsetof(type, member))
+#define CONSTANT(mirror, value) printf("%s %llu\n", mirror, (unsigned long long)(value))
+
+int main(void)
+{
+	SIZE("MemleakAbi.Config", sizeof(struct memleak_config));
+	FIELD("MemleakAbi.Config.MinSize", struct memleak_config, min_size);
+	FIELD("MemleakAbi.Config.MaxSize", struct memleak_config, max_size);
+	FIELD("MemleakAbi.Config.TargetTgid", struct memleak_config, target_tgid);
+	FIELD("MemleakAbi.Config.SampleRate", struct memleak_config, sample_rate);
+	FIELD("MemleakAbi.Config.StreamEvents", struct memleak_config, stream_events);
+	FIELD("MemleakAbi.Config.CaptureStacks", struct memleak_config, capture_stacks);
+	FIELD("MemleakAbi.Config.TrackOutstanding", struct memleak_config, track_outstanding);
+	FIELD("MemleakAbi.Config.Reserved", struct memleak_config, reserved);
+	FIELD("MemleakAbi.Config.IgnoredTgid", struct memleak_config, ignored_tgid);
+	FIELD("MemleakAbi.Config.PageSize", struct memleak_config, page_size);
+
+	SIZE("MemleakAbi.AllocInfo", sizeof(struct memleak_alloc_info));
+	FIELD("MemleakAbi.AllocInfo.Size", struct memleak_alloc_info, size);
+	FIELD("MemleakAbi.AllocInfo.TimestampNs", struct memleak_alloc_info, timestamp_ns);
+	FIELD("MemleakAbi.AllocInfo.Caller", struct memleak_alloc_info, caller);
+	FIELD("MemleakAbi.AllocInfo.StackKey", struct memleak_alloc_info, stack_key);
+	FIELD("MemleakAbi.AllocInfo.Tid", struct memleak_alloc_info, tid);
+	FIELD("MemleakAbi.AllocInfo.Reserved", struct memleak_alloc_info, reserved);
+
+	SIZE("MemleakAbi.Stack", sizeof(struct memleak_stack));
+	FIELD("MemleakAbi.Stack.Depth", struct memleak_stack, depth);
+	FIELD("MemleakAbi.Stack.Reserved", struct memleak_stack, reserved);
+	FIELD("MemleakAbi.Stack.Frames", struct memleak_stack, frames);
+
+	SIZE("MemleakAbi.Event", sizeof(struct memleak_event));
+	FIELD("MemleakAbi.Event.TimestampNs", struct memleak_event, timestamp_ns);
+	FIELD("MemleakAbi.Event.Address", struct memleak_event, address);
+	FIELD("MemleakAbi.Event.Size", struct memleak_event, size);
+	FIELD("MemleakAbi.Event.Caller", struct memleak_event, caller);
+	FIELD("MemleakAbi.Event.StackKey", struct memleak_event, stack_key);
+	FIELD("MemleakAbi.Event.PreviousAddress", struct memleak_event, previous_address);
+	FIELD("MemleakAbi.Event.Ids", struct memleak_event, ids);
+
+	CONSTANT("MemleakAbi.MaxStackDepth", MEMLEAK_MAX_STACK_DEPTH);
+	CONSTANT("MemleakAbi.FunctionCount", MEMLEAK_FN_COUNT);
+	CONSTANT("MemleakAbi.AllocountSlots", ALLOCOUNT_SLOTS);
+	CONSTANT("MemleakAbi.StatCount", MEMLEAK_STAT_COUNT);
+	CONSTANT("MemleakAbi.KeyTagShift", MEMLEAK_KEY_TAG_SHIFT);
+	CONSTANT("MemleakAbi.KeyTagPercpu", MEMLEAK_KEY_TAG_PERCPU);
+	CONSTANT("MemleakAbi.Event.IdBits", MEMLEAK_EVENT_ID_BITS);
+
+	/* The attr structs cover their union member up to its last field used, rounded to the union's 8-byte alignment. */
+	SIZE("BpfLinkCreateAttr", ROUND_UP_8(offsetofend(union bpf_attr, link_create.uprobe_multi.pid)));
+	FIELD("BpfLinkCreateAttr.ProgramFd", union bpf_attr, link_create.prog_fd);
+	FIELD("BpfLinkCreateAttr.TargetFd", union bpf_attr, link_create.target_fd);
+	FIELD("BpfLinkCreateAttr.AttachType", union bpf_attr, link_create.attach_type);
+	FIELD("BpfLinkCreateAttr.Flags", union bpf_attr, link_create.flags);
+	FIELD("BpfLinkCreateAttr.Path", union bpf_attr, link_create.uprobe_multi.path);
+	FIELD("BpfLinkCreateAttr.Offsets", union bpf_attr, link_create.uprobe_multi.offsets);
+	FIELD("BpfLinkCreateAttr.RefCounterOffsets", union bpf_attr, link_create.uprobe_multi.ref_ctr_offsets);
+	FIELD("BpfLinkCreateAttr.Cookies", union bpf_attr, link_create.uprobe_multi.cookies);
+	FIELD("BpfLinkCreateAttr.Count", union bpf_attr, link_create.uprobe_multi.cnt);
+	FIELD("BpfLinkCreateAttr.UprobeMultiFlags", union bpf_attr, link_create.uprobe_multi.flags);
+	FIELD("BpfLinkCreateAttr.Pid", union bpf_attr, link_create.uprobe_multi.pid);
+	CONSTANT("BpfLinkCreateAttr.UprobeMultiReturn", BPF_F_UPROBE_MULTI_RETURN);
+
+	SIZE("BpfTestRunAttr", ROUND_UP_8(offsetofend(union bpf_attr, test.batch_size)));
+	FIELD("BpfTestRunAttr.ProgramFd", union bpf_attr, test.prog_fd);
+	FIELD("BpfTestRunAttr.ReturnValue", union bpf_attr, test.retval);
+	FIELD("BpfTestRunAttr.DataSizeIn", union bpf_attr, test.data_size_in);
+	FIELD("BpfTestRunAttr.DataSizeOut", union bpf_attr, test.data_size_out);
+	FIELD("BpfTestRunAttr.DataIn", union bpf_attr, test.data_in);
+	FIELD("BpfTestRunAttr.DataOut", union bpf_attr, test.data_out);
+	FIELD("BpfTestRunAttr.Repeat", union bpf_attr, test.repeat);
+	FIELD("BpfTestRunAttr.Duration", union bpf_attr, test.duration);
+	FIELD("BpfTestRunAttr.ContextSizeIn", union bpf_attr, test.ctx_size_in);
+	FIELD("BpfTestRunAttr.ContextSizeOut", union bpf_attr, test.ctx_size_out);
+	FIELD("BpfTestRunAttr.ContextIn", union bpf_attr, test.ctx_in);
+	FIELD("BpfTestRunAttr.ContextOut", union bpf_attr, test.ctx_out);
+	FIELD("BpfTestRunAttr.Flags", union bpf_attr, test.flags);
+	FIELD("BpfTestRunAttr.Cpu", union bpf_attr, test.cpu);
+	FIELD("BpfTestRunAttr.BatchSize", union bpf_attr, test.batch_size);
+
+	SIZE("StatxBuffer", sizeof(struct statx));
+	FIELD("StatxBuffer.Mask", struct statx, stx_mask);
+	FIELD("StatxBuffer.BlockSize", struct statx, stx_blksize);
+	FIELD("StatxBuffer.Attributes", struct statx, stx_attributes);
+	FIELD("StatxBuffer.LinkCount", struct statx, stx_nlink);
+	FIELD("StatxBuffer.Uid", struct statx, stx_uid);
+	FIELD("StatxBuffer.Gid", struct statx, stx_gid);
+	FIELD("StatxBuffer.Mode", struct statx, stx_mode);
+	FIELD("StatxBuffer.Inode", struct statx, stx_ino);
+	return 0;
+}
