@@ -49,13 +49,25 @@ $ProjectFile = Join-Path $Root 'src/LeakCmdlets/LeakCmdlets.csproj'
 $UnitTestProject = Join-Path $Root 'tests/LeakTools.Tests/LeakTools.Tests.csproj'
 $PesterVersion = '5.7.1'
 
+# Per machine architecture: clang's BPF target flag (bpf_tracing.h reads pt_regs the way that architecture lays
+# them out) and the Debian multiarch directory.
+$Architectures = @{
+    X64   = @{ BpfTarget = 'x86'; Multiarch = 'x86_64-linux-gnu' }
+    Arm64 = @{ BpfTarget = 'arm64'; Multiarch = 'aarch64-linux-gnu' }
+}
+$MachineArchitecture = [string][System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture
+if (-not $Architectures.ContainsKey($MachineArchitecture)) {
+    throw "LeakTools builds on x64 and arm64 only, not on $MachineArchitecture."
+}
+$Architecture = $Architectures[$MachineArchitecture]
+
 # Debian packages the tasks rely on: command (or file) that proves it is there => package.
 $DebianPackages = [ordered]@{
     'clang'                                   = 'clang'
     'llvm-strip'                              = 'llvm'
     'bpftool'                                 = 'bpftool'
     '/usr/include/bpf/bpf_helpers.h'          = 'libbpf-dev'
-    '/usr/lib/x86_64-linux-gnu/libbpf.so.1'   = 'libbpf1'
+    "/usr/lib/$($Architecture.Multiarch)/libbpf.so.1" = 'libbpf1'
     '/usr/include/stdio.h'                    = 'libc6-dev'
     'objcopy'                                 = 'binutils'
     'pmap'                                    = 'procps'
@@ -129,7 +141,7 @@ function Build-Bpf {
         $object = Join-Path $NativeBuildDir ($source.Name -replace '\.c$', '.o')
         if ((Test-Path $object) -and (Get-Item $object).LastWriteTime -gt (Get-NewestNativeInput)) { continue }
         Write-Step "clang -target bpf $($source.Name)"
-        Invoke-Native clang -g -O2 -Wall -target bpf -D__TARGET_ARCH_x86 `
+        Invoke-Native clang -g -O2 -Wall -target bpf "-D__TARGET_ARCH_$($Architecture.BpfTarget)" `
             -I $NativeBuildDir -I $NativeDir -c $source.FullName -o $object
         Invoke-Native llvm-strip -g $object   # keep .BTF/.BTF.ext, drop DWARF
     }

@@ -335,9 +335,10 @@ static __always_inline __u64 intern_stack(struct stack_scratch *scratch, __u64 h
 }
 
 /*
- * THE user stack capture (user space assembles nothing more; LeakTools.Tracing.StackCapture reads it):
- * the direct caller, then the return addresses along the frame-pointer chain. Unwinding through .eh_frame
- * replaces the walk below later; the key and the map stay.
+ * The user stack of an allocation, taken in its return probe: the direct caller, then the return addresses along
+ * the frame-pointer chain, interned in "stacks". Returns the key, 0 when the stack was not kept (the event and the
+ * outstanding entry still carry the caller). User space shows the stored frames as they are, or the caller alone
+ * without a key (LeakTools.Tracing.StackCapture). Code built without frame pointers ends the walk early.
  */
 static __always_inline __u64 capture_user_stack(struct pt_regs *ctx, __u64 caller, __u64 caller_sp)
 {

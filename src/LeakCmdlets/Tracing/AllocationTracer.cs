@@ -29,7 +29,7 @@ public sealed unsafe class AllocationTracer : IDisposable
     private EventStream? _stream;
     private BpfHashMap<ulong, MemleakAbi.AllocInfo>? _outstanding;
     private BpfHashMap<ulong, MemleakAbi.Stack>? _stacks;
-    private BpfPerCpuArray? _counters;   // "stats", or "counts" in CountOnly mode
+    private BpfPerCpuArray? _counters;
     private StreamedBlockSizes? _streamedBlocks;
     private int _disposed;
 
@@ -360,7 +360,7 @@ public sealed unsafe class AllocationTracer : IDisposable
         var stats = new TracerStatistics();
         if (_options.CountOnly)
         {
-            ulong[] counts = ReadPerCpuArray("counts", MemleakAbi.AllocountSlots);
+            ulong[] counts = Counters().SumOverCpus(MemleakAbi.AllocountSlots);
             for (int fn = 0; fn < MemleakAbi.FunctionCount; fn++)
             {
                 if (counts[fn * 2] != 0) stats.Hits[(AllocatorFunction)fn] = counts[fn * 2];
@@ -369,7 +369,7 @@ public sealed unsafe class AllocationTracer : IDisposable
             }
             return stats;
         }
-        ulong[] s = ReadPerCpuArray("stats", MemleakAbi.StatCount);
+        ulong[] s = Counters().SumOverCpus(MemleakAbi.StatCount);
         ulong Get(MemleakAbi.Stat stat) => s[(int)stat];
         stats.Allocations = Get(MemleakAbi.Stat.Allocs);
         stats.Frees = Get(MemleakAbi.Stat.Frees);
@@ -395,11 +395,8 @@ public sealed unsafe class AllocationTracer : IDisposable
         return stats;
     }
 
-    private ulong[] ReadPerCpuArray(string mapName, int length)
-    {
-        _counters ??= _bpf.PerCpuCounters(mapName);
-        return _counters.SumOverCpus(length);
-    }
+    /// <summary>The per-CPU counters: the floor probe's "counts" in CountOnly mode, memleak's "stats" otherwise.</summary>
+    private BpfPerCpuArray Counters() => _counters ??= _bpf.PerCpuCounters(_options.CountOnly ? "counts" : "stats");
 
     /// <summary>Kernel mode keeps per-CPU chunks in their own key space; the tag is not part of the address.</summary>
     private ulong StripKeyTag(ulong key)

@@ -21,11 +21,11 @@ namespace LeakTools.Tracing;
 public static class ProbeSiteSelector
 {
     /// <summary>
-    /// Whether the 0f 1f multi-byte nops count as emulated. Measured on kernel 6.18 with scripts/Measure-UprobeCost.ps1:
+    /// The 0f 1f multi-byte nops count as emulated. Measured on kernel 6.18 with scripts/Measure-UprobeCost.ps1:
     /// a probe on nopl costs ~2 µs (nop5 ~0.5 µs, optimized) against ~20 µs for single-stepped instructions.
-    /// On kernels that single-step them, choosing one costs no more than the entry would.
+    /// On kernels that single-step them, choosing one costs no more than the entry would, so this is a constant.
     /// </summary>
-    public static bool EmulatesMultiByteNop { get; set; } = true;
+    private const bool EmulatesMultiByteNop = true;
 
     /// <summary>How many instructions to look at before giving up (function prologues are short).</summary>
     public const int MaxInstructions = 8;

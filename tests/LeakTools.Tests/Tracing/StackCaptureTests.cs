@@ -1,27 +1,21 @@
+using System;
 using LeakTools.Tracing;
 using Xunit;
 
 namespace LeakTools.Tests.Tracing;
 
+/// <summary>StackCapture.Frames has three outcomes: the stored stack, the caller alone, nothing.</summary>
 public class StackCaptureTests
 {
     [Fact]
-    public void UserStackIsTheStoredStackWhenThereIsOne()
-        => Assert.Equal(new ulong[] { 0x100, 0x200, 0x300 }, StackCapture.Frames(0x100, new ulong[] { 0x100, 0x200, 0x300 }));
+    public void AStoredStackIsShownAsStoredRepeatsIncludedAndTheCallerIsNotAddedAgain()
+        => Assert.Equal(new ulong[] { 0x100, 0x100, 0x200 }, StackCapture.Frames(0x900, new ulong[] { 0x100, 0x100, 0x200 }));
 
     [Fact]
-    public void RecursionIsKept()
-        => Assert.Equal(new ulong[] { 0x100, 0x100, 0x200 }, StackCapture.Frames(0x100, new ulong[] { 0x100, 0x100, 0x200 }));
+    public void AStackNotKeptLeavesTheDirectCallerAlone()
+        => Assert.Equal(new ulong[] { 0x100 }, StackCapture.Frames(0x100, ReadOnlySpan<ulong>.Empty));
 
     [Fact]
-    public void LostStackKeepsTheDirectCaller()
-        => Assert.Equal(new ulong[] { 0x100 }, StackCapture.Frames(0x100, System.ReadOnlySpan<ulong>.Empty));
-
-    [Fact]
-    public void NothingKnownIsEmpty()
-        => Assert.Empty(StackCapture.Frames(0, System.ReadOnlySpan<ulong>.Empty));
-
-    [Fact]
-    public void KernelStackIsKeptAsStored()
-        => Assert.Equal(new ulong[] { 1, 2 }, StackCapture.Frames(0, new ulong[] { 1, 2 }));
+    public void NeitherStackNorCallerGivesNoFrames()
+        => Assert.Empty(StackCapture.Frames(0, ReadOnlySpan<ulong>.Empty));
 }
