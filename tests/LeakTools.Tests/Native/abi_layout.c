@@ -3,11 +3,13 @@
  * Prints the layout of every struct user space shares with the kernel or the eBPF programs, as the C compiler
  * sees it, one "<C# type>.<C# field> <offset>" or "<C# type> <size>" line each, for MemleakAbiTests to compare
  * with the C# mirrors. memleak.h's structs come from the header itself; the kernel's (union bpf_attr,
- * struct statx) from the running kernel's BTF (native/build/vmlinux.h), since distribution headers lag behind.
+ * struct statx) from the running kernel's BTF (native/build/vmlinux.h), since distribution headers lag behind;
+ * the system call numbers of this machine's architecture from its kernel headers.
  * Built by the test project (LeakTools.Tests.csproj).
  */
 #include "vmlinux.h"
 #include "memleak.h"
+#include <asm/unistd.h>   /* only #defines: the system call numbers of the architecture compiled for */
 
 extern int printf(const char *format, ...);
 
@@ -104,5 +106,8 @@ int main(void)
 	FIELD("StatxBuffer.Gid", struct statx, stx_gid);
 	FIELD("StatxBuffer.Mode", struct statx, stx_mode);
 	FIELD("StatxBuffer.Inode", struct statx, stx_ino);
+
+	CONSTANT("SyscallNumbers.Current.Bpf", __NR_bpf);
+	CONSTANT("SyscallNumbers.Current.Statx", __NR_statx);
 	return 0;
 }

@@ -64,6 +64,9 @@ public class MemleakAbiTests
 
     private static ulong? MirroredValue(string name)
     {
+        const string Syscalls = "SyscallNumbers.Current.";
+        if (name.StartsWith(Syscalls, StringComparison.Ordinal))
+            return (ulong?)(long?)typeof(SyscallNumbers).GetProperty(name[Syscalls.Length..])?.GetValue(SyscallNumbers.Current);
         if (Mirrors.TryGetValue(name, out Type? type))
             return (ulong)Marshal.SizeOf(type);
         int dot = name.LastIndexOf('.');
@@ -88,6 +91,19 @@ public class MemleakAbiTests
             .ToDictionary(parts => parts[0], parts => ulong.Parse(parts[1]));
         Assert.NotEmpty(layout);
         return layout;
+    }
+
+    /// <summary>arm64 numbers its system calls by the generic table, which every kernel header package carries.</summary>
+    [Fact]
+    public void Arm64SyscallNumbersMatchTheGenericTable()
+    {
+        string header = File.ReadAllText("/usr/include/asm-generic/unistd.h");
+        long Number(string call) => long.Parse(Regex.Match(header, $@"#define __NR_{call} (\d+)").Groups[1].Value);
+        Assert.Equal(Number("bpf"), SyscallNumbers.Arm64.Bpf);
+        Assert.Equal(Number("statx"), SyscallNumbers.Arm64.Statx);
+        Assert.Equal(SyscallNumbers.Arm64, SyscallNumbers.For(Architecture.Arm64));
+        Assert.Equal(SyscallNumbers.X64, SyscallNumbers.For(Architecture.X64));
+        Assert.Throws<PlatformNotSupportedException>(() => SyscallNumbers.For(Architecture.X86));
     }
 
     [Fact]
