@@ -172,8 +172,8 @@ Describe 'A command started for tracing ends with the trace' {
     }
 
     It 'keeps running after -Duration ends with -LeaveRunning' {
-        $leaks = @(Watch-Allocation -Command $EarlyAlloc, '30' -Duration 1 -LeaveRunning)
-        $fixtureId = @($leaks | Where-Object Size -eq 33333)[0].ProcessId
+        $events = @(Watch-Allocation -Command $EarlyAlloc, '30' -Duration 1 -LeaveRunning)
+        $fixtureId = @($events | Where-Object Size -eq 33333)[0].ProcessId
         try {
             Start-Sleep -Milliseconds 500
             Get-ProcessState $fixtureId | Should -BeIn @('S', 'R')
