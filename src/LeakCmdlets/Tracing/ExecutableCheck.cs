@@ -85,7 +85,7 @@ internal static partial class ExecutableCheck
             _ => ErrorCategory.InvalidArgument,
         };
         string reason = Marshal.GetPInvokeErrorMessage(errno);
-        string detail = errno == Enoent ? " (the file is there, so its #! interpreter or ELF loader is missing)" : "";
+        string detail = errno == Enoent ? " (if the file is still there, its #! interpreter or ELF loader is missing)" : "";
         return new TracerException($"Cannot run '{path}': {reason}{detail}.", TracerErrorIds.CommandNotExecutable, category, path,
             "Check that the program is executable, built for this machine, that its #! interpreter or ELF loader exists, and that its file system is not mounted noexec.");
     }
