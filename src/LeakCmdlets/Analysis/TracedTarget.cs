@@ -18,12 +18,14 @@ internal sealed class TracedTarget : IDisposable
     private readonly KernelSymbolizer? _kernelSymbols;
     private readonly Dictionary<ulong[], StackFrame[]> _symbolized = new(LeakAggregator.StackComparer.Instance);
     private TargetLauncher? _launcher;
+    private readonly bool _leaveRunning;
     private static readonly TimeSpan RetryRefreshPeriod = TimeSpan.FromMilliseconds(50);
     private readonly System.Diagnostics.Stopwatch _lastRetryRefresh = System.Diagnostics.Stopwatch.StartNew();
 
     private TracedTarget(AllocationTracer tracer, ulong startNs, int processId, string processName, bool kernel,
-        ProcessSymbolizer? userSymbols, KernelSymbolizer? kernelSymbols, TargetLauncher? launcher)
+        ProcessSymbolizer? userSymbols, KernelSymbolizer? kernelSymbols, TargetLauncher? launcher, bool leaveRunning = false)
     {
+        _leaveRunning = leaveRunning;
         Tracer = tracer;
         ProcessId = processId;
         ProcessName = processName;
@@ -88,11 +90,14 @@ internal sealed class TracedTarget : IDisposable
 
     /// <summary>
     /// Starts <paramref name="command"/> paused, attaches, then lets it run, so even the allocations its
-    /// first instructions make are seen.
+    /// first instructions make are seen. The command dies with the trace (when it is disposed, and when this
+    /// process or the calling thread dies), unless <paramref name="leaveRunning"/>. Call it from the thread
+    /// that runs the trace: see <see cref="TargetLauncher"/>.
     /// </summary>
-    public static TracedTarget LaunchProcess(AllocationTracerOptions options, string[] command, string workingDirectory, SymbolizerOptions symbolizerOptions)
+    public static TracedTarget LaunchProcess(AllocationTracerOptions options, string[] command, string workingDirectory, SymbolizerOptions symbolizerOptions,
+        bool leaveRunning = false)
     {
-        var launcher = TargetLauncher.StartPaused(command, workingDirectory: workingDirectory);
+        var launcher = TargetLauncher.StartPaused(command, workingDirectory: workingDirectory, leaveRunning: leaveRunning);
         AllocationTracer? tracer = null;
         try
         {
@@ -100,13 +105,15 @@ internal sealed class TracedTarget : IDisposable
             tracer = AllocationTracer.Start(options);
             ulong startNs = MonotonicClock.NowNs();
             var symbols = new ProcessSymbolizer(launcher.ProcessId, symbolizerOptions);
-            var target = new TracedTarget(tracer, startNs, launcher.ProcessId, System.IO.Path.GetFileName(command[0]), false, symbols, null, launcher);
+            var target = new TracedTarget(tracer, startNs, launcher.ProcessId, System.IO.Path.GetFileName(command[0]), false, symbols, null, launcher, leaveRunning);
             launcher.Resume();
+            launcher.WaitForExec(TimeSpan.FromSeconds(10));
             target.WaitForExec(symbols);
             return target;
         }
         catch
         {
+            // Whether or not it may outlive the trace, a command that could not be traced is not left behind.
             tracer?.Dispose();
             Kill(launcher);
             launcher.Dispose();
@@ -256,7 +263,8 @@ internal sealed class TracedTarget : IDisposable
 
     /// <summary>
     /// Detaches every probe. A process we started for -Command is killed if it still runs: it was started
-    /// only to be traced, and must never be left paused or orphaned.
+    /// only to be traced, and must never be left paused or orphaned. Unless it was started to be left
+    /// running: then it goes on, untraced.
     /// </summary>
     public void Dispose()
     {
@@ -264,7 +272,7 @@ internal sealed class TracedTarget : IDisposable
         ((object?)_userSymbols as IDisposable)?.Dispose();
         if (_launcher is not null)
         {
-            Kill(_launcher);
+            if (!_leaveRunning) Kill(_launcher);
             _launcher.Dispose();
             _launcher = null;
         }

@@ -24,11 +24,20 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
 
     /// <summary>
     /// A program and its arguments to start and trace from its first instruction. It runs until it exits
-    /// or -Duration ends; if it still runs then, it is killed: it was started only to be traced.
+    /// or -Duration ends; if it still runs then, it is killed: it was started only to be traced. It dies with
+    /// the trace even when PowerShell is killed, unless -LeaveRunning.
     /// </summary>
     [Parameter(Mandatory = true, ParameterSetName = CommandParameterSet)]
-    [ValidateNotNullOrEmpty]
+    [AllowEmptyString]   // for an empty argument; the program itself is checked by [ValidateCommandLine]
+    [ValidateCommandLine]
     public string[]? Command { get; set; }
+
+    /// <summary>
+    /// Leave the -Command program running when the trace ends (-Duration, Ctrl+C, or PowerShell killed), untraced,
+    /// instead of killing it with the trace.
+    /// </summary>
+    [Parameter(ParameterSetName = CommandParameterSet)]
+    public SwitchParameter LeaveRunning { get; set; }
 
     /// <summary>Trace the kernel's allocators (kmalloc, kmem_cache, pages, percpu) instead of a process.</summary>
     [Parameter(Mandatory = true, ParameterSetName = KernelParameterSet)]
@@ -118,7 +127,8 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
                 string[]? command = ResolveCommand(Command!);
                 if (command is null) break;
                 string workingDirectory = SessionState.Path.CurrentFileSystemLocation.ProviderPath;
-                TryAttach(Command![0], () => TracedTarget.LaunchProcess(NewOptions(streamEvents, captureStacks), command, workingDirectory, symbolizerOptions));
+                // On this (the pipeline) thread, which runs the whole trace: the command's death signal is tied to it.
+                TryAttach(command[0], () => TracedTarget.LaunchProcess(NewOptions(streamEvents, captureStacks), command, workingDirectory, symbolizerOptions, LeaveRunning));
                 break;
             case KernelParameterSet:
                 TryAttach("kernel", () => TracedTarget.AttachKernel(NewOptions(streamEvents, captureStacks)));
@@ -136,31 +146,25 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
 
     /// <summary>
     /// The command with its program as an absolute path: a relative path is relative to PowerShell's current
-    /// location (not the process's current directory), a bare name is looked up on PATH, as a shell would.
-    /// Null, with an error written, when there is no such program.
+    /// location (not the process's current directory), a bare name is the first executable of that name on PATH,
+    /// as a shell would find it. Null, with an error written, when there is no such program or it cannot run.
     /// </summary>
     private string[]? ResolveCommand(string[] command)
     {
         string program = command[0];
-        string? resolved = null;
-        if (program.Contains('/'))
-        {
-            string path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(program);
-            if (System.IO.File.Exists(path)) resolved = path;
-        }
-        else
-        {
-            foreach (string directory in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
-            {
-                string candidate = System.IO.Path.Combine(directory, program);
-                if (System.IO.File.Exists(candidate)) { resolved = candidate; break; }
-            }
-        }
-        if (resolved is null)
+        string? resolved = program.Contains('/')
+            ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(program)
+            : ExecutableCheck.FindOnPath(program);
+        if (resolved is null || !ExecutableCheck.Exists(resolved))
         {
             WriteNonTerminatingError(new System.IO.FileNotFoundException($"Cannot find the program '{program}' to start."),
                 ErrorIds.TraceCommandNotFound, ErrorCategory.ObjectNotFound, program,
                 "Give the program's path (relative to the current location) or a name found on PATH.");
+            return null;
+        }
+        if (ExecutableCheck.WhyNotExecutable(resolved) is { } problem)
+        {
+            WriteError(NewError(problem, problem.ErrorId, problem.Category, problem.Target, problem.RecommendedAction));
             return null;
         }
         var result = (string[])command.Clone();

@@ -34,7 +34,10 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     [ValidateRange(1, int.MaxValue)]
     public int? Count { get; set; }
 
-    /// <summary>Only allocations at least this old count as leaks; younger ones are in flight. Seconds; default 0.5.</summary>
+    /// <summary>
+    /// Only allocations at least this old count as leaks; younger ones are in flight. Seconds; default 0.5.
+    /// Not applied once a -Command program has exited: then everything it never freed is reported.
+    /// </summary>
     [Parameter]
     [SecondsTransformation]
     public TimeSpan OlderThan { get; set; } = TimeSpan.FromMilliseconds(500);
@@ -153,7 +156,8 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 ProcessName = target.ProcessName,
                 TraceStartNs = target.TraceStartNs,
                 NowNs = MonotonicClock.NowNs(),
-                OlderThanNs = olderThanNs,
+                // A command we started that has exited has nothing in flight: all it never freed is leaked, whatever its age.
+                OlderThanNs = target.IsLaunched && target.TargetExited ? 0 : olderThanNs,
                 IncludeAddresses = IncludeAddresses,
                 Timestamp = timestamp,
                 Lost = loss,

@@ -12,18 +12,27 @@ namespace LeakTools.Tracing;
 
 /// <summary>
 /// Starts a command paused before its first instruction (through native/launcher/leaktools-launch, which
-/// SIGSTOPs itself and then execs the command), so a tracer can attach first; <see cref="Resume"/> lets it run.
+/// SIGSTOPs itself and then execs the command), so a tracer can attach first; <see cref="Resume"/> lets it run
+/// and <see cref="WaitForExec"/> turns a failed exec into an error.
 /// Dispose resumes a still-paused target, so it never stays stopped whatever happens to the caller; if this
-/// process dies instead, the launcher's PR_SET_PDEATHSIG(SIGCONT) resumes it. (The kernel sends that signal when
-/// the *thread* that started the launcher exits, so call <see cref="StartPaused"/> from a thread that outlives
-/// the attach, e.g. the pipeline thread: at worst an early SIGCONT lets the command run before the probes are in.)
+/// process dies instead, the launcher's PR_SET_PDEATHSIG(SIGCONT) resumes it. Unless started to be left running,
+/// the command then dies with this process: the launcher sets PR_SET_PDEATHSIG(SIGKILL) just before its exec.
+/// The kernel sends both signals when the *thread* that started the launcher exits, so call
+/// <see cref="StartPaused"/> from a thread that outlives the trace, e.g. the pipeline thread that runs it.
 /// </summary>
 public sealed partial class TargetLauncher : IDisposable
 {
     public const string LauncherFileName = "leaktools-launch";
     private const int SigCont = 18;
+    private const int OpenReadOnly = 0, OpenNonBlocking = 0x800, OpenCloseOnExec = 0x80000;
+    private const int CloseOnExecFlag = 0x80000;   // O_CLOEXEC in /proc/PID/fdinfo "flags:" (octal 02000000)
+    private const int AccessModeMask = 3, WriteOnly = 1;
+    private const short PollIn = 1;
+    private const int Eintr = 4;
 
     private readonly Process _process;
+    private readonly string _program;
+    private int _statusFd = -1;
     private int _resumed;
 
     public int ProcessId { get; }
@@ -33,14 +42,32 @@ public sealed partial class TargetLauncher : IDisposable
 
     static TargetLauncher() => NativeLibraryResolver.EnsureRegistered();
 
-    private TargetLauncher(Process process)
+    private TargetLauncher(Process process, string program)
     {
         _process = process;
+        _program = program;
         ProcessId = process.Id;
     }
 
     [LibraryImport(LibraryNames.Libc, EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+
+    [LibraryImport(LibraryNames.Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport(LibraryNames.Libc, EntryPoint = "poll", SetLastError = true)]
+    private static unsafe partial int Poll(PollFd* fds, nuint count, int timeoutMs);
+
+    [LibraryImport(LibraryNames.Libc, EntryPoint = "read", SetLastError = true)]
+    private static unsafe partial nint Read(int fd, void* buffer, nuint count);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
 
     /// <summary>Path of the launcher, next to LeakTools.dll.</summary>
     public static string LauncherPath
@@ -49,9 +76,10 @@ public sealed partial class TargetLauncher : IDisposable
     /// <summary>
     /// Starts <paramref name="command"/> (program and arguments, no shell) and returns once it is stopped before exec.
     /// <paramref name="workingDirectory"/> is where it runs (a cmdlet passes PowerShell's current location,
-    /// which is not the process's current directory).
+    /// which is not the process's current directory). Unless <paramref name="leaveRunning"/>, the command is
+    /// killed when the thread that calls this (or this whole process) dies.
     /// </summary>
-    public static TargetLauncher StartPaused(string[] command, TimeSpan? timeout = null, string? workingDirectory = null)
+    public static TargetLauncher StartPaused(string[] command, TimeSpan? timeout = null, string? workingDirectory = null, bool leaveRunning = false)
     {
         if (command is null || command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
             throw new TracerException("No command to start.", TracerErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, command,
@@ -63,6 +91,8 @@ public sealed partial class TargetLauncher : IDisposable
 
         var info = new ProcessStartInfo(launcher) { UseShellExecute = false };
         if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
+        if (leaveRunning) info.ArgumentList.Add("--leave-running");
+        info.ArgumentList.Add("--");
         foreach (string arg in command) info.ArgumentList.Add(arg);
         Process process;
         try { process = Process.Start(info) ?? throw new InvalidOperationException("Process.Start returned null."); }
@@ -72,12 +102,16 @@ public sealed partial class TargetLauncher : IDisposable
                 "Check that the launcher is executable.", e);
         }
 
-        var launched = new TargetLauncher(process);
+        var launched = new TargetLauncher(process, command[0]);
         DateTime deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (true)
         {
             char state = ReadState(process.Id);
-            if (state == 'T') return launched;
+            if (state == 'T')
+            {
+                launched.OpenStatusPipe();
+                return launched;
+            }
             if (state is '\0' or 'Z' or 'X' || process.HasExited)
             {
                 launched.Dispose();
@@ -101,11 +135,85 @@ public sealed partial class TargetLauncher : IDisposable
         if (!_process.HasExited) Kill(ProcessId, SigCont);
     }
 
+    /// <summary>
+    /// After <see cref="Resume"/>: returns once the launcher has exec'd the command (or died before it could),
+    /// throws a <see cref="TracerException"/> (TraceCommandNotExecutable) when its exec failed.
+    /// </summary>
+    public unsafe void WaitForExec(TimeSpan timeout)
+    {
+        if (_statusFd < 0) return;
+        var deadline = Stopwatch.StartNew();
+        var poll = new PollFd { Fd = _statusFd, Events = PollIn };
+        while (true)
+        {
+            int left = (int)Math.Max(0, (timeout - deadline.Elapsed).TotalMilliseconds);
+            int ready = Poll(&poll, 1, left);
+            if (ready > 0) break;
+            if (ready < 0 && Marshal.GetLastPInvokeError() == Eintr) continue;
+            throw new TracerException($"The launcher for '{_program}' did not run it in time.", TracerErrorIds.LaunchFailed,
+                ErrorCategory.OperationTimeout, _program, "Try again; the machine may be overloaded.");
+        }
+        int errno = 0;
+        nint read = Read(_statusFd, &errno, sizeof(int));
+        CloseStatusPipe();
+        // End of file: the exec closed the pipe (or the launcher died, which its exit shows). Only the launcher writes it.
+        if (read == sizeof(int)) throw ExecutableCheck.ExecFailed(_program, errno);
+    }
+
     /// <summary>Resumes the target if still paused; the target keeps running (it is not killed).</summary>
     public void Dispose()
     {
         try { Resume(); }
-        finally { _process.Dispose(); }
+        finally
+        {
+            CloseStatusPipe();
+            _process.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Opens our read end of the launcher's exec-status pipe, while it is stopped: the pipe's write end is the
+    /// launcher's only close-on-exec descriptor (it inherited the others across an exec, so they are not).
+    /// If it cannot be opened, a failed exec shows only as the launcher's exit code (126 or 127).
+    /// </summary>
+    private void OpenStatusPipe()
+    {
+        string directory = ProcessDirectory.PathOf(ProcessId, "fdinfo");
+        try
+        {
+            foreach (string info in Directory.EnumerateFiles(directory))
+            {
+                if (!IsCloseOnExecWriteEnd(File.ReadAllText(info))) continue;
+                string fd = ProcessDirectory.PathOf(ProcessId, "fd/" + Path.GetFileName(info));
+                if (new FileInfo(fd).LinkTarget?.StartsWith("pipe:", StringComparison.Ordinal) != true) continue;
+                // A pipe opened through /proc gets the side its open mode asks for: here a new read end.
+                _statusFd = Open(fd, OpenReadOnly | OpenNonBlocking | OpenCloseOnExec);
+                return;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not readable: exec failures then show as the exit code only, as before.
+        }
+    }
+
+    private static bool IsCloseOnExecWriteEnd(string fdinfo)
+    {
+        foreach (string line in fdinfo.Split('\n'))
+        {
+            if (!line.StartsWith("flags:", StringComparison.Ordinal)) continue;
+            int flags;
+            try { flags = Convert.ToInt32(line["flags:".Length..].Trim(), 8); }
+            catch (Exception e) when (e is FormatException or OverflowException or ArgumentException) { return false; }
+            return (flags & CloseOnExecFlag) != 0 && (flags & AccessModeMask) == WriteOnly;
+        }
+        return false;
+    }
+
+    private void CloseStatusPipe()
+    {
+        int fd = Interlocked.Exchange(ref _statusFd, -1);
+        if (fd >= 0) LinuxSyscalls.Close(fd);
     }
 
     /// <summary>The state letter of /proc/PID/stat, or '\0' when the process is gone.</summary>

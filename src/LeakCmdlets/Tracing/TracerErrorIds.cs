@@ -12,6 +12,8 @@ public static class TracerErrorIds
     public const string AllocatorNotFound = "TracerAllocatorFunctionsNotFound";
     public const string TargetNotFound = "TracerTargetNotFound";
     public const string InvalidOptions = "TracerInvalidOptions";
+    /// <summary>A -Command program that exists but cannot be run (the id is the cmdlet's, whoever finds out).</summary>
+    public const string CommandNotExecutable = "TraceCommandNotExecutable";
     public const string LoadFailed = "TracerProgramLoadFailed";
     public const string AttachFailed = "TracerAttachFailed";
     public const string LaunchFailed = "TracerLaunchFailed";
