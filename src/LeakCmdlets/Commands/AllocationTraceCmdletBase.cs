@@ -77,6 +77,9 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
 
     protected bool StopRequested => _stopRequested.IsSet;
 
+    /// <summary>-Name never picks this process: its allocations would show up as the target's.</summary>
+    protected override bool ExcludesOwnProcess => true;
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName is CommandParameterSet or KernelParameterSet) return;
@@ -195,16 +198,14 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     }
 
     /// <summary>
-    /// Engine errors keep the engine's id, category, target and remedy. Those about the machine rather than
-    /// the target (privileges, missing kernel features or libraries) stop the command.
+    /// Engine errors keep the engine's id, category, target and remedy. Those about the machine or the session
+    /// (capabilities, kernel features, libbpf) stop the command; a target that cannot be traced (access refused,
+    /// a kernel thread, no allocator) is one non-terminating error, and the other targets are traced.
     /// </summary>
     protected void WriteTracerError(TracerException ex, object fallbackTarget)
     {
         var record = NewError(ex, ex.ErrorId, ex.Category, ex.Target ?? fallbackTarget, ex.RecommendedAction);
-        if (ex.Category is ErrorCategory.PermissionDenied or ErrorCategory.NotInstalled or ErrorCategory.NotImplemented)
-        {
-            ThrowTerminatingError(record);
-        }
+        if (TracerErrorIds.IsMachineWide(ex.ErrorId)) ThrowTerminatingError(record);
         WriteError(record);
     }
 
@@ -264,16 +265,23 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     private protected void WarnAboutLoss(TracedTarget target, TraceLoss loss)
     {
         var warned = target.WarnedLoss;
-        if (loss.MapFull > warned.MapFull || loss.StacksLost > warned.StacksLost
-            || loss.MissedReturns > warned.MissedReturns || loss.RingBufferDrops > warned.RingBufferDrops)
+        // The advice speaks of the kinds that grew since the last warning: each means something else.
+        var grown = new TraceLoss
         {
-            WriteWarning($"{Describe(target)}: the trace lost data ({loss}). {LossAdvice}");
+            MapFull = loss.MapFull > warned.MapFull ? loss.MapFull - warned.MapFull : 0,
+            StacksLost = loss.StacksLost > warned.StacksLost ? loss.StacksLost - warned.StacksLost : 0,
+            MissedReturns = loss.MissedReturns > warned.MissedReturns ? loss.MissedReturns - warned.MissedReturns : 0,
+            RingBufferDrops = loss.RingBufferDrops > warned.RingBufferDrops ? loss.RingBufferDrops - warned.RingBufferDrops : 0,
+        };
+        if (!grown.IsEmpty)
+        {
+            WriteWarning($"{Describe(target)}: the trace lost data ({loss}). {LossAdvice(grown)}");
             target.WarnedLoss = loss;
         }
     }
 
-    /// <summary>What a loss means for this cmdlet's output and what to do about it.</summary>
-    protected abstract string LossAdvice { get; }
+    /// <summary>What each kind of loss in <paramref name="grown"/> means for this cmdlet's output, and what to do about it.</summary>
+    protected abstract string LossAdvice(TraceLoss grown);
 
     protected void RefreshSymbols()
     {
