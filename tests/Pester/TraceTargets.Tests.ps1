@@ -54,6 +54,21 @@ Describe 'A target the kernel will not show, among others' {
         $leaks.ProcessId | Sort-Object -Unique | Should -Be $leaker.Id
     }
 
+    It 'tells root what refuses it in the procfs cmdlets too, never to run as root' {
+        $maps = @(Get-ProcessMemoryMap -Id 1, $leaker.Id -ErrorVariable err -ErrorAction SilentlyContinue)
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'ProcessAccessDenied,LeakTools.Commands.GetProcessMemoryMapCommand'
+        $err[0].TargetObject | Should -Be 1
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'already root with CAP_SYS_PTRACE'
+        $err[0].ErrorDetails.RecommendedAction | Should -Not -Match 'sudo'
+        $maps.ProcessId | Sort-Object -Unique | Should -Be $leaker.Id
+        # Every process: the refused ones cost one warning, which must not tell root to become root either.
+        $null = Get-ProcessMemory -WarningVariable warnings -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
+        @($warnings).Count | Should -Be 1
+        $warnings[0].Message | Should -Match 'although this session has CAP_SYS_PTRACE'
+        $warnings[0].Message | Should -Not -Match 'Run as root'
+    }
+
     It 'streams the leaker''s calls and reports process 1 once (Watch-Allocation)' {
         $events = @(Watch-Allocation -Id 1, $leaker.Id -Duration 1 -ErrorVariable err -ErrorAction SilentlyContinue)
         $err.Count | Should -Be 1
