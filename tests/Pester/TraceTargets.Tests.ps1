@@ -167,5 +167,8 @@ Describe 'The capability remedy' {
         $result[0].Action | Should -Match 'setpriv .*--ambient-caps=\+bpf,\+perfmon,\+sys_ptrace'
         $result[0].Action | Should -Match 'AmbientCapabilities=CAP_BPF CAP_PERFMON CAP_SYS_PTRACE'
         $result[0].Action | Should -Match 'Do not setcap .*shared dotnet host.*every \.NET program'
+        # The session is root with a reduced bounding set: "run as root" would not help it.
+        $result[0].Action | Should -Match '^This session is root, but its capabilities were reduced'
+        $result[0].Action | Should -Not -Match 'sudo pwsh'
     }
 }

@@ -12,6 +12,9 @@ public static class ProcessAccess
     /// <summary>This process's effective capabilities (0 when its status cannot be read).</summary>
     public static ulong EffectiveCapabilities() => ReadOwnStatus()?.EffectiveCapabilities ?? 0;
 
+    /// <summary>Whether this process runs as uid 0 (which need not mean it has every capability).</summary>
+    public static bool IsRoot() => ReadOwnStatus()?.UserId == 0;
+
     private static ProcessStatus? ReadOwnStatus()
     {
         try { return ProcessFiles.TryReadStatus(Environment.ProcessId); }

@@ -98,7 +98,11 @@ internal static class TracerPreflight
         }
         string setpriv = string.Join(",", wanted.ConvertAll(c => "+" + LinuxCapability.Name(c)[4..].ToLowerInvariant()));
         string systemd = string.Join(" ", wanted.ConvertAll(LinuxCapability.Name));
-        return "Run PowerShell as root (sudo pwsh), or give just this session the capabilities as ambient ones: " +
+        // Root without them had them taken away (a reduced bounding set, a container, a systemd unit): "run as root" would not help.
+        string root = ProcessAccess.IsRoot()
+            ? "This session is root, but its capabilities were reduced (bounding set, container or service settings): start it with them, "
+            : "Run PowerShell as root (sudo pwsh), ";
+        return root + "or give just this session the capabilities as ambient ones: " +
                $"sudo setpriv --reuid=$(id -u) --regid=$(id -g) --init-groups --inh-caps={setpriv} --ambient-caps={setpriv} pwsh " +
                $"(or capsh --addamb, or a systemd unit with AmbientCapabilities={systemd}). " +
                "Do not setcap the pwsh executable: under 'dotnet pwsh' that file is the shared dotnet host, and every .NET program on the machine would get the capabilities.";
