@@ -100,10 +100,27 @@ Describe 'Get-ProcessMemory' {
             Should -Throw -ErrorId 'NoProcessFoundForGivenName,LeakTools.Commands.GetProcessMemoryCommand'
     }
 
-    It 'returns nothing, and no error, for a kernel thread' {
-        $info = Get-ProcessMemory -Id 2 -ErrorVariable err
+    It 'says a named kernel thread has no user memory, with its own error id, and goes on to the next process' {
+        $info = @(Get-ProcessMemory -Id 2, $sleeper.Id -ErrorVariable err -ErrorAction SilentlyContinue)
+        $info.Count | Should -BeGreaterThan 0
+        $info.Id | Sort-Object -Unique | Should -Be $sleeper.Id
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'ProcessIsKernelThread,LeakTools.Commands.GetProcessMemoryCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err[0].TargetObject | Should -Be 2
+        $err[0].Exception.Message | Should -Be "Process 2 ($(Get-Content /proc/2/comm)) is a kernel thread: it has no user-space memory."
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'user-space process'
+    }
+
+    It 'says a named zombie has exited and waits for its parent, with its own error id' {
+        $zombie = Start-ZombieProcess
+        $info = @(Get-ProcessMemory -Id $zombie.Id -ErrorVariable err -ErrorAction SilentlyContinue)
         $info | Should -BeNullOrEmpty
-        $err | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'ProcessIsZombie,LeakTools.Commands.GetProcessMemoryCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].TargetObject | Should -Be $zombie.Id
+        $err[0].Exception.Message | Should -Match "has exited: it is a zombie, without memory, waiting for its parent \(process $($zombie.Parent.Id)\)"
     }
 
     It 'rejects -Interval <Interval> and -Count <Count> with parameter validation errors' -TestCases @(

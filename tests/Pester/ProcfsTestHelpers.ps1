@@ -21,6 +21,23 @@ function Stop-ProcfsTestProcess {
     $script:ProcfsTestProcesses.Clear()
 }
 
+# A real zombie: sh forks a short sleep, then execs a long one, which never waits for that child.
+# Returns the zombie's id and its parent (a process Stop-ProcfsTestProcess ends, which lets init reap the zombie).
+function Start-ZombieProcess {
+    $parent = Start-ProcfsTestProcess -FilePath sh -ArgumentList @('-c "sleep 0.1 & exec sleep 60"')
+    $deadline = [DateTime]::UtcNow.AddSeconds(5)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        foreach ($id in [LeakTools.Procfs.ProcessDirectory]::EnumerateProcessIds()) {
+            $stat = [LeakTools.Procfs.ProcessFiles]::TryReadStat($id)
+            if ($stat -and $stat.ParentProcessId -eq $parent.Id -and $stat.State -eq 'Z') {
+                return [pscustomobject]@{ Id = $id; Parent = $parent }
+            }
+        }
+        Start-Sleep -Milliseconds 50
+    }
+    throw "The child of process $($parent.Id) did not become a zombie."
+}
+
 # A python3 process that allocates and touches 1 MiB every 50 ms (up to 300 MiB), then idles.
 # Returned once its RSS passed 30 MiB, so callers sample it while it grows.
 function Start-GrowingProcess {

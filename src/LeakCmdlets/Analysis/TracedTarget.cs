@@ -158,7 +158,16 @@ internal sealed class TracedTarget : IDisposable
         ulong startNs = MonotonicClock.NowNs();
         try
         {
-            return new TracedTarget(tracer, startNs, 0, "[kernel]", true, null, KernelSymbolizer.Load(), null);
+            // Only stacks need kernel symbols; without them, kallsyms (and CAP_SYSLOG) is not needed at all.
+            var symbols = options.CaptureStacks ? KernelSymbolizer.Load() : null;
+            return new TracedTarget(tracer, startNs, 0, "[kernel]", true, null, symbols, null);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            // The preflight saw addresses, then kallsyms showed none (kptr_restrict raised meanwhile).
+            tracer.Dispose();
+            throw new TracerException(e.Message, TracerErrorIds.MissingCapabilities, System.Management.Automation.ErrorCategory.PermissionDenied,
+                KernelSymbolizer.KallsymsPath, "Run with CAP_SYSLOG and kernel.kptr_restrict at 0 or 1.", e);
         }
         catch
         {
@@ -221,9 +230,10 @@ internal sealed class TracedTarget : IDisposable
         // Return addresses are looked up inside their call instruction, so a call that ends a function keeps
         // its caller's name and the line is the call's. User stacks start at the allocator's direct caller,
         // whose frame is a return address too (read at the stack pointer on entry).
-        if (_kernelSymbols is not null)
+        if (IsKernel)
         {
-            frames = _kernelSymbols.SymbolizeStack(stack);
+            frames = _kernelSymbols?.SymbolizeStack(stack)
+                ?? Array.ConvertAll(stack, address => new StackFrame { Address = address, IsKernel = true, Module = KernelSymbolizer.KernelModuleName });
         }
         else
         {

@@ -86,6 +86,9 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
 
     protected bool StopRequested => _stopRequested.IsSet;
 
+    /// <summary>-Name never picks this process: its allocations would show up as the target's.</summary>
+    protected override bool ExcludesOwnProcess => true;
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName is CommandParameterSet or KernelParameterSet) return;
@@ -199,16 +202,14 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     }
 
     /// <summary>
-    /// Engine errors keep the engine's id, category, target and remedy. Those about the machine rather than
-    /// the target (privileges, missing kernel features or libraries) stop the command.
+    /// Engine errors keep the engine's id, category, target and remedy. Those about the machine or the session
+    /// (capabilities, kernel features, libbpf) stop the command; a target that cannot be traced (access refused,
+    /// a kernel thread, no allocator) is one non-terminating error, and the other targets are traced.
     /// </summary>
     protected void WriteTracerError(TracerException ex, object fallbackTarget)
     {
         var record = NewError(ex, ex.ErrorId, ex.Category, ex.Target ?? fallbackTarget, ex.RecommendedAction);
-        if (ex.Category is ErrorCategory.PermissionDenied or ErrorCategory.NotInstalled or ErrorCategory.NotImplemented)
-        {
-            ThrowTerminatingError(record);
-        }
+        if (TracerErrorIds.IsMachineWide(ex.ErrorId)) ThrowTerminatingError(record);
         WriteError(record);
     }
 
@@ -267,15 +268,17 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     /// <summary>Warns about data lost since the last warning: a trace that dropped data must say so.</summary>
     private protected void WarnAboutLoss(TracedTarget target, TraceLoss loss)
     {
-        if (loss.GrewSince(target.WarnedLoss))
+        // The advice speaks of the kinds that grew since the last warning: each means something else.
+        var grown = loss.Since(target.WarnedLoss);
+        if (!grown.IsEmpty)
         {
-            WriteWarning($"{Describe(target)}: the trace lost data ({loss}). {LossAdvice}");
+            WriteWarning($"{Describe(target)}: the trace lost data ({loss}). {LossAdvice(grown)}");
             target.WarnedLoss = loss;
         }
     }
 
-    /// <summary>What a loss means for this cmdlet's output and what to do about it.</summary>
-    protected abstract string LossAdvice { get; }
+    /// <summary>What each kind of loss in <paramref name="grown"/> means for this cmdlet's output, and what to do about it.</summary>
+    protected abstract string LossAdvice(TraceLoss grown);
 
     protected void RefreshSymbols()
     {

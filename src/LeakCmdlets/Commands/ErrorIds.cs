@@ -11,6 +11,10 @@ public static class ErrorIds
     public const string NoProcessFoundForGivenName = "NoProcessFoundForGivenName";
     public const string ProcessExited = "ProcessExited";
     public const string ProcessAccessDenied = "ProcessAccessDenied";
+    /// <summary>A named process is a kernel thread: it has no user memory to show.</summary>
+    public const string ProcessIsKernelThread = "ProcessIsKernelThread";
+    /// <summary>A named process has exited and waits for its parent to reap it: no memory left.</summary>
+    public const string ProcessIsZombie = "ProcessIsZombie";
     public const string ProcfsParseFailed = "ProcfsParseFailed";
     public const string ProcfsReadFailed = "ProcfsReadFailed";
     public const string NotAMemoryMapping = "NotAMemoryMapping";

@@ -51,8 +51,15 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     [Parameter]
     public SwitchParameter IncludeAddresses { get; set; }
 
-    protected override string LossAdvice =>
-        "Reported bytes and counts are a lower bound; trace fewer allocations with -SampleRate or -MinSize.";
+    protected override string LossAdvice(TraceLoss grown)
+    {
+        var advice = new List<string>();
+        if (grown.MapFull != 0 || grown.MissedReturns != 0 || grown.RingBufferDrops != 0)
+            advice.Add("Some allocations were not recorded, so reported bytes and counts are a lower bound: trace fewer with -SampleRate or -MinSize.");
+        if (grown.StacksLost != 0)
+            advice.Add("The stack map was full: the allocations of new stacks are reported under their direct caller only (their bytes and counts are complete); -MinSize or a shorter trace meets fewer stacks.");
+        return string.Join(" ", advice);
+    }
 
     protected override void EndProcessing()
     {

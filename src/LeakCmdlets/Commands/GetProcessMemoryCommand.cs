@@ -118,10 +118,11 @@ public sealed class GetProcessMemoryCommand : ProcfsProcessCmdletBase
         try
         {
             int deniedBefore = _reader!.PssDeniedCount;
-            ProcessMemoryInfo? info = _reader.TryRead(pid, out bool isKernelThread);
+            ProcessMemoryInfo? info = _reader.TryRead(pid, out ProcessStat? withoutMemory);
             if (info is null)
             {
-                if (!isKernelThread) ReportExited(pid);
+                if (withoutMemory is not null) ReportWithoutMemory(withoutMemory);
+                else ReportExited(pid);
                 return null;
             }
             // Pss/Uss stay null when smaps_rollup is not ours to read: counted once, never an error per process.

@@ -76,11 +76,16 @@ public abstract class ProcessTargetCmdletBase : LeakCmdletBase
                     foreach (int pid in ProcessDirectory.EnumerateProcessIds())
                     {
                         string? comm = ProcessDirectory.TryReadComm(pid);
-                        if (comm is not null && wildcard.IsMatch(comm) && !result.Contains(pid))
+                        if (comm is null || !wildcard.IsMatch(comm) || result.Contains(pid)) continue;
+                        if (ExcludesOwnProcess && OwnProcessIds.Contains(pid))
                         {
-                            result.Add(pid);
-                            found = true;
+                            WriteVerbose(pid == Environment.ProcessId
+                                ? $"Leaving out process {pid} ({comm}), which -Name \"{pattern}\" matches: it is this PowerShell session, and tracing the tracer would report its own allocations as the target's."
+                                : $"Leaving out process {pid} ({comm}), which -Name \"{pattern}\" matches: it is the dotnet host that runs this PowerShell session ('dotnet pwsh').");
+                            continue;
                         }
+                        result.Add(pid);
+                        found = true;
                     }
                     if (!found && !WildcardPattern.ContainsWildcardCharacters(pattern))
                     {
@@ -93,6 +98,43 @@ public abstract class ProcessTargetCmdletBase : LeakCmdletBase
                 break;
         }
         return result;
+    }
+
+    /// <summary>Whether -Name leaves out this process itself (a tracer must not trace itself).</summary>
+    protected virtual bool ExcludesOwnProcess => false;
+
+    private HashSet<int>? _ownProcessIds;
+
+    /// <summary>
+    /// This process, and the dotnet host processes above it that only run it: under `dotnet pwsh` the muxer and
+    /// the tool shim are dotnet processes too, and a -Name dotnet would otherwise pick them.
+    /// </summary>
+    private HashSet<int> OwnProcessIds
+    {
+        get
+        {
+            if (_ownProcessIds is not null) return _ownProcessIds;
+            _ownProcessIds = new HashSet<int> { Environment.ProcessId };
+            string? executable = TryReadExecutable(Environment.ProcessId);
+            if (executable is null || Path.GetFileName(executable) != "dotnet") return _ownProcessIds;
+            int pid = Environment.ProcessId;
+            while (true)
+            {
+                ProcessStat? stat;
+                try { stat = ProcessFiles.TryReadStat(pid); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ProcfsFormatException) { break; }
+                int parent = stat?.ParentProcessId ?? 0;
+                if (parent <= 1 || TryReadExecutable(parent) != executable || !_ownProcessIds.Add(parent)) break;
+                pid = parent;
+            }
+            return _ownProcessIds;
+        }
+    }
+
+    private static string? TryReadExecutable(int pid)
+    {
+        try { return new FileInfo(ProcessDirectory.PathOf(pid, "exe")).LinkTarget; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
     protected void WriteProcessNotFound(int pid) =>
@@ -112,5 +154,5 @@ public abstract class ProcessTargetCmdletBase : LeakCmdletBase
         WriteNonTerminatingError(
             new UnauthorizedAccessException($"Access to process {pid} was denied: {inner.Message}", inner),
             ErrorIds.ProcessAccessDenied, ErrorCategory.PermissionDenied, pid,
-            "Run as the process's owner, or as root (sudo), or grant CAP_SYS_PTRACE.");
+            ProcessAccess.DeniedRemedy(pid));
 }

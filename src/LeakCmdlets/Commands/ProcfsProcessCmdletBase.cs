@@ -54,6 +54,27 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
         if (!IsAllProcesses) WriteProcessExited(pid);
     }
 
+    /// <summary>
+    /// A kernel thread or a zombie: no user memory to show. An error for a process the user named (its own id,
+    /// so scripts can tell it from a failure); nothing for "every process", where both are expected.
+    /// </summary>
+    protected void ReportWithoutMemory(ProcessStat stat)
+    {
+        if (IsAllProcesses) return;
+        if (stat.IsKernelThread)
+        {
+            WriteNonTerminatingError(new InvalidOperationException(stat.DescribeWithoutMemory()),
+                ErrorIds.ProcessIsKernelThread, ErrorCategory.InvalidArgument, stat.ProcessId,
+                "Name a user-space process; the kernel's own memory use is in Get-VmStat and /proc/meminfo.");
+        }
+        else
+        {
+            WriteNonTerminatingError(new InvalidOperationException(stat.DescribeWithoutMemory()),
+                ErrorIds.ProcessIsZombie, ErrorCategory.ObjectNotFound, stat.ProcessId,
+                $"Nothing is left to read. The zombie goes once its parent (process {stat.ParentProcessId}) waits for it; a parent that never does has a bug.");
+        }
+    }
+
     /// <summary>Counts a denial that the caller handled itself, for the summary warning.</summary>
     protected void CountQuietDenial() => _deniedWhileQuiet++;
 
@@ -61,14 +82,18 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
     protected void WriteDeniedSummary(string whatIsMissing)
     {
         if (_deniedWhileQuiet == 0) return;
-        WriteWarning($"{whatIsMissing} for {_deniedWhileQuiet} process(es) whose memory this session may not read " +
-                     "(other users' or protected processes). Run as root (sudo) or with CAP_SYS_PTRACE to see them.");
+        // Privileges help only a session that lacks them; with CAP_SYS_PTRACE, something else confines this one.
+        WriteWarning(ProcessAccess.MayReadAnyProcess()
+            ? $"{whatIsMissing} for {_deniedWhileQuiet} process(es) whose memory the kernel refuses to show although this session has CAP_SYS_PTRACE: " +
+              "a security module or sandbox (Landlock, AppArmor, SELinux, Yama ptrace_scope 3) confines this session. Run outside it to see them."
+            : $"{whatIsMissing} for {_deniedWhileQuiet} process(es) whose memory this session may not read " +
+              "(other users' or protected processes). Run as root (sudo) or with CAP_SYS_PTRACE to see them.");
         _deniedWhileQuiet = 0;
     }
 
     /// <summary>
     /// Reads the mappings of <paramref name="pid"/> from smaps and hands each to <paramref name="sink"/> as it is
-    /// parsed. Kernel threads have none, which is not an error. A failed read is reported here.
+    /// parsed. Kernel threads and zombies have none: an error for a process the user named. A failed read is reported here.
     /// </summary>
     internal void ReadMappings(int pid, Action<MemoryMapping> sink)
     {
@@ -80,7 +105,11 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
                 ReportExited(pid);
                 return;
             }
-            if (stat.IsKernelThread) return;
+            if (stat.IsKernelThread || stat.IsZombie)
+            {
+                ReportWithoutMemory(stat);
+                return;
+            }
 
             using TextReader? text = ProcessFiles.TryOpenText(pid, "smaps");
             if (text is null)

@@ -28,8 +28,15 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
     [Parameter]
     public SwitchParameter IncludeStack { get; set; }
 
-    protected override string LossAdvice =>
-        "Some calls are missing from the stream: consume the events faster, or emit fewer with -MinSize or -SampleRate.";
+    protected override string LossAdvice(TraceLoss grown)
+    {
+        var advice = new List<string>();
+        if (grown.RingBufferDrops != 0 || grown.MapFull != 0 || grown.MissedReturns != 0)
+            advice.Add("Some calls are missing from the stream: consume the events faster, or emit fewer with -MinSize or -SampleRate.");
+        if (grown.StacksLost != 0)
+            advice.Add("The stack map was full: some events' Stack holds only the direct caller (the events themselves are complete).");
+        return string.Join(" ", advice);
+    }
 
     protected override void EndProcessing()
     {

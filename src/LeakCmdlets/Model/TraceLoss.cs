@@ -29,10 +29,17 @@ public sealed class TraceLoss
     /// <summary>True when nothing was lost.</summary>
     public bool IsEmpty => MapFull == 0 && StacksLost == 0 && MissedReturns == 0 && RingBufferDrops == 0 && MismatchedRecords == 0;
 
-    /// <summary>True when any counter is higher than in <paramref name="earlier"/>: there is new loss to warn about.</summary>
-    public bool GrewSince(TraceLoss earlier)
-        => MapFull > earlier.MapFull || StacksLost > earlier.StacksLost || MissedReturns > earlier.MissedReturns
-            || RingBufferDrops > earlier.RingBufferDrops || MismatchedRecords > earlier.MismatchedRecords;
+    /// <summary>What was lost after <paramref name="earlier"/>: each counter's growth (0 where it did not grow).</summary>
+    public TraceLoss Since(TraceLoss earlier) => new()
+    {
+        MapFull = Growth(MapFull, earlier.MapFull),
+        StacksLost = Growth(StacksLost, earlier.StacksLost),
+        MissedReturns = Growth(MissedReturns, earlier.MissedReturns),
+        RingBufferDrops = Growth(RingBufferDrops, earlier.RingBufferDrops),
+        MismatchedRecords = Growth(MismatchedRecords, earlier.MismatchedRecords),
+    };
+
+    private static ulong Growth(ulong now, ulong before) => now > before ? now - before : 0;
 
     public override string ToString()
     {

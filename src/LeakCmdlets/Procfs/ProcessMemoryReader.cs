@@ -18,17 +18,18 @@ public sealed class ProcessMemoryReader
     public int PssDeniedCount { get; private set; }
 
     /// <summary>
-    /// The summary, or null when the process is gone or is a kernel thread (no user memory; see <paramref name="isKernelThread"/>).
+    /// The summary, or null when the process is gone, or has no user memory: then <paramref name="withoutMemory"/>
+    /// is its stat (a kernel thread or a zombie; see <see cref="ProcessStat.DescribeWithoutMemory"/>).
     /// </summary>
     /// <exception cref="UnauthorizedAccessException">stat or status is not readable (hidepid).</exception>
-    public ProcessMemoryInfo? TryRead(int pid, out bool isKernelThread)
+    public ProcessMemoryInfo? TryRead(int pid, out ProcessStat? withoutMemory)
     {
-        isKernelThread = false;
+        withoutMemory = null;
         ProcessStat? stat = ProcessFiles.TryReadStat(pid);
         if (stat is null) return null;
-        if (stat.IsKernelThread)
+        if (stat.IsKernelThread || stat.IsZombie)
         {
-            isKernelThread = true;
+            withoutMemory = stat;
             return null;
         }
         ProcessStatus? status = ProcessFiles.TryReadStatus(pid);

@@ -28,6 +28,18 @@ public sealed class ProcessStat
 
     public bool IsKernelThread => (Flags & KernelThreadFlag) != 0;
 
+    /// <summary>Exited, waiting for its parent to reap it ('Z'), or being reaped ('X'): no memory left.</summary>
+    public bool IsZombie => State is 'Z' or 'X';
+
+    /// <summary>
+    /// Why this process has no user memory, as a sentence for an error message: a kernel thread never had any,
+    /// a zombie has given it back. Null for an ordinary process.
+    /// </summary>
+    public string? DescribeWithoutMemory() =>
+        IsKernelThread ? $"Process {ProcessId} ({Comm}) is a kernel thread: it has no user-space memory."
+        : IsZombie ? $"Process {ProcessId} ({Comm}) has exited: it is a zombie, without memory, waiting for its parent (process {ParentProcessId}) to reap it."
+        : null;
+
     /// <param name="text">The whole file.</param>
     /// <param name="pageSize">Bytes per page, to turn the rss page count into bytes.</param>
     public static ProcessStat Parse(ReadOnlySpan<char> text, int pageSize)

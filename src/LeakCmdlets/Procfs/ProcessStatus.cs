@@ -38,6 +38,10 @@ public sealed class ProcessStatus
     public long? VmSwap { get; set; }
     /// <summary>1 for kernel threads (Linux 6.0); null on older kernels, where the missing Vm* lines tell.</summary>
     public bool? IsKernelThread { get; set; }
+    /// <summary>The permitted capability set (CapPrm), one bit per capability number.</summary>
+    public ulong? PermittedCapabilities { get; set; }
+    /// <summary>The effective capability set (CapEff), one bit per capability number.</summary>
+    public ulong? EffectiveCapabilities { get; set; }
 
     public static ProcessStatus Parse(string text) => Parse(new LineReader(new StringReader(text), 4096));
 
@@ -65,6 +69,8 @@ public sealed class ProcessStatus
                     break;
                 case "Threads": status.Threads = (int)Number(value, lines, line); break;
                 case "Kthread": status.IsKernelThread = Number(value, lines, line) != 0; break;
+                case "CapPrm": status.PermittedCapabilities = Hex(value, lines, line); break;
+                case "CapEff": status.EffectiveCapabilities = Hex(value, lines, line); break;
                 case "VmPeak": status.VmPeak = Kb(value, lines, line); break;
                 case "VmSize": status.VmSize = Kb(value, lines, line); break;
                 case "VmLck": status.VmLck = Kb(value, lines, line); break;
@@ -88,6 +94,10 @@ public sealed class ProcessStatus
 
     private static long Kb(ReadOnlySpan<char> value, LineReader lines, ReadOnlySpan<char> line) =>
         ProcfsText.ParseKiloBytes(value, Source, lines.LineNumber, line);
+
+    private static ulong Hex(ReadOnlySpan<char> value, LineReader lines, ReadOnlySpan<char> line) =>
+        ProcfsText.TryParseHex(value, out ulong bits) ? bits
+            : throw new ProcfsFormatException(Source, lines.LineNumber, "expected a hexadecimal capability set", line);
 
     private static ulong Number(ReadOnlySpan<char> value, LineReader lines, ReadOnlySpan<char> line) =>
         ProcfsText.ParseUnsigned(value, Source, lines.LineNumber, line);

@@ -52,9 +52,32 @@ public sealed class KernelSymbolizer
         using (var reader = new StreamReader(KallsymsPath))
             symbolizer = Parse(reader);
         if (symbolizer.Count == 0)
-            throw new UnauthorizedAccessException($"{KallsymsPath} shows no kernel addresses (kptr_restrict); run as root or lower kernel.kptr_restrict.");
+            throw new UnauthorizedAccessException($"{KallsymsPath} shows no kernel addresses to this session: it needs CAP_SYSLOG (kernel.kptr_restrict is {ReadKptrRestrict()}).");
         lock (s_cacheGate) s_cached = (modules, symbolizer);
         return symbolizer;
+    }
+
+    /// <summary>
+    /// Whether /proc/kallsyms shows this session real addresses. The kernel decides when the file is opened
+    /// (CAP_SYSLOG, kernel.kptr_restrict, perf_event_paranoid) and shows zeros otherwise; the first line tells.
+    /// </summary>
+    public static bool AddressesVisible()
+    {
+        try
+        {
+            using var reader = new StreamReader(KallsymsPath);
+            string? line = reader.ReadLine();
+            int space = line?.IndexOf(' ') ?? -1;
+            return space > 0 && ulong.TryParse(line.AsSpan(0, space), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong address) && address != 0;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
+    /// <summary>kernel.kptr_restrict (0, 1 or 2), or "unknown" when the sysctl cannot be read.</summary>
+    public static string ReadKptrRestrict()
+    {
+        try { return File.ReadAllText("/proc/sys/kernel/kptr_restrict").Trim(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "unknown"; }
     }
 
     /// <summary>Parses kallsyms text ("ffffffff81000000 T _stext", "ffffffffc0a01000 t nft_do_chain\t[nf_tables]").</summary>

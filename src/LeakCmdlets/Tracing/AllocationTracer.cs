@@ -51,7 +51,8 @@ public sealed unsafe class AllocationTracer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         Validate(options);
-        TracerPreflight.Check(options.Kernel);
+        TracerPreflight.Check(options.Kernel, needsKernelSymbols: options.Kernel && options.CaptureStacks);
+        if (!options.Kernel) TargetProcessCheck.ThrowIfUntraceable(options.ProcessId);
 
         List<(AllocatorProbe Probe, ProbeSite Site)>? plan = null;
         TargetLibrary? library = null;
@@ -108,7 +109,7 @@ public sealed unsafe class AllocationTracer : IDisposable
                 load ? TracerErrorIds.LoadFailed : TracerErrorIds.AttachFailed,
                 e.Errno is 1 or 13 ? ErrorCategory.PermissionDenied : ErrorCategory.InvalidOperation,
                 options.Kernel ? "kernel" : options.ProcessId,
-                e.Errno is 1 or 13 ? "Run as root, or with CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE." : "Check that the target is still running and that the kernel supports the probes (see -Verbose).", e);
+                e.Errno is 1 or 13 ? RefusedRemedy(options, load) : "Check that the target is still running and that the kernel supports the probes (see -Verbose).", e);
         }
         catch
         {
@@ -116,6 +117,15 @@ public sealed unsafe class AllocationTracer : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The preflight found the capabilities, so a refusal comes from a kernel policy, or (attaching uprobes)
+    /// from the same rules that guard the target's memory.
+    /// </summary>
+    private static string RefusedRemedy(AllocationTracerOptions options, bool load) => !load && !options.Kernel
+        ? ProcessAccess.DeniedRemedy(options.ProcessId)
+        : "This session has the capabilities tracing needs, so a kernel policy refuses: kernel lockdown, a security module "
+          + "(SELinux, AppArmor, a BPF LSM) or a sandbox confining this session. The kernel log (dmesg) names it; run outside that confinement.";
 
     private static void Validate(AllocationTracerOptions o)
     {

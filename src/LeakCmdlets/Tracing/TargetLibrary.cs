@@ -76,11 +76,14 @@ internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Ma
     private static SymbolizerMapping[] ReadFileMappings(int pid)
     {
         try { return SymbolizerMapsReader.Read(pid).Where(m => m.Path.StartsWith('/')).ToArray(); }
+        catch (UnauthorizedAccessException e) when (ProcessDirectory.Exists(pid))
+        {
+            throw TargetProcessCheck.AccessDenied(pid, e);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new TracerException($"Cannot read the memory map of process {pid}: {e.Message}", TracerErrorIds.TargetNotFound,
-                ProcessDirectory.Exists(pid) ? ErrorCategory.PermissionDenied : ErrorCategory.ObjectNotFound, pid,
-                "Check that the process is running and that you are root (or have CAP_SYS_PTRACE).", e);
+                ErrorCategory.ObjectNotFound, pid, "Check that the process is still running (Get-Process).", e);
         }
     }
 }

@@ -1,19 +1,19 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Management.Automation;
+using LeakTools.Procfs;
+using LeakTools.Symbols;
 
 namespace LeakTools.Tracing;
 
 /// <summary>Checks what tracing needs before touching libbpf, so each failure names its remedy.</summary>
 internal static class TracerPreflight
 {
-    private const int CapSysPtrace = 19, CapSysAdmin = 21, CapPerfmon = 38, CapBpf = 39;
-
-    public static void Check(bool kernelMode)
+    /// <param name="needsKernelSymbols">Kernel stacks will be named, which needs readable /proc/kallsyms addresses.</param>
+    public static void Check(bool kernelMode, bool needsKernelSymbols)
     {
-        CheckCapabilities(kernelMode);
+        CheckCapabilities(kernelMode, needsKernelSymbols);
         if (!File.Exists("/sys/kernel/btf/vmlinux"))
         {
             throw new TracerException("This kernel exposes no BTF (/sys/kernel/btf/vmlinux), which the CO-RE eBPF programs need.",
@@ -51,31 +51,60 @@ internal static class TracerPreflight
         return btf.AsSpan().IndexOf(wanted) >= 0;
     });
 
-    private static void CheckCapabilities(bool kernelMode)
+    private static void CheckCapabilities(bool kernelMode, bool needsKernelSymbols)
     {
-        ulong effective = ReadEffectiveCapabilities();
-        bool Has(int cap) => (effective & (1UL << cap)) != 0;
-        var missing = new List<string>();
-        if (!Has(CapSysAdmin))
+        ulong effective = ProcessAccess.EffectiveCapabilities();
+        bool Has(int cap) => LinuxCapability.Has(effective, cap);
+        var missing = new List<int>();
+        if (!Has(LinuxCapability.SysAdmin))
         {
-            if (!Has(CapBpf)) missing.Add("CAP_BPF");
-            if (!Has(CapPerfmon)) missing.Add("CAP_PERFMON");
+            if (!Has(LinuxCapability.Bpf)) missing.Add(LinuxCapability.Bpf);
+            if (!Has(LinuxCapability.Perfmon)) missing.Add(LinuxCapability.Perfmon);
         }
-        if (!kernelMode && !Has(CapSysPtrace)) missing.Add("CAP_SYS_PTRACE");
+        if (!kernelMode && !Has(LinuxCapability.SysPtrace)) missing.Add(LinuxCapability.SysPtrace);
+        // Kernel stacks are named through /proc/kallsyms, which shows zeros instead of addresses to a session
+        // without CAP_SYSLOG (unless perf_event_paranoid allows it): ask the file itself, not the capability.
+        string why = "Tracing";
+        if (needsKernelSymbols && !KernelSymbolizer.AddressesVisible())
+        {
+            if (Has(LinuxCapability.Syslog))
+            {
+                throw new TracerException(
+                    $"{KernelSymbolizer.KallsymsPath} shows zero addresses even with CAP_SYSLOG (kernel.kptr_restrict is {KernelSymbolizer.ReadKptrRestrict()}), so kernel stacks cannot be named.",
+                    TracerErrorIds.MissingCapabilities, ErrorCategory.PermissionDenied, KernelSymbolizer.KallsymsPath,
+                    "Lower kernel.kptr_restrict to 1 (sudo sysctl kernel.kptr_restrict=1), or trace without kernel stacks (Watch-Allocation -Kernel without -IncludeStack).");
+            }
+            missing.Add(LinuxCapability.Syslog);
+            why = $"Tracing with kernel stacks ({KernelSymbolizer.KallsymsPath} shows this session zero addresses without CAP_SYSLOG)";
+        }
         if (missing.Count == 0) return;
+        var names = missing.ConvertAll(LinuxCapability.Name);
         throw new TracerException(
-            $"Tracing needs {string.Join(", ", missing)}, which this process lacks (effective capabilities 0x{effective:x}).",
-            TracerErrorIds.MissingCapabilities, ErrorCategory.PermissionDenied, string.Join(",", missing),
-            "Run PowerShell as root (sudo pwsh), or grant the capabilities: sudo setcap cap_bpf,cap_perfmon,cap_sys_ptrace+ep <pwsh>.");
+            $"{why} needs {string.Join(", ", names)}, which this process lacks (effective capabilities 0x{effective:x}).",
+            TracerErrorIds.MissingCapabilities, ErrorCategory.PermissionDenied, string.Join(",", names),
+            CapabilityRemedy(missing));
     }
 
-    private static ulong ReadEffectiveCapabilities()
+    /// <summary>
+    /// Root, or ambient capabilities for this one session. Never file capabilities on pwsh: under `dotnet pwsh`
+    /// that file is the shared dotnet host, and every .NET program on the machine would get them.
+    /// </summary>
+    private static string CapabilityRemedy(List<int> missing)
     {
-        foreach (string line in File.ReadLines("/proc/self/status"))
+        var wanted = new List<int> { LinuxCapability.Bpf, LinuxCapability.Perfmon, LinuxCapability.SysPtrace };
+        foreach (int capability in missing)
         {
-            if (line.StartsWith("CapEff:", StringComparison.Ordinal))
-                return ulong.Parse(line.AsSpan(7).Trim(), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            if (!wanted.Contains(capability)) wanted.Add(capability);
         }
-        return 0;
+        string setpriv = string.Join(",", wanted.ConvertAll(c => "+" + LinuxCapability.Name(c)[4..].ToLowerInvariant()));
+        string systemd = string.Join(" ", wanted.ConvertAll(LinuxCapability.Name));
+        // Root without them had them taken away (a reduced bounding set, a container, a systemd unit): "run as root" would not help.
+        string root = ProcessAccess.IsRoot()
+            ? "This session is root, but its capabilities were reduced (bounding set, container or service settings): start it with them, "
+            : "Run PowerShell as root (sudo pwsh), ";
+        return root + "or give just this session the capabilities as ambient ones: " +
+               $"sudo setpriv --reuid=$(id -u) --regid=$(id -g) --init-groups --inh-caps={setpriv} --ambient-caps={setpriv} pwsh " +
+               $"(or capsh --addamb, or a systemd unit with AmbientCapabilities={systemd}). " +
+               "Do not setcap the pwsh executable: under 'dotnet pwsh' that file is the shared dotnet host, and every .NET program on the machine would get the capabilities.";
     }
 }

@@ -63,6 +63,36 @@ public class ProcessParserTests
     }
 
     [Fact]
+    public void StatusReadsTheCapabilitySets()
+    {
+        ProcessStatus status = ProcessStatus.Parse(Samples.Read("sleep/status"));
+        Assert.Equal(0x1fffeffffffUL, status.PermittedCapabilities);
+        Assert.Equal(0x1fffeffffffUL, status.EffectiveCapabilities);
+        Assert.True(LinuxCapability.Has(status.EffectiveCapabilities!.Value, LinuxCapability.SysPtrace));
+        Assert.False(LinuxCapability.Has(status.EffectiveCapabilities!.Value, 24));
+        Assert.Equal(new[] { "CAP_SYS_RESOURCE" }, LinuxCapability.Names(0x1ffffffffffUL & ~status.EffectiveCapabilities!.Value));
+    }
+
+    [Fact]
+    public void StatusRejectsACapabilitySetThatIsNotHex()
+    {
+        Assert.Throws<ProcfsFormatException>(() => ProcessStatus.Parse("Name:\tx\nPid:\t1\nCapEff:\tnot-hex\n"));
+    }
+
+    [Fact]
+    public void StatTellsAZombieAndAKernelThreadApart()
+    {
+        ProcessStat zombie = ProcessStat.Parse("4242 (sleep) Z 4241 4241 1 0 -1 4227084 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0", 4096);
+        Assert.True(zombie.IsZombie);
+        Assert.False(zombie.IsKernelThread);
+        Assert.Equal("Process 4242 (sleep) has exited: it is a zombie, without memory, waiting for its parent (process 4241) to reap it.", zombie.DescribeWithoutMemory());
+        ProcessStat kthread = ProcessStat.Parse(Samples.Read("kthread/stat"), 4096);
+        Assert.False(kthread.IsZombie);
+        Assert.EndsWith("is a kernel thread: it has no user-space memory.", kthread.DescribeWithoutMemory());
+        Assert.Null(ProcessStat.Parse(Samples.Read("odd/stat"), 4096).DescribeWithoutMemory());
+    }
+
+    [Fact]
     public void StatusKeepsANameWithSpacesAndParentheses()
     {
         Assert.Equal("my (odd) proc", ProcessStatus.Parse(Samples.Read("odd/status")).Name);
