@@ -139,7 +139,22 @@ public sealed class ElfImage : IDisposable
     public static ElfImage Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        SafeFileHandle handle = TargetFileOpener.Open(path, TargetFileOpener.MaxElfFileBytes);
+        return FromHandle(TargetFileOpener.Open(path, TargetFileOpener.MaxElfFileBytes), path);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> inside the directory <paramref name="root"/> (a target's /proc/PID/root), resolved
+    /// as the target would resolve it: no symlink leads out of the root. Throws as <see cref="Open(string)"/> does.
+    /// </summary>
+    public static ElfImage OpenInRoot(string root, string path)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(path);
+        return FromHandle(TargetFileOpener.OpenInRoot(root, path, TargetFileOpener.MaxElfFileBytes), root.TrimEnd('/') + path);
+    }
+
+    private static ElfImage FromHandle(SafeFileHandle handle, string path)
+    {
         try
         {
             return new ElfImage(handle, ownsHandle: true, path);
