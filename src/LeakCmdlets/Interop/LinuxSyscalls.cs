@@ -31,7 +31,7 @@ internal static unsafe partial class LinuxSyscalls
     internal static partial int Munmap(IntPtr address, nuint length);
 
     [LibraryImport(LibraryNames.Libc, EntryPoint = "syscall", SetLastError = true)]
-    private static partial long Syscall(long number, int directoryFd, byte* path, void* how, nuint size);
+    private static partial long Syscall(long number, long directoryFd, byte* path, void* how, nuint size); // syscall(2) reads every argument as a long
 
     internal const int OpenReadOnly = 0, OpenNoControllingTerminal = 0x100, OpenNonBlocking = 0x800,
         OpenDirectory = 0x10000, OpenCloseOnExec = 0x80000, OpenPathOnly = 0x200000;
