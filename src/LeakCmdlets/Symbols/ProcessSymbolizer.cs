@@ -9,9 +9,9 @@ namespace LeakTools.Symbols;
 
 /// <summary>
 /// Symbolizes user-space addresses of one process. The constructor snapshots /proc/PID/maps and opens every
-/// executable module through /proc/PID/map_files (deleted files, memfd) or /proc/PID/root (containers), so
-/// symbols still resolve after the process exits. Anonymous executable memory is looked up in the JIT's
-/// /tmp/perf-PID.map as the target sees it.
+/// executable module through /proc/PID/map_files (deleted files, memfd) or /proc/PID/root (containers; resolved
+/// inside that root by <see cref="TargetFileOpener"/>), so symbols still resolve after the process exits.
+/// Anonymous executable memory is looked up in the JIT's /tmp/perf-PID.map as the target sees it.
 /// </summary>
 public sealed class ProcessSymbolizer : IDisposable
 {

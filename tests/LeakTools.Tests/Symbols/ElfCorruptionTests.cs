@@ -10,7 +10,9 @@ namespace LeakTools.Tests.Symbols;
 
 /// <summary>
 /// Every single-byte corruption of the headers (ELF header, program headers, section headers) of a real
-/// binary must end in a readable image or an InvalidDataException, never another exception or a crash.
+/// binary must end in a readable image or an InvalidDataException, never another exception or a crash; so must
+/// a corrupt symbol or string table, found only when the symbols are read; and a corrupt module costs the
+/// symbolizer that module's names, said once.
 /// </summary>
 public class ElfCorruptionTests
 {
