@@ -8,7 +8,7 @@
     Contract (shared by the tests and the demo; keep it stable):
 
         $app = & scripts/Start-ContainedProcess.ps1 -Path <binary> [-ArgumentList <string[]>]
-                                                    [-StandardOutputPath <file>]
+                                                    [-StandardOutputPath <file>] [-PrepareRoot <sh commands>]
         $app.ProcessId           # pid (host view) of the running /app
         $app.LauncherProcessId   # pid of the unshare process that owns the namespace
         Stop-Process -Id $app.ProcessId   # stops it; the launcher then exits too
@@ -32,6 +32,12 @@
 .PARAMETER StandardOutputPath
     Where /app's standard output and error go. By default they go to this session's console.
 
+.PARAMETER PrepareRoot
+    Shell commands (sh) that shape the container's file system: they run inside the namespace with the new
+    root as the current directory, after the copies and before pivot_root, so relative paths name files inside
+    the container and absolute ones the host's. $$ is /app's pid. E.g. to plant a hostile symlink:
+    'mkdir -p usr/lib/debug && ln -s /etc/shadow usr/lib/debug/x.debug'.
+
 .PARAMETER TimeoutSeconds
     How long to wait for /app to start before giving up (and cleaning up).
 
@@ -46,6 +52,8 @@ param(
     [string[]] $ArgumentList = @(),
 
     [string] $StandardOutputPath,
+
+    [string] $PrepareRoot = '',
 
     [double] $TimeoutSeconds = 10
 )
@@ -66,13 +74,13 @@ $libraries = @(& ldd $binary 2>$null | ForEach-Object {
 $mountPoint = Join-Path ([IO.Path]::GetTempPath()) "leaktools-app-$([guid]::NewGuid().ToString('n'))"
 New-Item -ItemType Directory -Path $mountPoint | Out-Null
 
-# Runs inside the new namespace. $1 = mount point, $2 = binary, $3 = number of libraries, then the libraries,
-# then /app's arguments.
+# Runs inside the new namespace. $1 = mount point, $2 = binary, $3 = commands that prepare the root,
+# $4 = number of libraries, then the libraries, then /app's arguments.
 # After `pivot_root . .oldroot` the old root is still reachable at /.oldroot; umount itself lives there,
 # so it runs through the copied loader with the old root's library directories (and reads the new /proc).
 $script = @'
 set -e
-root="$1"; binary="$2"; count="$3"; shift 3
+root="$1"; binary="$2"; prepare="$3"; count="$4"; shift 4
 mount --make-rprivate /
 mount -t tmpfs -o mode=0755 leaktools-app "$root"
 cp "$binary" "$root/app"
@@ -84,6 +92,7 @@ while [ "$count" -gt 0 ]; do
     count=$((count - 1)); shift
 done
 mkdir -p "$root/.oldroot" "$root/tmp" "$root/proc"
+(cd "$root" && eval "$prepare")
 mount -t proc proc "$root/proc"
 cd "$root"
 pivot_root . .oldroot
@@ -105,7 +114,7 @@ $startInfo = [System.Diagnostics.ProcessStartInfo]::new('unshare')
 $startInfo.UseShellExecute = $false
 # unshare complains on stderr when /app is killed; with output going to a file, keep that off the console.
 $startInfo.RedirectStandardError = [bool]$StandardOutputPath
-foreach ($argument in @('--mount', '--fork', '--kill-child', '--', '/bin/sh', '-c', $script, 'leaktools-app', $mountPoint, $binary, $libraries.Count) + $libraries + $ArgumentList) {
+foreach ($argument in @('--mount', '--fork', '--kill-child', '--', '/bin/sh', '-c', $script, 'leaktools-app', $mountPoint, $binary, $PrepareRoot, $libraries.Count) + $libraries + $ArgumentList) {
     $startInfo.ArgumentList.Add([string]$argument)
 }
 $launcher = [System.Diagnostics.Process]::Start($startInfo)

@@ -123,7 +123,7 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
                 "Give -Id <pid>, -Name <name>, -Command <program>, or -Kernel.");
         }
 
-        var symbolizerOptions = new SymbolizerOptions();
+        var symbolizerOptions = new SymbolizerOptions { Verbose = message => _verboseMessages.Enqueue(message) };
         switch (ParameterSetName)
         {
             case CommandParameterSet:

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
+using LeakTools.Procfs;
 using Microsoft.Win32.SafeHandles;
 
 namespace LeakTools.Symbols;
@@ -53,6 +54,9 @@ public sealed class ElfImage : IDisposable
         Path = path;
         _length = RandomAccess.GetLength(handle);
         if (_length == 0) throw new InvalidDataException($"'{path}' is empty, not an ELF file.");
+        // Checked at open too; a file that grew since is still not read past the cap.
+        if (_length > TargetFileOpener.MaxElfFileBytes)
+            throw new InvalidDataException($"'{path}' is {_length} bytes, more than the {TargetFileOpener.MaxElfFileBytes >> 20} MiB read at most from an ELF file.");
 
         byte[] header = ReadBytes(0, (int)Math.Min(HeaderSize, _length), "ELF header");
         if (header.Length < 16 || header[0] != 0x7f || header[1] != (byte)'E' || header[2] != (byte)'L' || header[3] != (byte)'F')
@@ -127,11 +131,30 @@ public sealed class ElfImage : IDisposable
         }
     }
 
-    /// <summary>Opens and validates <paramref name="path"/>. Throws <see cref="InvalidDataException"/> for anything that is not a readable 64-bit ELF file.</summary>
+    /// <summary>
+    /// Opens and validates <paramref name="path"/>. Throws <see cref="InvalidDataException"/> for anything that is not
+    /// a readable 64-bit ELF file, an <see cref="IOException"/> for a missing file, one that is no regular file or
+    /// one larger than <see cref="TargetFileOpener.MaxElfFileBytes"/>. A path under /proc/PID/root resolves inside that root.
+    /// </summary>
     public static ElfImage Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        return FromHandle(TargetFileOpener.Open(path, TargetFileOpener.MaxElfFileBytes), path);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="path"/> inside the directory <paramref name="root"/> (a target's /proc/PID/root), resolved
+    /// as the target would resolve it: no symlink leads out of the root. Throws as <see cref="Open(string)"/> does.
+    /// </summary>
+    public static ElfImage OpenInRoot(string root, string path)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(path);
+        return FromHandle(TargetFileOpener.OpenInRoot(root, path, TargetFileOpener.MaxElfFileBytes), root.TrimEnd('/') + path);
+    }
+
+    private static ElfImage FromHandle(SafeFileHandle handle, string path)
+    {
         try
         {
             return new ElfImage(handle, ownsHandle: true, path);
@@ -446,7 +469,10 @@ public sealed class ElfImage : IDisposable
         const int CompressionHeaderSize = 24; // Elf64_Chdr: ch_type, ch_reserved, ch_size, ch_addralign
         if (raw.Length < CompressionHeaderSize || BinaryPrimitives.ReadUInt32LittleEndian(raw) != CompressionTypeZlib) return null;
         ulong size = BinaryPrimitives.ReadUInt64LittleEndian(raw.AsSpan(8));
-        if (size == 0 || size > int.MaxValue) throw new InvalidDataException($"'{Path}': compressed section {name} claims {size} bytes.");
+        // zlib inflates at most ~1032:1; a larger claim is corrupt, and would make us allocate it up front.
+        const ulong MaxInflationRatio = 1032;
+        ulong bound = Math.Min((ulong)TargetFileOpener.MaxElfFileBytes, (ulong)raw.Length * MaxInflationRatio);
+        if (size == 0 || size > bound) throw new InvalidDataException($"'{Path}': compressed section {name} claims {size} bytes.");
         var result = new byte[size];
         using var input = new MemoryStream(raw, CompressionHeaderSize, raw.Length - CompressionHeaderSize);
         using var inflater = new System.IO.Compression.ZLibStream(input, System.IO.Compression.CompressionMode.Decompress);

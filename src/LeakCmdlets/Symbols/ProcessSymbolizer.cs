@@ -3,14 +3,15 @@ using System.Collections.Generic;
 using System.IO;
 using LeakTools.Model;
 using LeakTools.Procfs;
+using Microsoft.Win32.SafeHandles;
 
 namespace LeakTools.Symbols;
 
 /// <summary>
 /// Symbolizes user-space addresses of one process. The constructor snapshots /proc/PID/maps and opens every
-/// executable module through /proc/PID/map_files (deleted files, memfd) or /proc/PID/root (containers), so
-/// symbols still resolve after the process exits. Anonymous executable memory is looked up in the JIT's
-/// /tmp/perf-PID.map as the target sees it.
+/// executable module through /proc/PID/map_files (deleted files, memfd) or /proc/PID/root (containers; resolved
+/// inside that root by <see cref="TargetFileOpener"/>), so symbols still resolve after the process exits.
+/// Anonymous executable memory is looked up in the JIT's /tmp/perf-PID.map as the target sees it.
 /// </summary>
 public sealed class ProcessSymbolizer : IDisposable
 {
@@ -256,18 +257,20 @@ public sealed class ProcessSymbolizer : IDisposable
         {
             try
             {
-                var info = new FileInfo(path);
-                if (!info.Exists) continue;
-                var version = (path, info.Length, info.LastWriteTimeUtc);
+                // Inside the target's root the path resolves as the target sees it; only a regular file, and a capped one.
+                using SafeFileHandle handle = TargetFileOpener.Open(path, TargetFileOpener.MaxPerfMapBytes);
+                long length = RandomAccess.GetLength(handle);
+                var version = (path, length, File.GetLastWriteTimeUtc(handle));
                 if (_perfMap is not null && version == _perfMapVersion) return _perfMap; // unchanged since the last read
-                using var reader = new StreamReader(path);
+                // Read to the length it had at open: a map that grows meanwhile cannot keep the read going.
+                using var reader = new StreamReader(new MemoryStream(TargetFileOpener.ReadAll(handle, TargetFileOpener.MaxPerfMapBytes)));
                 PerfMapSymbols symbols = PerfMapSymbols.Parse(reader, shown);
                 _perfMapVersion = version;
                 return symbols;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                // Unreadable here; try the other view.
+                // Absent or unreadable here (or no regular file): try the other view.
             }
         }
         return null;

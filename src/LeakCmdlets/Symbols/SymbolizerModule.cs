@@ -17,6 +17,7 @@ internal sealed class SymbolizerModule : IDisposable
     private volatile ModuleSymbols? _symbols;
     private string? _cacheKey;
     private bool _includeLines;
+    private Action<string>? _verbose;
 
     private SymbolizerModule(string modulePath)
     {
@@ -38,7 +39,7 @@ internal sealed class SymbolizerModule : IDisposable
     /// <summary>Opens the module through each of <paramref name="candidatePaths"/> in turn and locates its debug file.</summary>
     public static SymbolizerModule Open(string modulePath, IEnumerable<string> candidatePaths, string? targetRoot, SymbolizerOptions options)
     {
-        var module = new SymbolizerModule(modulePath) { _includeLines = options.IncludeSourceLines };
+        var module = new SymbolizerModule(modulePath) { _includeLines = options.IncludeSourceLines, _verbose = options.Verbose };
         var errors = new List<string>();
         foreach (string candidate in candidatePaths)
         {
@@ -51,7 +52,7 @@ internal sealed class SymbolizerModule : IDisposable
             catch (InvalidDataException ex)
             {
                 // The file is there but is no ELF image: other candidates name the same file.
-                module.Error = ex.Message;
+                module.Fail(ex.Message);
                 return module;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
@@ -61,12 +62,12 @@ internal sealed class SymbolizerModule : IDisposable
         }
         if (module._binary is null)
         {
-            module.Error = "Could not open the module: " + string.Join("; ", errors);
+            module.Fail("Could not open the module: " + string.Join("; ", errors));
             return module;
         }
 
         module._debugFile = module._binary.HasSymbolTable ? null
-            : DebugFileLocator.Find(module._binary, modulePath, targetRoot, options.DebugDirectories);
+            : DebugFileLocator.Find(module._binary, modulePath, targetRoot, options.DebugDirectories, options.Verbose);
         module._cacheKey = SymbolTableCache.KeyFor(module._binary, module._debugFile, modulePath, module._includeLines);
         if (SymbolTableCache.TryGet(module._cacheKey, out ModuleSymbols? cached))
         {
@@ -93,11 +94,19 @@ internal sealed class SymbolizerModule : IDisposable
             }
             catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
             {
-                Error = ex.Message;
+                // A corrupt symbol table (in a container's file, say) costs this module its names, nothing more.
+                Fail(ex.Message);
             }
             CloseFiles();
             return _symbols;
         }
+    }
+
+    /// <summary>Records why the module has no symbols and says so once; its frames stay unnamed.</summary>
+    private void Fail(string reason)
+    {
+        Error = reason;
+        _verbose?.Invoke($"No symbols for {ModulePath}: {reason} Its frames stay unnamed.");
     }
 
     public void Dispose()

@@ -33,4 +33,10 @@ public sealed class SymbolizerOptions
     /// Costs a one-time parse per module (cached with its symbols); on by default.
     /// </summary>
     public bool IncludeSourceLines { get; set; } = true;
+
+    /// <summary>
+    /// Told, once per module, why a module or a debug file found for it gives no symbols (unreadable, corrupt, no
+    /// regular file, too large); its frames stay unnamed. Called on whatever thread symbolizes; null for silence.
+    /// </summary>
+    public Action<string>? Verbose { get; set; }
 }

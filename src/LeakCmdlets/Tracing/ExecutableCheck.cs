@@ -16,26 +16,13 @@ namespace LeakTools.Tracing;
 /// </summary>
 internal static partial class ExecutableCheck
 {
-    private const int AtFdCwd = -100;
     private const int AtEAccess = 0x200;
     private const int ExecuteOk = 1;
-    private const uint StatxType = 1;
-    private const int StatxBufferSize = 256;
-    private const int StatxModeOffset = 28;
-    private const int FileTypeMask = 0xF000;     // S_IFMT
-    private const int RegularFile = 0x8000;      // S_IFREG
-    private const int DirectoryType = 0x4000;    // S_IFDIR
-    private const int Enoent = 2;
-    private const int Eperm = 1;
-    private const int Eacces = 13;
     // The kernel reads no more of a #! line than this (BINPRM_BUF_SIZE).
     private const int ShebangLimit = 256;
 
     [LibraryImport(LibraryNames.Libc, EntryPoint = "faccessat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int FAccessAt(int directoryFd, string path, int mode, int flags);
-
-    [LibraryImport(LibraryNames.Libc, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
-    private static unsafe partial int Statx(int directoryFd, string path, int flags, uint mask, byte* buffer);
 
     /// <summary>
     /// The first executable regular file called <paramref name="name"/> in PATH's directories. When there is none,
@@ -50,7 +37,7 @@ internal static partial class ExecutableCheck
             string candidate = Path.Combine(directory, name);
             int? type = FileType(candidate);
             if (type is null) continue;
-            if (type == RegularFile && MayExecute(candidate)) return candidate;
+            if (type == StatxBuffer.RegularFile && MayExecute(candidate)) return candidate;
             firstExisting ??= candidate;
         }
         return firstExisting;
@@ -80,12 +67,12 @@ internal static partial class ExecutableCheck
     {
         var category = errno switch
         {
-            Eacces or Eperm => ErrorCategory.PermissionDenied,
-            Enoent => ErrorCategory.ObjectNotFound,
+            (int)Errno.EACCES or (int)Errno.EPERM => ErrorCategory.PermissionDenied,
+            (int)Errno.ENOENT => ErrorCategory.ObjectNotFound,
             _ => ErrorCategory.InvalidArgument,
         };
         string reason = Marshal.GetPInvokeErrorMessage(errno);
-        string detail = errno == Enoent ? " (if the file is still there, its #! interpreter or ELF loader is missing)" : "";
+        string detail = errno == (int)Errno.ENOENT ? " (if the file is still there, its #! interpreter or ELF loader is missing)" : "";
         return new TracerException($"Cannot run '{path}': {reason}{detail}.", TracerErrorIds.CommandNotExecutable, category, path,
             "Check that the program is executable, built for this machine, that its #! interpreter or ELF loader exists, and that its file system is not mounted noexec.");
     }
@@ -99,11 +86,11 @@ internal static partial class ExecutableCheck
         {
             return new Problem("does not exist", ErrorCategory.ObjectNotFound, "");
         }
-        if (type == DirectoryType)
+        if (type == StatxBuffer.Directory)
         {
             return new Problem("is a directory, not a program", ErrorCategory.InvalidArgument, "Give the path of an executable file.");
         }
-        if (type != RegularFile)
+        if (type != StatxBuffer.RegularFile)
         {
             return new Problem("is not a regular file", ErrorCategory.InvalidArgument, "Give the path of an executable file.");
         }
@@ -138,13 +125,9 @@ internal static partial class ExecutableCheck
     }
 
     /// <summary>execve's own test: X_OK for the effective ids (root may run a file with any execute bit; noexec mounts refuse).</summary>
-    private static bool MayExecute(string path) => FAccessAt(AtFdCwd, path, ExecuteOk, AtEAccess) == 0;
+    private static bool MayExecute(string path) => FAccessAt(LinuxSyscalls.AtFdCwd, path, ExecuteOk, AtEAccess) == 0;
 
     /// <summary>The S_IFMT bits of what <paramref name="path"/> names (links followed), or null when it does not exist.</summary>
-    private static unsafe int? FileType(string path)
-    {
-        byte* buffer = stackalloc byte[StatxBufferSize];
-        if (Statx(AtFdCwd, path, 0, StatxType, buffer) != 0) return null;
-        return *(ushort*)(buffer + StatxModeOffset) & FileTypeMask;
-    }
+    private static int? FileType(string path)
+        => LinuxSyscalls.Statx(path, StatxBuffer.TypeField, out var stat) == 0 ? stat.Mode & StatxBuffer.FileTypeMask : null;
 }

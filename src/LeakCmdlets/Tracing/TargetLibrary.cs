@@ -6,13 +6,14 @@ using System.Management.Automation;
 using System.Text.RegularExpressions;
 using LeakTools.Procfs;
 using LeakTools.Symbols;
+using Microsoft.Win32.SafeHandles;
 
 namespace LeakTools.Tracing;
 
 /// <summary>
 /// The allocator library as the target process sees it: found in /proc/PID/maps and opened through
-/// /proc/PID/root (its own mount namespace) or /proc/PID/map_files (deleted or replaced files) — never
-/// through the host's path, which may be another file or none.
+/// /proc/PID/root (its own mount namespace, resolved inside that root) or /proc/PID/map_files (deleted or
+/// replaced files) — never through the host's path, which may be another file or none.
 /// </summary>
 internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Mapped)
 {
@@ -52,8 +53,9 @@ internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Ma
         if (match is { } m)
         {
             string viaRoot = ProcessDirectory.PathOf(pid, "root") + m.Path;
-            // Same inode through the target's root: a stable path. Otherwise (deleted, replaced) the mapping itself.
-            if (!m.Deleted && FileIdentity.TryGetInode(viaRoot, out ulong inode) && inode == m.Inode)
+            // The mapped file through the target's root: a stable path (map_files needs CAP_SYS_ADMIN, and its entry
+            // goes with the mapping). Otherwise (deleted, replaced, a symlink aimed elsewhere) the mapping itself.
+            if (!m.Deleted && NamesOneRegularFile(viaRoot, m.Inode))
                 return new TargetLibrary(m.Path, viaRoot, true);
             string viaMapFiles = ProcessDirectory.PathOf(pid, "map_files") + "/" + m.Range;
             return new TargetLibrary(m.Path, viaMapFiles, true);
@@ -63,13 +65,33 @@ internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Ma
         if (library is not null && library.Contains('/'))
         {
             string viaRoot = ProcessDirectory.PathOf(pid, "root") + library;
-            if (File.Exists(viaRoot)) return new TargetLibrary(library, viaRoot, false);
+            if (NamesOneRegularFile(viaRoot, expectedInode: null)) return new TargetLibrary(library, viaRoot, false);
         }
         var candidates = mappings.Select(x => Path.GetFileName(x.Path)).Where(n => n.Contains(".so")).Distinct().Take(12);
         throw new TracerException(
-            $"The library '{library}' is neither mapped by process {pid} nor a file inside its root. Mapped libraries: {string.Join(", ", candidates)}.",
+            $"The library '{library}' is neither mapped by process {pid} nor a regular file inside its root. Mapped libraries: {string.Join(", ", candidates)}.",
             TracerErrorIds.LibraryNotFound, ErrorCategory.ObjectNotFound, library,
             "Give -Library as a path inside the target's file system or as the file name it maps (see Get-ProcessMemoryMap).");
+    }
+
+    /// <summary>
+    /// True when <paramref name="viaRoot"/> (/proc/PID/root/…) is a regular file, the same one whether resolved inside
+    /// the target's root, as we read it, or by the kernel's plain lookup, as the probes attach to it (that lookup
+    /// resolves an absolute symlink against our root, so a container's symlink could aim it at a host file).
+    /// </summary>
+    private static bool NamesOneRegularFile(string viaRoot, ulong? expectedInode)
+    {
+        try
+        {
+            using SafeFileHandle file = TargetFileOpener.Open(viaRoot, TargetFileOpener.MaxElfFileBytes);
+            ulong inode = TargetFileOpener.GetIdentity(file).Inode;
+            return (expectedInode is null || inode == expectedInode)
+                && FileIdentity.TryGetInode(viaRoot, out ulong attached) && attached == inode;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The mappings with a path (files, also deleted ones and memfd); the same parser the symbolizer uses.</summary>

@@ -9,6 +9,7 @@ public static class TracerErrorIds
     public const string NoTracepoints = "TracerNoKernelTracepoints";
     public const string LibbpfMissing = "TracerLibbpfMissing";
     public const string LibraryNotFound = "TracerLibraryNotFound";
+    public const string LibraryUnreadable = "TracerLibraryUnreadable";
     public const string AllocatorNotFound = "TracerAllocatorFunctionsNotFound";
     public const string TargetNotFound = "TracerTargetNotFound";
     /// <summary>The target exists but the kernel refuses this session access to its memory map.</summary>

@@ -106,8 +106,16 @@ int main(void)
 	FIELD("StatxBuffer.Gid", struct statx, stx_gid);
 	FIELD("StatxBuffer.Mode", struct statx, stx_mode);
 	FIELD("StatxBuffer.Inode", struct statx, stx_ino);
+	FIELD("StatxBuffer.Size", struct statx, stx_size);
+	FIELD("StatxBuffer.Blocks", struct statx, stx_blocks);
+	FIELD("StatxBuffer.AttributesMask", struct statx, stx_attributes_mask);
+	FIELD("StatxBuffer.RdevMajor", struct statx, stx_rdev_major);
+	FIELD("StatxBuffer.RdevMinor", struct statx, stx_rdev_minor);
+	FIELD("StatxBuffer.DevMajor", struct statx, stx_dev_major);
+	FIELD("StatxBuffer.DevMinor", struct statx, stx_dev_minor);
 
 	CONSTANT("SyscallNumbers.Current.Bpf", __NR_bpf);
 	CONSTANT("SyscallNumbers.Current.Statx", __NR_statx);
+	CONSTANT("SyscallNumbers.Current.Openat2", __NR_openat2);
 	return 0;
 }

@@ -101,6 +101,7 @@ public class MemleakAbiTests
         long Number(string call) => long.Parse(Regex.Match(header, $@"#define __NR_{call} (\d+)").Groups[1].Value);
         Assert.Equal(Number("bpf"), SyscallNumbers.Arm64.Bpf);
         Assert.Equal(Number("statx"), SyscallNumbers.Arm64.Statx);
+        Assert.Equal(Number("openat2"), SyscallNumbers.Arm64.Openat2);
         Assert.Equal(SyscallNumbers.Arm64, SyscallNumbers.For(Architecture.Arm64));
         Assert.Equal(SyscallNumbers.X64, SyscallNumbers.For(Architecture.X64));
         Assert.Throws<PlatformNotSupportedException>(() => SyscallNumbers.For(Architecture.X86));
