@@ -23,6 +23,7 @@ public sealed unsafe class AllocationTracer : IDisposable
     private const int BatchSize = 1 << 16;   // fewer syscalls; the keys, values and batch buffers are 5.2 MB
 
     private readonly AllocationTracerOptions _options;
+    private readonly ProcessIdentity? _target;
     private readonly BpfObject _bpf;
     private readonly List<ProbeSite> _sites = new();
     private RingBufferReader? _ring;
@@ -34,12 +35,16 @@ public sealed unsafe class AllocationTracer : IDisposable
 
     public AllocationTracerOptions Options => _options;
 
-    /// <summary>True once the user-space target is gone (or a zombie). Always false in kernel mode.</summary>
-    public bool TargetExited => !_options.Kernel && !ProcessIsAlive(_options.ProcessId);
+    /// <summary>
+    /// True once the user-space target is gone, a zombie, or its PID belongs to another process. Always false
+    /// in kernel mode.
+    /// </summary>
+    public bool TargetExited => _target is { } target && !target.IsSameProcessAlive();
 
-    private AllocationTracer(AllocationTracerOptions options, BpfObject bpf)
+    private AllocationTracer(AllocationTracerOptions options, ProcessIdentity? target, BpfObject bpf)
     {
         _options = options;
+        _target = target;
         _bpf = bpf;
     }
 
@@ -47,7 +52,7 @@ public sealed unsafe class AllocationTracer : IDisposable
     public static AllocationTracer Start(AllocationTracerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        Validate(options);
+        ProcessIdentity? target = Validate(options);
         TracerPreflight.Check(options.Kernel);
 
         List<(AllocatorProbe Probe, ProbeSite Site)>? plan = null;
@@ -76,14 +81,14 @@ public sealed unsafe class AllocationTracer : IDisposable
                 "Rebuild the module with build.ps1.", e);
         }
 
-        var tracer = new AllocationTracer(options, bpf);
+        var tracer = new AllocationTracer(options, target, bpf);
         try
         {
             if (options.Kernel) tracer.StartKernel();
             else tracer.StartUser(library!, plan!);
             return tracer;
         }
-        catch (BpfOperationException e) when (!options.Kernel && !ProcessIsAlive(options.ProcessId))
+        catch (BpfOperationException e) when (tracer.TargetExited)
         {
             tracer.Dispose();
             throw new TracerException($"Process {options.ProcessId} exited while the probes were being attached.",
@@ -114,7 +119,8 @@ public sealed unsafe class AllocationTracer : IDisposable
         }
     }
 
-    private static void Validate(AllocationTracerOptions o)
+    /// <summary>Checks the options; returns the identity of the user-space target (null in kernel mode).</summary>
+    private static ProcessIdentity? Validate(AllocationTracerOptions o)
     {
         string? problem = null;
         if (!o.Kernel && o.ProcessId <= 0) problem = "ProcessId must name a running process (or set Kernel).";
@@ -126,9 +132,15 @@ public sealed unsafe class AllocationTracer : IDisposable
         if (problem is not null)
             throw new TracerException(problem, TracerErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, o, "Correct the tracer options.");
         if (o.SampleRate == 0) o.SampleRate = 1;
-        if (!o.Kernel && !ProcessDirectory.Exists(o.ProcessId))
+        if (o.Kernel) return null;
+        ProcessIdentity? target = null;
+        try { target = ProcessIdentity.TryCapture(o.ProcessId); }
+        catch (UnauthorizedAccessException) { /* the preflight check names the missing capability */ }
+        if (target is null && !ProcessDirectory.Exists(o.ProcessId))
             throw new TracerException($"No process with id {o.ProcessId} is running.", TracerErrorIds.TargetNotFound,
                 ErrorCategory.ObjectNotFound, o.ProcessId, "Check the process id (Get-Process).");
+        // Unreadable stat: no start time to compare, so liveness falls back to the PID alone.
+        return target ?? new ProcessIdentity(o.ProcessId, 0);
     }
 
     private void StartUser(TargetLibrary library, List<(AllocatorProbe Probe, ProbeSite Site)> plan)
@@ -441,13 +453,6 @@ public sealed unsafe class AllocationTracer : IDisposable
         if (_options.Kernel && key >> MemleakAbi.KeyTagShift == MemleakAbi.KeyTagPercpu)
             return key & ((1UL << MemleakAbi.KeyTagShift) - 1);
         return key;
-    }
-
-    private static bool ProcessIsAlive(int pid)
-    {
-        try { return ProcessFiles.TryReadState(pid) is not ('\0' or 'Z' or 'X'); }
-        catch (IOException) { return false; }
-        catch (UnauthorizedAccessException) { return true; }
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
