@@ -70,6 +70,28 @@ internal static class MutationRunner
         Assert.True(rejected < mutants, $"{name}: every mutant was rejected; the mutations never reach the parser's deeper paths");
     }
 
+    /// <summary>Runs one saved input (a mutant that once failed) under the same checks as <see cref="Run"/>.</summary>
+    public static void Replay(string name, byte[] input, Action<byte[]> parse, Func<Exception, bool> documented, long allocationCap)
+    {
+        string? failure = null;
+        var worker = new Thread(() =>
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            try { parse(input); }
+            catch (Exception e) when (documented(e)) { }
+            catch (Exception e)
+            {
+                failure = $"{e.GetType().Name}: {e.Message}";
+                return;
+            }
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated > allocationCap) failure = $"allocated {allocated:N0} bytes, more than the cap of {allocationCap:N0}";
+        }, maxStackSize: 16 * 1024 * 1024) { IsBackground = true, Name = $"replay of {name}" };
+        worker.Start();
+        Assert.True(worker.Join(InputTimeout), $"{name} still runs after {InputTimeout.TotalSeconds} s: a hang.");
+        Assert.True(failure is null, $"{name}: {failure}");
+    }
+
     private static string Save(string name, int index, byte[] input)
     {
         string path = Path.Combine(Path.GetTempPath(), $"leaktools-mutant-{name.Replace('/', '-')}-{index}.bin");

@@ -160,9 +160,31 @@ public class MutationTests
                 foreach (ulong address in probes) table.TryFind(address, out _, out _);
             },
             _ => false,
-            // Rows and file names: bounded by what the bytes can encode, far below this.
-            64L * (debugLine.Length + lineStrings.Length) + (1 << 20));
+            DwarfAllocationCap(debugLine, lineStrings));
     }
+
+    /// <summary>
+    /// Mutants of sample-pie's .debug_line that longer runs (LEAKTOOLS_MUTATION_FACTOR=10) found: a DWARF 5 file
+    /// table whose entry count (880,000 and 89,000 in 445 and 519 bytes) sized a list before a byte was read.
+    /// </summary>
+    [Theory]
+    [InlineData("debug_line-count-880k.bin")]
+    [InlineData("debug_line-count-89k.bin")]
+    public void DwarfLineTableFoundMutantsStayBounded(string file)
+    {
+        byte[] lineStrings, strings;
+        using (ElfImage image = ElfImage.Open(ElfSamples.PathOf("sample-pie")))
+        {
+            lineStrings = image.ReadSectionContents(".debug_line_str")!;
+            strings = image.ReadSectionContents(".debug_str")!;
+        }
+        byte[] input = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Samples", "fuzz", file));
+        MutationRunner.Replay(file, input, bytes => DwarfLineTable.Parse(bytes, lineStrings, strings), _ => false,
+            DwarfAllocationCap(input, lineStrings));
+    }
+
+    /// <summary>Rows and file names: bounded by what the bytes can encode, far below this.</summary>
+    private static long DwarfAllocationCap(byte[] debugLine, byte[] lineStrings) => 64L * (debugLine.Length + lineStrings.Length) + (1 << 20);
 
     /// <summary>Decoding, lines and the parsed objects: a small multiple of the text.</summary>
     private static long TextAllocationCap(byte[] original) => 32L * original.Length + (256 << 10);
