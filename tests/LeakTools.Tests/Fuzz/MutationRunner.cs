@@ -27,7 +27,7 @@ internal static class MutationRunner
     {
         var failures = new List<string>();
         int current = -1;
-        long startedAt = 0;
+        long startedAt = Stopwatch.GetTimestamp();
         byte[]? running = null;
         int rejected = 0;
         var worker = new Thread(() =>
@@ -36,9 +36,10 @@ internal static class MutationRunner
             for (int i = 0; i < mutants && failures.Count < MaxReportedFailures; i++)
             {
                 byte[] input = mutator.Mutate(sample);
-                Volatile.Write(ref running, input);
+                // The clock first: the watchdog reads it before the input, so it never pairs an input with an old start.
                 Volatile.Write(ref startedAt, Stopwatch.GetTimestamp());
                 Volatile.Write(ref current, i);
+                Volatile.Write(ref running, input);
                 long before = GC.GetAllocatedBytesForCurrentThread();
                 try
                 {
@@ -54,6 +55,9 @@ internal static class MutationRunner
                     continue;
                 }
                 long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                // Once per process the runtime allocates for itself on the way (exception message resources,
+                // static tables): only an input that goes over the cap a second time allocates without bound.
+                if (allocated > allocationCap) allocated = MeasureAgain(parse, input, documented);
                 if (allocated > allocationCap)
                     failures.Add($"mutant {i}: allocated {allocated:N0} bytes, more than the cap of {allocationCap:N0} (input saved as {Save(name, i, input)})");
             }
@@ -85,11 +89,20 @@ internal static class MutationRunner
                 return;
             }
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (allocated > allocationCap) allocated = MeasureAgain(parse, input, documented);
             if (allocated > allocationCap) failure = $"allocated {allocated:N0} bytes, more than the cap of {allocationCap:N0}";
         }, maxStackSize: 16 * 1024 * 1024) { IsBackground = true, Name = $"replay of {name}" };
         worker.Start();
         Assert.True(worker.Join(InputTimeout), $"{name} still runs after {InputTimeout.TotalSeconds} s: a hang.");
         Assert.True(failure is null, $"{name}: {failure}");
+    }
+
+    private static long MeasureAgain(Action<byte[]> parse, byte[] input, Func<Exception, bool> documented)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        try { parse(input); }
+        catch (Exception e) when (documented(e)) { }
+        return GC.GetAllocatedBytesForCurrentThread() - before;
     }
 
     private static string Save(string name, int index, byte[] input)
