@@ -496,7 +496,7 @@ function Measure-SoakCase([string] $Case, [string] $Measurement, [string] $Progr
         $note = "pwsh RSS $([math]::Round($atMinute.Kb / 1024)) MiB after $(Format-BenchNumber (($atMinute.At - $r.Started) / 60)) min, $([math]::Round($atEnd.Kb / 1024)) MiB at the end" +
             " ($(Format-BenchNumber (($atEnd.At - $r.Started) / 60)) min), peak $([math]::Round($peak / 1024)) MiB; $TargetNote; $($r.Objects) objects consumed"
         if ($r.Warnings) { $note += "; warnings: $($r.Warnings.TrimEnd('.'))" }
-        $Rows.Add((New-BenchRow -Section $s -Measurement "$Measurement, $SoakMinutes min: pwsh RSS growth from 1 min to the end" -Samples @($growth) -Unit '%' `
+        $Rows.Add((New-BenchRow -Section $s -Measurement "$Measurement, $SoakMinutes min: pwsh RSS growth from $(Format-BenchNumber ($reference / 60)) min to the end" -Samples @($growth) -Unit '%' `
                     -Goal '< 5%' -Verdict (Get-GoalVerdict $growth 5 -Strict) -Note $note))
     }
     catch { $Rows.Add((New-MissingRow $s "$Measurement, $SoakMinutes min" "failed: $($_.Exception.Message)" '< 5%')) }

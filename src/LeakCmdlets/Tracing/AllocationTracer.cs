@@ -52,8 +52,9 @@ public sealed unsafe class AllocationTracer : IDisposable
     public static AllocationTracer Start(AllocationTracerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ProcessIdentity? target = Validate(options);
+        Validate(options);
         TracerPreflight.Check(options.Kernel);
+        ProcessIdentity? target = options.Kernel ? null : CaptureIdentity(options.ProcessId);
 
         List<(AllocatorProbe Probe, ProbeSite Site)>? plan = null;
         TargetLibrary? library = null;
@@ -119,8 +120,7 @@ public sealed unsafe class AllocationTracer : IDisposable
         }
     }
 
-    /// <summary>Checks the options; returns the identity of the user-space target (null in kernel mode).</summary>
-    private static ProcessIdentity? Validate(AllocationTracerOptions o)
+    private static void Validate(AllocationTracerOptions o)
     {
         string? problem = null;
         if (!o.Kernel && o.ProcessId <= 0) problem = "ProcessId must name a running process (or set Kernel).";
@@ -132,15 +132,18 @@ public sealed unsafe class AllocationTracer : IDisposable
         if (problem is not null)
             throw new TracerException(problem, TracerErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, o, "Correct the tracer options.");
         if (o.SampleRate == 0) o.SampleRate = 1;
-        if (o.Kernel) return null;
-        ProcessIdentity? target = null;
-        try { target = ProcessIdentity.TryCapture(o.ProcessId); }
-        catch (UnauthorizedAccessException) { /* the preflight check names the missing capability */ }
-        if (target is null && !ProcessDirectory.Exists(o.ProcessId))
+        if (!o.Kernel && !ProcessDirectory.Exists(o.ProcessId))
             throw new TracerException($"No process with id {o.ProcessId} is running.", TracerErrorIds.TargetNotFound,
                 ErrorCategory.ObjectNotFound, o.ProcessId, "Check the process id (Get-Process).");
-        // Unreadable stat: no start time to compare, so liveness falls back to the PID alone.
-        return target ?? new ProcessIdentity(o.ProcessId, 0);
+    }
+
+    /// <summary>The target's identity, taken before attaching, so that its exit is noticed even once its PID is reused.</summary>
+    private static ProcessIdentity CaptureIdentity(int pid)
+    {
+        // Start time 0, which no process has: gone since Validate, the target shows as exited at the first check;
+        // with a stat we may not read, liveness falls back to the PID (an unreadable stat counts as alive).
+        try { return ProcessIdentity.TryCapture(pid) ?? new ProcessIdentity(pid, 0); }
+        catch (Exception e) when (e is UnauthorizedAccessException or ProcfsFormatException) { return new ProcessIdentity(pid, 0); }
     }
 
     private void StartUser(TargetLibrary library, List<(AllocatorProbe Probe, ProbeSite Site)> plan)
