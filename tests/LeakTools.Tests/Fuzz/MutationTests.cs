@@ -15,8 +15,8 @@ namespace LeakTools.Tests.Fuzz;
 /// <summary>
 /// Every recorded sample, mutated thousands of times (seeded, so a failure replays), through its parser:
 /// the only outcomes allowed are a result or the exception the parser documents for bad input. The /proc
-/// parsers document <see cref="ProcfsFormatException"/>; the symbolizer's maps and kallsyms readers and the
-/// DWARF line table skip what they cannot read and throw nothing; ELF images document
+/// parsers document <see cref="ProcfsFormatException"/>; the symbolizer's maps, kallsyms and perf map readers
+/// and the DWARF line table skip what they cannot read and throw nothing; ELF images document
 /// <see cref="InvalidDataException"/>. Each input must finish within seconds and allocate a bounded amount.
 /// </summary>
 public class MutationTests
@@ -98,6 +98,27 @@ public class MutationTests
 
         MutationRunner.Run(sample, original, TextMutants, 31,
             input => KernelSymbolizer.Parse(new StringReader(Encoding.UTF8.GetString(input))).SymbolizeStack(addresses),
+            _ => false,
+            TextAllocationCap(original));
+    }
+
+    [Fact]
+    public void PerfMapParserSkipsWhatItCannotRead()
+    {
+        // Written by the traced process itself (its JIT), so as untrusted as input gets.
+        const string sample = "symbols/perf-map-excerpt.txt";
+        byte[] original = File.ReadAllBytes(ProcSamples.PathOf(sample));
+        PerfMapSymbols pristine = PerfMapSymbols.Parse(new StringReader(Encoding.UTF8.GetString(original)), "/tmp/perf-1.map");
+        Assert.True(pristine.Count > 0);
+        ulong[] addresses = Encoding.UTF8.GetString(original).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => Convert.ToUInt64(line[..line.IndexOf(' ')], 16) + 1).ToArray();
+
+        MutationRunner.Run(sample, original, TextMutants, 32,
+            input =>
+            {
+                PerfMapSymbols symbols = PerfMapSymbols.Parse(new StringReader(Encoding.UTF8.GetString(input)), "/tmp/perf-1.map");
+                foreach (ulong address in addresses) symbols.TryFind(address, out _, out _);
+            },
             _ => false,
             TextAllocationCap(original));
     }
