@@ -150,8 +150,10 @@ function ConvertFrom-KeyValueLine([string] $Line) {
     return $table
 }
 
-# Runs a script file in a fresh PowerShell (no profile) and returns the JSON object it printed last.
-function Invoke-FreshPwsh([string] $ScriptPath, [hashtable] $Parameters = @{}, [int] $TimeoutSeconds = 120) {
+# Runs a script file in a fresh PowerShell (no profile) and returns the JSON object it printed last. With
+# -RssSampleSeconds, the child's resident set is sampled that often while it runs, and the samples come back
+# in the object's RssSamples property (At: Unix seconds, Kb).
+function Invoke-FreshPwsh([string] $ScriptPath, [hashtable] $Parameters = @{}, [int] $TimeoutSeconds = 120, [double] $RssSampleSeconds = 0) {
     $pwsh = @(& "$PSScriptRoot/Get-PwshCommandLine.ps1")
     $info = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
     foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $ScriptPath)) { $info.ArgumentList.Add($a) }
@@ -166,6 +168,14 @@ function Invoke-FreshPwsh([string] $ScriptPath, [hashtable] $Parameters = @{}, [
     try {
         $stdout = $process.StandardOutput.ReadToEndAsync()
         $stderr = $process.StandardError.ReadToEndAsync()
+        $samples = [Collections.Generic.List[object]]::new()
+        if ($RssSampleSeconds -gt 0) {
+            $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+            while (-not $process.WaitForExit([int]($RssSampleSeconds * 1000)) -and [DateTime]::UtcNow -lt $deadline) {
+                $rss = Select-String -LiteralPath "/proc/$($process.Id)/status" -Pattern '^VmRSS:\s+(\d+)' -ErrorAction Ignore
+                if ($rss) { $samples.Add([pscustomobject]@{ At = [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000.0; Kb = [long]$rss.Matches[0].Groups[1].Value }) }
+            }
+        }
         if (-not $process.WaitForExit($TimeoutSeconds * 1000)) { throw "$ScriptPath did not finish within $TimeoutSeconds s." }
         $process.WaitForExit()
         $lines = $stdout.Result -split '\r?\n'
@@ -176,7 +186,9 @@ function Invoke-FreshPwsh([string] $ScriptPath, [hashtable] $Parameters = @{}, [
             if ($text.Length -gt 600) { $text = $text.Substring(0, 600) + ' ...' }
             throw "$([IO.Path]::GetFileName($ScriptPath)) printed no result (exit $($process.ExitCode)): $text"
         }
-        return $json | ConvertFrom-Json
+        $result = $json | ConvertFrom-Json
+        if ($RssSampleSeconds -gt 0) { $result | Add-Member -NotePropertyName RssSamples -NotePropertyValue $samples.ToArray() }
+        return $result
     }
     finally {
         if (-not $process.HasExited) { $process.Kill($true) }

@@ -181,7 +181,7 @@ internal sealed class TracedTarget : IDisposable
     {
         if (_userSymbols is null || Tracer.TargetExited) return;
         try { _userSymbols.Refresh(); }
-        catch (Exception) when (Tracer.TargetExited || !Procfs.ProcessDirectory.Exists(ProcessId))
+        catch (Exception) when (Tracer.TargetExited)
         {
             // It exited between the check and the read: what was read while it lived still names its stacks.
         }

@@ -234,7 +234,9 @@ internal sealed class DwarfLineTable
         var formats = new (ulong Content, ulong Form)[formatCount];
         for (int i = 0; i < formatCount; i++) formats[i] = (r.Uleb(), r.Uleb());
         ulong count = r.Uleb();
-        if (count > 1_000_000) throw new FormatException();
+        // Every form takes at least one byte, so the bytes left bound the count; a count without formats is
+        // malformed (it would describe entries out of nothing, and allocate for each).
+        if (count > (ulong)r.Remaining || (formatCount == 0 && count > 0)) throw new FormatException();
         entries = new List<(string, int)>((int)count);
         for (ulong n = 0; n < count; n++)
         {
@@ -354,6 +356,8 @@ internal sealed class DwarfLineTable
         }
 
         public long Position { get; set; }
+
+        public long Remaining => Math.Max(0, _data.Length - Position);
 
         public int U8() => _data[Position++];
 

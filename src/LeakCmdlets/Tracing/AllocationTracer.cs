@@ -23,6 +23,7 @@ public sealed unsafe class AllocationTracer : IDisposable
     private const int BatchSize = 1 << 16;   // fewer syscalls; the keys, values and batch buffers are 5.2 MB
 
     private readonly AllocationTracerOptions _options;
+    private readonly ProcessIdentity? _target;
     private readonly BpfObject _bpf;
     private readonly List<ProbeSite> _sites = new();
     private RingBufferReader? _ring;
@@ -37,12 +38,16 @@ public sealed unsafe class AllocationTracer : IDisposable
 
     public AllocationTracerOptions Options => _options;
 
-    /// <summary>True once the user-space target is gone (or a zombie). Always false in kernel mode.</summary>
-    public bool TargetExited => !_options.Kernel && !ProcessIsAlive(_options.ProcessId);
+    /// <summary>
+    /// True once the user-space target is gone, a zombie, or its PID belongs to another process. Always false
+    /// in kernel mode.
+    /// </summary>
+    public bool TargetExited => _target is { } target && !target.IsSameProcessAlive();
 
-    private AllocationTracer(AllocationTracerOptions options, BpfObject bpf)
+    private AllocationTracer(AllocationTracerOptions options, ProcessIdentity? target, BpfObject bpf)
     {
         _options = options;
+        _target = target;
         _bpf = bpf;
     }
 
@@ -53,6 +58,7 @@ public sealed unsafe class AllocationTracer : IDisposable
         Validate(options);
         TracerPreflight.Check(options.Kernel, needsKernelSymbols: options.Kernel && options.CaptureStacks);
         if (!options.Kernel) TargetProcessCheck.ThrowIfUntraceable(options.ProcessId);
+        ProcessIdentity? target = options.Kernel ? null : CaptureIdentity(options.ProcessId);
 
         List<(AllocatorProbe Probe, ProbeSite Site)>? plan = null;
         TargetLibrary? library = null;
@@ -80,14 +86,14 @@ public sealed unsafe class AllocationTracer : IDisposable
                 "Rebuild the module with build.ps1.", e);
         }
 
-        var tracer = new AllocationTracer(options, bpf);
+        var tracer = new AllocationTracer(options, target, bpf);
         try
         {
             if (options.Kernel) tracer.StartKernel();
             else tracer.StartUser(library!, plan!);
             return tracer;
         }
-        catch (BpfOperationException e) when (!options.Kernel && !ProcessIsAlive(options.ProcessId))
+        catch (BpfOperationException e) when (tracer.TargetExited)
         {
             tracer.Dispose();
             throw new TracerException($"Process {options.ProcessId} exited while the probes were being attached.",
@@ -142,6 +148,15 @@ public sealed unsafe class AllocationTracer : IDisposable
         if (!o.Kernel && !ProcessDirectory.Exists(o.ProcessId))
             throw new TracerException($"No process with id {o.ProcessId} is running.", TracerErrorIds.TargetNotFound,
                 ErrorCategory.ObjectNotFound, o.ProcessId, "Check the process id (Get-Process).");
+    }
+
+    /// <summary>The target's identity, taken before attaching, so that its exit is noticed even once its PID is reused.</summary>
+    private static ProcessIdentity CaptureIdentity(int pid)
+    {
+        // Start time 0, which no process has: gone since Validate, the target shows as exited at the first check;
+        // with a stat we may not read, liveness falls back to the PID (an unreadable stat counts as alive).
+        try { return ProcessIdentity.TryCapture(pid) ?? new ProcessIdentity(pid, 0); }
+        catch (Exception e) when (e is UnauthorizedAccessException or ProcfsFormatException) { return new ProcessIdentity(pid, 0); }
     }
 
     private void StartUser(TargetLibrary library, List<(AllocatorProbe Probe, ProbeSite Site)> plan)
@@ -414,13 +429,6 @@ public sealed unsafe class AllocationTracer : IDisposable
         if (_options.Kernel && key >> MemleakAbi.KeyTagShift == MemleakAbi.KeyTagPercpu)
             return key & ((1UL << MemleakAbi.KeyTagShift) - 1);
         return key;
-    }
-
-    private static bool ProcessIsAlive(int pid)
-    {
-        try { return ProcessFiles.TryReadState(pid) is not ('\0' or 'Z' or 'X'); }
-        catch (IOException) { return false; }
-        catch (UnauthorizedAccessException) { return true; }
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);

@@ -28,3 +28,7 @@ size=$(stat -c %s sample-pie)
 head -c $((size - 200)) sample-pie > truncated-sections.elf
 # An ELF header whose class byte says 32-bit.
 python3 -c "d=bytearray(open('sample-pie','rb').read(64)); d[4]=1; open('elf32-header.elf','wb').write(bytes(d))"
+# A DWARF 4 line program (file names inline in its header, not in .debug_line_str), for the mutation tests.
+gcc $CFLAGS -gdwarf-4 -fPIE -pie sample.c -o sample-dwarf4.tmp
+objcopy --dump-section .debug_line=sample-dwarf4.debug_line sample-dwarf4.tmp
+rm sample-dwarf4.tmp
