@@ -10,10 +10,10 @@ BeforeAll {
 
     # The traces, each long enough that only the signal ends it.
     $script:Traces = [ordered]@{
-        FindId  = 'Find-MemoryLeak -Id {0} -Duration 60 -OlderThan 0 -Top 3; "after the trace"'
-        WatchId = '$n = 0; Watch-Allocation -Id {0} -Duration 60 | ForEach-Object {{ if (++$n % 500 -eq 0) {{ "events: $n" }} }}; "after the trace"'
-        Kernel  = 'Find-MemoryLeak -Kernel -Duration 60 -OlderThan 0 -Top 3; "after the trace"'
-        Command = 'Find-MemoryLeak -Command ''{1}'', 60 -Duration 60 -OlderThan 0 -Top 3; "after the trace"'
+        FindId  = 'Find-MemoryLeak -Id {0} -Duration 300 -OlderThan 0 -Top 3; "after the trace"'
+        WatchId = '$n = 0; Watch-Allocation -Id {0} -Duration 300 | ForEach-Object {{ if (++$n % 500 -eq 0) {{ "events: $n" }} }}; "after the trace"'
+        Kernel  = 'Find-MemoryLeak -Kernel -Duration 300 -OlderThan 0 -Top 3; "after the trace"'
+        Command = 'Find-MemoryLeak -Command ''{1}'', 300 -Duration 300 -OlderThan 0 -Top 3; "after the trace"'
     }
 
     # Starts every trace in its own pwsh (in parallel: each takes seconds to start), waits until each holds its
@@ -21,13 +21,13 @@ BeforeAll {
     # signal, and waits for each pwsh to end. -Signal is KILL, TERM or INT (^C on the pwsh's terminal).
     function Invoke-SignalledTraces([string] $Signal) {
         $fixture = Join-Path $FixtureDir 'leak_sites_fp'
-        $target = Start-Fixture 'leak_sites_fp' -ArgumentList '60'
+        $target = Start-Fixture 'leak_sites_fp' -ArgumentList '300'
         $runs = foreach ($name in $Traces.Keys) {
             $child = Start-ChildPwsh -Script ($Traces[$name] -f $target.Id, $fixture) -Terminal:($Signal -eq 'INT')
             [pscustomobject]@{ Name = $name; Child = $child; Held = @(); Launched = $null; ExitCode = $null; Output = '' }
         }
         foreach ($run in $runs) {
-            $attached = Wait-Until { @(Get-BpfObjectHeldBy $run.Child.Pwsh | Where-Object { $_ -like 'link:*' }).Count -gt 0 } 60
+            $attached = Wait-Until { @(Get-BpfObjectHeldBy $run.Child.Pwsh | Where-Object { $_ -like 'link:*' }).Count -gt 0 } 120
             $attached | Should -BeTrue -Because "$($run.Name) attaches: $(Get-ChildOutput $run.Child)"
         }
         Start-Sleep -Milliseconds 700   # let every trace gather something
@@ -43,7 +43,7 @@ BeforeAll {
             }
         }
         foreach ($run in $runs) {
-            $run.Child.Process.WaitForExit(30000) | Should -BeTrue -Because "$($run.Name) ends after SIG$Signal"
+            $run.Child.Process.WaitForExit(60000) | Should -BeTrue -Because "$($run.Name) ends after SIG$Signal"
             $run.ExitCode = $run.Child.Process.ExitCode
             $run.Output = Get-ChildOutput $run.Child
         }

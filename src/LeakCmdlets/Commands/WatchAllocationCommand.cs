@@ -68,8 +68,8 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             {
                 // With one target, block in the engine for a short while; with several, poll each in turn.
                 int timeoutMs = Targets.Count == 1 ? 100 : 0;
-                // The window is checked at every event: a slow consumer makes every WriteObject slow.
-                for (int i = 0; i < EventsPerTurn && WindowOpen() && target.Tracer.TryTakeEvent(out var record, i == 0 ? timeoutMs : 0); i++)
+                // The window and a stop are checked at every event: a slow consumer makes every WriteObject slow.
+                for (int i = 0; i < EventsPerTurn && WindowOpen() && !StopRequested && target.Tracer.TryTakeEvent(out var record, i == 0 ? timeoutMs : 0); i++)
                 {
                     any = true;
                     if (Shows(record)) WriteObject(ToEvent(target, record));
