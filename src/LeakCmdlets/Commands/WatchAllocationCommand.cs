@@ -124,7 +124,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         if (undelivered > 0)
         {
             WriteWarning(string.Create(CultureInfo.InvariantCulture,
-                $"{undelivered} calls made before -Duration ended were still buffered {DrainLimit.TotalSeconds} s later and are not delivered. {LossAdvice}"));
+                $"{undelivered} calls made before the trace ended were still buffered {DrainLimit.TotalSeconds} s later and are not delivered. {LossAdvice}"));
         }
     }
 
