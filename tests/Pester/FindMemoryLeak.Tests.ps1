@@ -334,7 +334,7 @@ Describe 'Find-MemoryLeak and Watch-Allocation under Select-Object -First' {
     It 'end quietly, and the script goes on to its own exit code' {
         # A downstream stop is not Ctrl+C: no "stopped" report, the assignment happens, the next lines run.
         $process = Start-Fixture 'leak_sites_fp'
-        $child = Start-ChildPwsh -Script @(
+        $child = Start-ChildPwsh -Script (@(
             "`$t = Find-MemoryLeak -Id $($process.Id) -Duration 2 -OlderThan 0 | Select-Object -First 1"
             '"find: $($t.GetType().Name)"'
             "`$w = Watch-Allocation -Id $($process.Id) | Select-Object -First 5"
@@ -347,12 +347,12 @@ Describe 'Find-MemoryLeak and Watch-Allocation under Select-Object -First' {
             $output | Should -Match 'find: MemoryLeak'
             $output | Should -Match 'watch: 5 AllocationEvent'
             $output | Should -Not -Match 'was stopped'
+            $process.HasExited | Should -BeFalse -Because 'the target runs on'
         }
         finally {
             if (-not $child.Process.HasExited) { $child.Process.Kill() }
             Stop-Fixture $process
         }
-        $process.HasExited | Should -BeFalse -Because 'the target runs on'
     }
 }
 
