@@ -11,7 +11,8 @@ BeforeAll {
     # The traces, each long enough that only the signal ends it.
     $script:Traces = [ordered]@{
         FindId  = 'Find-MemoryLeak -Id {0} -Duration 300 -OlderThan 0 -Top 3; "after the trace"'
-        WatchId = '$n = 0; Watch-Allocation -Id {0} -Duration 300 | ForEach-Object {{ if (++$n % 500 -eq 0) {{ "events: $n" }} }}; "after the trace"'
+        # The consumer's end block runs only when Watch-Allocation ends in order, not when the process just dies.
+        WatchId = 'Watch-Allocation -Id {0} -Duration 300 | ForEach-Object -Begin {{ $n = 0 }} -Process {{ if (++$n % 500 -eq 0) {{ "events: $n" }} }} -End {{ "streamed: $n" }}; "after the trace"'
         Kernel  = 'Find-MemoryLeak -Kernel -Duration 300 -OlderThan 0 -Top 3; "after the trace"'
         Command = 'Find-MemoryLeak -Command ''{1}'', 300 -Duration 300 -OlderThan 0 -Top 3; "after the trace"'
     }
@@ -98,10 +99,11 @@ Describe 'SIGTERM of a tracing pwsh' {
         if ($_ -ne 'Kernel') { $run.Output | Should -Match '\[\d+\] leak_\w+\+0x' }
     }
 
-    It 'stops Watch-Allocation after the events it streamed, and ends the process with 143' {
+    It 'stops Watch-Allocation in order after the events it streamed, and ends the process with 143' {
         $run = $result.Runs | Where-Object Name -eq 'WatchId'
         $run.ExitCode | Should -Be 143 -Because $run.Output
         $run.Output | Should -Match 'events: \d+'
+        $run.Output | Should -Match 'streamed: [1-9]\d*' -Because 'the pipeline ends normally, so the consumer sees the end of the stream'
         $run.Output | Should -Not -Match 'after the trace'
     }
 
