@@ -109,6 +109,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
     /// </summary>
     private void DetachAndDrain()
     {
+        ulong windowEndNs = MonotonicClock.NowNs();
         foreach (var target in Targets) target.Tracer.DetachProbes();
         var draining = Stopwatch.StartNew();
         long undelivered = 0;
@@ -117,6 +118,9 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             // Nothing new is produced now: a take that finds nothing for two flush rounds has emptied the buffers.
             while (!StopRequested && target.Tracer.TryTakeEvent(out var record, AllocationTracer.EventDelayMs))
             {
+                // Calls made while the probes came off are half seen (a malloc whose return probe was already gone,
+                // then its free): the stream is in timestamp order, so the rest of this target's is left out.
+                if ((long)(record.TimestampNs - windowEndNs) > 0) break;
                 if (draining.Elapsed >= DrainLimit) { undelivered++; continue; }
                 if (Shows(record)) WriteObject(ToEvent(target, record));
             }
