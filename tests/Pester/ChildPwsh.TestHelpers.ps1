@@ -48,6 +48,14 @@ function Get-ChildPwshId([int] $Parent, [string] $Executable) {
     }
 }
 
+# Ends the child if it still runs and removes its script and output files.
+function Remove-ChildPwsh($Child) {
+    if (-not $Child) { return }
+    if (-not $Child.Process.HasExited) { $Child.Process.Kill($true) }
+    $script = $Child.OutputPath -replace '\.out$'
+    Remove-Item -LiteralPath $script, $Child.OutputPath, "$($Child.OutputPath).err" -ErrorAction Ignore
+}
+
 function Get-ChildOutput($Child) {
     (@(Get-Content -LiteralPath $Child.OutputPath, "$($Child.OutputPath).err" -ErrorAction Ignore) -join "`n")
 }

@@ -68,8 +68,7 @@ BeforeAll {
         Stop-Fixture $Result.Target
         foreach ($run in $Result.Runs) {
             if ($run.Launched) { Stop-Process -Id $run.Launched -ErrorAction Ignore }
-            if (-not $run.Child.Process.HasExited) { $run.Child.Process.Kill($true) }
-            Remove-Item -LiteralPath $run.Child.OutputPath, "$($run.Child.OutputPath).err" -ErrorAction Ignore
+            Remove-ChildPwsh $run.Child
         }
     }
 }
@@ -144,7 +143,7 @@ Describe 'SIGTERM when no LeakTools cmdlet runs' {
             Get-ChildOutput $child | Should -Not -Match 'slept'
         }
         finally {
-            if (-not $child.Process.HasExited) { $child.Process.Kill() }
+            Remove-ChildPwsh $child
             Stop-Fixture $target
         }
     }

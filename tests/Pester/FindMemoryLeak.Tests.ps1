@@ -350,7 +350,7 @@ Describe 'Find-MemoryLeak and Watch-Allocation under Select-Object -First' {
             $process.HasExited | Should -BeFalse -Because 'the target runs on'
         }
         finally {
-            if (-not $child.Process.HasExited) { $child.Process.Kill() }
+            Remove-ChildPwsh $child
             Stop-Fixture $process
         }
     }
