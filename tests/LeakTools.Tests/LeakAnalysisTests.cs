@@ -172,6 +172,33 @@ public class ReportScheduleTests
     }
 
     [Fact]
+    public void CountAloneReportsEveryFiveSeconds()
+    {
+        var schedule = ReportSchedule.From(null, null, 3, untilTargetExits: false);
+        Assert.Equal(S(5), schedule.Interval);
+        Assert.Equal(S(15), schedule.Deadline);
+        Assert.Equal(3, schedule.Reports);
+    }
+
+    [Fact]
+    public void CountNeverSpreadsReportsCloserThanATenthOfASecond()
+    {
+        Assert.Equal(10, ReportSchedule.MaximumSpreadCount(S(1), null, int.MaxValue));
+        Assert.Null(ReportSchedule.MaximumSpreadCount(S(1), S(0.5), int.MaxValue));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ReportSchedule.From(S(1), null, int.MaxValue, untilTargetExits: false));
+        Assert.Equal(S(0.1), ReportSchedule.From(S(1), null, 10, untilTargetExits: false).Interval);
+    }
+
+    [Fact]
+    public void AReportThatFellBehindSkipsTheMissedTurns()
+    {
+        var schedule = ReportSchedule.From(null, S(1), 5, untilTargetExits: false);
+        Assert.Equal(S(2), schedule.NextAfter(S(1), S(1.2)));
+        // Reporting took 2.5 s: the next comes a whole interval later, not at once.
+        Assert.Equal(S(4.5), schedule.NextAfter(S(1), S(3.5)));
+    }
+
+    [Fact]
     public void ACommandWithoutDurationIsTracedUntilItExits()
     {
         var schedule = ReportSchedule.From(null, null, null, untilTargetExits: true);

@@ -328,6 +328,61 @@ Describe 'Find-MemoryLeak stopped with Ctrl+C' {
     }
 }
 
+Describe 'Find-MemoryLeak and Watch-Allocation under Select-Object -First' {
+    BeforeAll { . "$PSScriptRoot/ChildPwsh.TestHelpers.ps1" }
+
+    It 'end quietly, and the script goes on to its own exit code' {
+        # A downstream stop is not Ctrl+C: no "stopped" report, the assignment happens, the next lines run.
+        $process = Start-Fixture 'leak_sites_fp'
+        $child = Start-ChildPwsh -Script (@(
+            "`$t = Find-MemoryLeak -Id $($process.Id) -Duration 2 -OlderThan 0 | Select-Object -First 1"
+            '"find: $($t.GetType().Name)"'
+            "`$w = Watch-Allocation -Id $($process.Id) | Select-Object -First 5"
+            '"watch: $($w.Count) $($w[0].GetType().Name)"'
+            'exit 3') -join "`n")
+        try {
+            $child.Process.WaitForExit(60000) | Should -BeTrue
+            $output = Get-ChildOutput $child
+            $child.Process.ExitCode | Should -Be 3 -Because $output
+            $output | Should -Match 'find: MemoryLeak'
+            $output | Should -Match 'watch: 5 AllocationEvent'
+            $output | Should -Not -Match 'was stopped'
+            $process.HasExited | Should -BeFalse -Because 'the target runs on'
+        }
+        finally {
+            Remove-ChildPwsh $child
+            Stop-Fixture $process
+        }
+    }
+}
+
+Describe 'Find-MemoryLeak parameter edges' {
+    It 'rejects -<Name> 0 at binding' -ForEach @(
+        @{ Name = 'Duration'; Cmdlet = 'Find-MemoryLeak' }
+        @{ Name = 'Interval'; Cmdlet = 'Find-MemoryLeak' }
+        @{ Name = 'Duration'; Cmdlet = 'Watch-Allocation' }
+    ) {
+        $parameters = @{ Id = $PID; $Name = 0 }
+        $type = $Cmdlet -eq 'Find-MemoryLeak' ? 'FindMemoryLeakCommand' : 'WatchAllocationCommand'
+        { & $Cmdlet @parameters } | Should -Throw -ErrorId "ParameterArgumentValidationError,LeakTools.Commands.$type"
+    }
+
+    It 'rejects a -Count that would report faster than every 0.1 s over -Duration' {
+        $err = { Find-MemoryLeak -Id $PID -Count 2147483647 -Duration 1 } | Should -Throw -ErrorId 'ReportCountTooHigh,LeakTools.Commands.FindMemoryLeakCommand' -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.TargetObject | Should -Be 2147483647
+        $err.ErrorDetails.RecommendedAction | Should -Match '-Count 10 or less'
+    }
+
+    It 'checks -MinSize > -MaxSize once, before any target, for <_>' -ForEach 'Find-MemoryLeak', 'Watch-Allocation' {
+        $type = $_ -eq 'Find-MemoryLeak' ? 'FindMemoryLeakCommand' : 'WatchAllocationCommand'
+        $err = { & $_ -Id $PID, 1 -MinSize 4096 -MaxSize 16 -Duration 1 } | Should -Throw -ErrorId "MinSizeAboveMaxSize,LeakTools.Commands.$type" -PassThru
+        $err.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err.TargetObject | Should -Be 4096
+        $err.ErrorDetails.RecommendedAction | Should -Match '-MinSize.*-MaxSize'
+    }
+}
+
 Describe 'After every Find-MemoryLeak' {
     It 'leaves no BPF program or link of ours behind' {
         Get-OurBpfProgram | Should -BeNullOrEmpty

@@ -131,6 +131,34 @@ Describe 'Watch-Allocation with a slow consumer' {
     }
 }
 
+Describe 'Watch-Allocation -Duration with a slow consumer' {
+    It 'detaches when the window ends and delivers only what is buffered, for at most a second' {
+        # A busy target (a step every millisecond) and a consumer that takes a millisecond per event: the ring
+        # stays full, so delivering everything the probes make would never end.
+        $process = Start-Fixture 'leak_sites_fp' -ArgumentList '30', '1'
+        try {
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $state = @{ Attached = $false; DetachedWhileConsuming = $false; LastCheck = 0 }
+            Watch-Allocation -Id $process.Id -Duration 2 -WarningVariable warnings -WarningAction SilentlyContinue | ForEach-Object {
+                if ($clock.ElapsedMilliseconds - $state.LastCheck -ge 200) {
+                    $state.LastCheck = $clock.ElapsedMilliseconds
+                    if (@(Get-HeldBpfId link).Count -gt 0) { $state.Attached = $true }
+                    elseif ($state.Attached) { $state.DetachedWhileConsuming = $true }
+                }
+                Start-Sleep -Milliseconds 1
+            }
+            $clock.Stop()
+            $state.Attached | Should -BeTrue -Because 'the probes were attached while the window was open'
+            $state.DetachedWhileConsuming | Should -BeTrue -Because 'the probes are gone while buffered events are still delivered'
+            # 2 s of window, at most 1 s of draining; the rest is startup and a loaded machine.
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
+            "$warnings" | Should -Match 'were still buffered 1 s later and are not delivered'
+            $process.HasExited | Should -BeFalse
+        }
+        finally { Stop-Fixture $process }
+    }
+}
+
 Describe 'Watch-Allocation stopped with Ctrl+C' {
     It 'stops streaming and detaches' {
         $process = Start-Fixture 'leak_sites_fp'

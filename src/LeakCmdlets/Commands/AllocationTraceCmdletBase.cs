@@ -43,9 +43,10 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     [Parameter(Mandatory = true, ParameterSetName = KernelParameterSet)]
     public SwitchParameter Kernel { get; set; }
 
-    /// <summary>How long to trace. Numbers are seconds.</summary>
+    /// <summary>How long to trace: wall-clock time from attaching. Numbers are seconds; above 0, at most a year.</summary>
     [Parameter]
     [SecondsTransformation]
+    [ValidateInterval(MaximumSeconds = 365 * 86400)]
     public TimeSpan? Duration { get; set; }
 
     /// <summary>Ignore allocations smaller than this many bytes.</summary>
@@ -89,6 +90,21 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     /// <summary>-Name never picks this process: its allocations would show up as the target's.</summary>
     protected override bool ExcludesOwnProcess => true;
 
+    private TerminationSignal.Lease? _terminationSignal;
+
+    /// <summary>Checks what no target can fix, then takes SIGTERM over until the cmdlet is disposed.</summary>
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (MinSize > MaxSize)
+        {
+            ThrowTerminating(new ArgumentException($"-MinSize {MinSize} is larger than -MaxSize {MaxSize}: no allocation could be traced."),
+                ErrorIds.MinSizeAboveMaxSize, ErrorCategory.InvalidArgument, MinSize,
+                "Give a -MinSize no larger than -MaxSize, or leave one of the two out.");
+        }
+        _terminationSignal = TerminationSignal.Take(StopProcessing);
+    }
+
     protected override void ProcessRecord()
     {
         if (ParameterSetName is CommandParameterSet or KernelParameterSet) return;
@@ -99,8 +115,18 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         }
     }
 
-    /// <summary>Ctrl+C: only flags the wait loop, which then reports what it gathered and detaches.</summary>
+    /// <summary>
+    /// Ctrl+C (or SIGTERM, through <see cref="TerminationSignal"/>): only flags the wait loop, which then reports
+    /// what it gathered and detaches.
+    /// </summary>
     protected override void StopProcessing() => _stopRequested.Set();
+
+    /// <summary>
+    /// Whether a <see cref="PipelineStoppedException"/> from a Write call is the user's stop (Ctrl+C, which flags the
+    /// pipeline a moment before it calls StopProcessing, or SIGTERM) rather than a downstream command that has all
+    /// it wants (Select-Object -First). The latter must end the cmdlet quietly: the exception goes on up.
+    /// </summary>
+    protected bool IsUserStop => StopRequested || Stopping;
 
     /// <summary>Waits up to <paramref name="timeout"/>; true when Ctrl+C (or Stop) came.</summary>
     protected bool WaitForStop(TimeSpan timeout)
@@ -304,6 +330,8 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     public void Dispose()
     {
         StopTracing();
+        // Last: after a SIGTERM this ends the process once everything is detached.
+        _terminationSignal?.Dispose();
         _stopRequested.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -27,4 +27,6 @@ public static class ErrorIds
     public const string NoTraceTarget = "NoTraceTarget";
     public const string LibbpfMissing = "LibbpfMissing";
     public const string TraceCommandNotFound = "TraceCommandNotFound";
+    public const string MinSizeAboveMaxSize = "MinSizeAboveMaxSize";
+    public const string ReportCountTooHigh = "ReportCountTooHigh";
 }

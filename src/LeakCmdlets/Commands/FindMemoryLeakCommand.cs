@@ -27,6 +27,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     /// <summary>Report every this often (periodic reports, like `memleak 5 3`). Numbers are seconds.</summary>
     [Parameter]
     [SecondsTransformation]
+    [ValidateInterval]
     public TimeSpan? Interval { get; set; }
 
     /// <summary>Stop after this many reports.</summary>
@@ -61,6 +62,24 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         return string.Join(" ", advice);
     }
 
+    private ReportSchedule? _schedule;
+
+    protected override void BeginProcessing()
+    {
+        if (ReportSchedule.MaximumSpreadCount(Duration, Interval, Count) is long most && Count > most)
+        {
+            double seconds = ReportSchedule.MinimumSpreadInterval.TotalSeconds;
+            ThrowTerminating(
+                new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"-Count {Count} spread over -Duration {Duration!.Value.TotalSeconds} s would report more often than every {seconds} s.")),
+                ErrorIds.ReportCountTooHigh, ErrorCategory.InvalidArgument, Count,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"Give -Count {most} or less for this -Duration, or give -Interval to say how often to report."));
+        }
+        _schedule = ReportSchedule.From(Duration, Interval, Count, untilTargetExits: ParameterSetName == CommandParameterSet && Duration is null);
+        base.BeginProcessing();
+    }
+
     protected override void EndProcessing()
     {
         try
@@ -77,13 +96,12 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
 
     private void Watch()
     {
-        var schedule = ReportSchedule.From(Duration, Interval, Count, untilTargetExits: ParameterSetName == CommandParameterSet && Duration is null);
-        TimeSpan? interval = schedule.Interval;
+        var schedule = _schedule!;
         TimeSpan? deadline = schedule.Deadline;
         int reportsLeft = schedule.Reports;
 
         var clock = Stopwatch.StartNew();
-        var nextReport = interval;
+        var nextReport = schedule.Interval;
         var lastRefresh = TimeSpan.Zero;
         int reportNumber = 0;
         while (true)
@@ -103,9 +121,8 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 allExited = NoticeExitedTargets();
                 if (!stopped) WriteWatchProgress(now, due, deadline, reportNumber);
             }
-            catch (PipelineStoppedException)
+            catch (PipelineStoppedException) when (IsUserStop)
             {
-                // Ctrl+C flags the pipeline a moment before it calls StopProcessing: the same as a stop.
                 stopped = true;
             }
 
@@ -117,15 +134,17 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             {
                 Report(stopped);
             }
-            catch (PipelineStoppedException) when (!stopped)
+            catch (PipelineStoppedException) when (!stopped && IsUserStop)
             {
                 Report(stopped: true);
                 break;
             }
+            // Any other PipelineStoppedException is a downstream command that has what it wants (Select-Object
+            // -First): it goes on up, EndProcessing detaches, and the script carries on, as with any cmdlet.
             reportNumber++;
             reportsLeft--;
             if (final) break;
-            nextReport += interval;
+            if (nextReport is not null) nextReport = schedule.NextAfter(nextReport.Value, clock.Elapsed);
         }
         if (!StopRequested) WriteProgress(new ProgressRecord(0, "Find-MemoryLeak", "Done") { RecordType = ProgressRecordType.Completed });
     }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Globalization;
 using System.Management.Automation;
 using LeakTools.Analysis;
 using LeakTools.Model;
@@ -49,8 +50,8 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         {
             try
             {
-                // Read the loss before detaching: a slow consumer's drops are reported, never silent.
-                if (!StopRequested) WarnAboutLosses();
+                // Read the loss before freeing the maps: a slow consumer's drops are reported, never silent.
+                if (!IsUserStop) WarnAboutLosses();
             }
             finally
             {
@@ -64,16 +65,18 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
     {
         _wallClock = MonotonicClock.Anchor.Take();
         var clock = Stopwatch.StartNew();
+        bool WindowOpen() => Duration is null || clock.Elapsed < Duration.Value;
         var lastCheck = TimeSpan.Zero;
         var lastRefresh = TimeSpan.Zero;
-        while (!StopRequested && (Duration is null || clock.Elapsed < Duration.Value))
+        while (!StopRequested && WindowOpen())
         {
             bool any = false;
             foreach (var target in Targets)
             {
                 // With one target, block in the engine for a short while; with several, poll each in turn.
                 int timeoutMs = Targets.Count == 1 ? 100 : 0;
-                for (int i = 0; i < EventsPerTurn && target.Tracer.TryTakeEvent(out var record, i == 0 ? timeoutMs : 0); i++)
+                // The window and a stop are checked at every event: a slow consumer makes every WriteObject slow.
+                for (int i = 0; i < EventsPerTurn && WindowOpen() && !StopRequested && target.Tracer.TryTakeEvent(out var record, i == 0 ? timeoutMs : 0); i++)
                 {
                     any = true;
                     if (Shows(record)) WriteObject(ToEvent(target, record));
@@ -96,27 +99,43 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             // Drain what the exited target left in the buffer before ending.
             if (!any && NoticeExitedTargets()) break;
         }
-        if (!StopRequested) DrainWindow(MonotonicClock.NowNs());
+        if (!StopRequested) DetachAndDrain();
     }
 
     /// <summary>
-    /// Events reach user space a flush period or two late (the BPF side hands them over in batches), so when
-    /// -Duration ends, take what the window produced: events stamped up to its end, for at most
-    /// <see cref="AllocationTracer.EventDelayMs"/> (a busy target, or the kernel, never stops producing).
+    /// How long the calls still buffered when the window ends may take to deliver. A consumer that keeps pace
+    /// takes milliseconds for the whole ring (about 65,000 calls in 4 MiB); one that needs a millisecond per
+    /// object would take a minute. -Duration is wall-clock time, so past this the rest is counted, not delivered.
     /// </summary>
-    private void DrainWindow(ulong windowEndNs)
+    private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// The window ended (or every target exited): detach first, so the targets run unprobed from here on, then
+    /// deliver only what is already buffered (the per-CPU stages and the ring; events reach user space a flush
+    /// period or two late), for at most <see cref="DrainLimit"/>. What a slow consumer leaves is warned about.
+    /// </summary>
+    private void DetachAndDrain()
     {
-        var waited = Stopwatch.StartNew();
-        int budgetMs = AllocationTracer.EventDelayMs * 2;
+        ulong windowEndNs = MonotonicClock.NowNs();
+        foreach (var target in Targets) target.Tracer.DetachProbes();
+        var draining = Stopwatch.StartNew();
+        long undelivered = 0;
         foreach (var target in Targets)
         {
-            while (!StopRequested)
+            // Nothing new is produced now: a take that finds nothing for two flush rounds has emptied the buffers.
+            while (!StopRequested && target.Tracer.TryTakeEvent(out var record, AllocationTracer.EventDelayMs))
             {
-                int waitMs = Math.Max(0, budgetMs - (int)waited.ElapsedMilliseconds);
-                if (!target.Tracer.TryTakeEvent(out var record, waitMs)) break;
-                if ((long)(record.TimestampNs - windowEndNs) > 0) break;   // after the window: this source is drained
+                // Calls made while the probes came off are half seen (a malloc whose return probe was already gone,
+                // then its free): the stream is in timestamp order, so the rest of this target's is left out.
+                if ((long)(record.TimestampNs - windowEndNs) > 0) break;
+                if (draining.Elapsed >= DrainLimit) { undelivered++; continue; }
                 if (Shows(record)) WriteObject(ToEvent(target, record));
             }
+        }
+        if (undelivered > 0)
+        {
+            WriteWarning(string.Create(CultureInfo.InvariantCulture,
+                $"{undelivered} calls made before the trace ended were still buffered {DrainLimit.TotalSeconds} s later and are not delivered. {LossAdvice}"));
         }
     }
 

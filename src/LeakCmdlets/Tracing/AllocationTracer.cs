@@ -33,6 +33,7 @@ public sealed unsafe class AllocationTracer : IDisposable
     private BpfPerCpuArray? _counters;
     private StreamedBlockSizes? _streamedBlocks;
     private int _disposed;
+    private readonly object _detachGate = new();
 
     public IReadOnlyList<ProbeSite> ProbeSites => _sites;
 
@@ -433,6 +434,18 @@ public sealed unsafe class AllocationTracer : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
 
+    /// <summary>
+    /// Detaches all probes but keeps the maps and the ring: what was recorded can still be read, and
+    /// <see cref="TryTakeEvent"/> still delivers what is buffered. Idempotent; Dispose frees the rest.
+    /// </summary>
+    public void DetachProbes()
+    {
+        lock (_detachGate)
+        {
+            if (Volatile.Read(ref _disposed) == 0) _bpf.DetachAll();
+        }
+    }
+
     /// <summary>Detaches all probes, then frees the ring buffer mapping, maps and programs. Idempotent, any thread.</summary>
     public void Dispose()
     {
@@ -440,7 +453,7 @@ public sealed unsafe class AllocationTracer : IDisposable
         _stream?.Stop();
         try
         {
-            _bpf.DetachAll();   // first: the target runs unprobed from here on
+            lock (_detachGate) _bpf.DetachAll();   // first: the target runs unprobed from here on
         }
         finally
         {
