@@ -7,10 +7,11 @@ $script:FixtureDir = & "$RepoRoot/tests/fixtures/Build-Fixtures.ps1"
 # The stripped fixture's debug file lives under build/debug/.build-id; the symbolizer looks there too.
 $env:LEAKTOOLS_DEBUG_DIRS = Join-Path $FixtureDir 'debug'
 
-# Starts a fixture with its output discarded and returns the Process once its threads run.
+# Starts a fixture (a name in the fixture folder, or a path) with its output discarded and returns the Process
+# once its threads run.
 function Start-Fixture([string] $Name, [string[]] $ArgumentList = @('20')) {
-    $process = Start-Process -FilePath (Join-Path $FixtureDir $Name) -ArgumentList $ArgumentList `
-        -RedirectStandardOutput /dev/null -PassThru
+    $path = if ([IO.Path]::IsPathRooted($Name)) { $Name } else { Join-Path $FixtureDir $Name }
+    $process = Start-Process -FilePath $path -ArgumentList $ArgumentList -RedirectStandardOutput /dev/null -PassThru
     $deadline = [DateTime]::UtcNow.AddSeconds(5)
     while ([DateTime]::UtcNow -lt $deadline) {
         $maps = Get-Content -LiteralPath "/proc/$($process.Id)/maps" -Raw -ErrorAction Ignore

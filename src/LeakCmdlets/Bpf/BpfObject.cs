@@ -20,7 +20,8 @@ internal sealed unsafe class BpfObject : IDisposable
     private readonly byte[] _image;          // libbpf keeps pointers into the ELF image until close
     private readonly GCHandle _imagePin;
     private readonly IntPtr _kernelLog;
-    private readonly List<BpfInteriorHandle> _links = new();   // BpfLinkHandle or BpfLinkFdHandle
+    // BpfLinkHandle or BpfLinkFdHandle, and whether it is a return probe (those are detached last).
+    private readonly List<(BpfInteriorHandle Link, bool ReturnProbe)> _links = new();
     private readonly Dictionary<string, BpfProgramHandle> _programs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, BpfMapHandle> _maps = new(StringComparer.Ordinal);
     private bool _loaded;
@@ -236,7 +237,7 @@ internal sealed unsafe class BpfObject : IDisposable
             throw new BpfOperationException(
                 $"Cannot attach {(returnProbe ? "uretprobe" : "uprobe")} '{programName}' to {binaryPath} at file offset 0x{fileOffset:x}: {ErrnoMessage.Describe(errno)}.", errno);
         }
-        return Track(link);
+        return Track(link, returnProbe);
     }
 
     /// <summary>
@@ -268,7 +269,7 @@ internal sealed unsafe class BpfObject : IDisposable
                 throw new BpfOperationException(
                     $"Cannot attach {(returnProbe ? "uretprobe" : "uprobe")} '{programName}' to {binaryPath} at file offset 0x{fileOffset:x}: {ErrnoMessage.Describe(fd)}.", fd);
             var handle = new BpfLinkFdHandle(fd, _object);
-            _links.Add(handle);
+            _links.Add((handle, returnProbe));
             return handle;
         }
         finally
@@ -287,7 +288,7 @@ internal sealed unsafe class BpfObject : IDisposable
             int errno = Marshal.GetLastPInvokeError();
             throw new BpfOperationException($"Cannot attach '{programName}': {ErrnoMessage.Describe(errno)}.", errno);
         }
-        return Track(link);
+        return Track(link, returnProbe: false);
     }
 
     /// <summary>
@@ -333,22 +334,30 @@ internal sealed unsafe class BpfObject : IDisposable
         return new BpfOperationException($"Cannot map the ring buffer '{mapName}': {ErrnoMessage.Describe(errno)}.", errno);
     }
 
-    private BpfLinkHandle Track(IntPtr link)
+    private BpfLinkHandle Track(IntPtr link, bool returnProbe)
     {
         var handle = new BpfLinkHandle(link, _object);
-        _links.Add(handle);
+        _links.Add((handle, returnProbe));
         return handle;
     }
 
     /// <summary>
-    /// Detaches every probe of this object now (the object stays loaded). Each uprobe detach waits for a grace
-    /// period in the kernel; multi-uprobe links are released from several threads so their waits overlap
-    /// (perf-event uprobes serialize on a kernel mutex, so for them threads would not help).
+    /// Detaches every probe of this object now (the object stays loaded): entry probes first, return probes after
+    /// them, so no call can enter through a probe whose return probe is already gone (the next entry on that thread
+    /// would count a missed return that the trace never had). Each uprobe detach waits for a grace period in the
+    /// kernel; multi-uprobe links are released from several threads so their waits overlap (perf-event uprobes
+    /// serialize on a kernel mutex, so for them threads would not help).
     /// </summary>
     public void DetachAll()
     {
-        BpfInteriorHandle[] links = _links.ToArray();
+        var links = _links.ToArray();
         _links.Clear();
+        Release(Array.ConvertAll(Array.FindAll(links, l => !l.ReturnProbe), l => l.Link));
+        Release(Array.ConvertAll(Array.FindAll(links, l => l.ReturnProbe), l => l.Link));
+    }
+
+    private static void Release(BpfInteriorHandle[] links)
+    {
         int workers = Math.Min(links.Length, 32);
         if (workers <= 1 || Array.TrueForAll(links, l => l is BpfLinkHandle))
         {

@@ -135,7 +135,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         if (undelivered > 0)
         {
             WriteWarning(string.Create(CultureInfo.InvariantCulture,
-                $"{undelivered} calls made before the trace ended were still buffered {DrainLimit.TotalSeconds} s later and are not delivered. {LossAdvice}"));
+                $"{undelivered} calls made before the trace ended were still buffered {DrainLimit.TotalSeconds} s later and are not delivered. Consume the events faster, or emit fewer with -MinSize or -SampleRate."));
         }
     }
 
