@@ -128,8 +128,8 @@ public abstract class ProcfsProcessCmdletBase : ProcessTargetCmdletBase, IDispos
                 sink(mapping);
             }
             // A process that exits mid-read may end its smaps early instead of failing (ESRCH, caught below):
-            // only its vanished directory tells.
-            if (!ProcessDirectory.Exists(pid)) ReportExited(pid);
+            // only its stat tells, which then shows a zombie, nothing, or another process that took over the PID.
+            if (!ProcessIdentity.Of(stat).IsSameProcessAlive()) ReportExited(pid);
         }
         catch (Exception e) when (IsReadFailure(e))
         {

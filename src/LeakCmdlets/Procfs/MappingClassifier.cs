@@ -6,12 +6,9 @@ namespace LeakTools.Procfs;
 /// <summary>Names the kind of a mapping from the pseudo-path the kernel prints for it.</summary>
 public static class MappingClassifier
 {
-    private const string DeletedSuffix = " (deleted)";
-
-    public static MappingKind Classify(ReadOnlySpan<char> path, out bool isDeleted)
+    /// <param name="bare">The path without its " (deleted)" marker (<see cref="MapsLine.PathWithoutDeleted"/>).</param>
+    public static MappingKind Classify(ReadOnlySpan<char> bare)
     {
-        isDeleted = path.EndsWith(DeletedSuffix, StringComparison.Ordinal);
-        ReadOnlySpan<char> bare = isDeleted ? path[..^DeletedSuffix.Length] : path;
         if (bare.IsEmpty) return MappingKind.Anonymous;
         if (bare[0] == '[')
         {

@@ -14,7 +14,10 @@ public readonly record struct ProcessIdentity(int ProcessId, ulong StartTime)
     /// <exception cref="UnauthorizedAccessException">The caller may not read its stat file.</exception>
     /// <exception cref="ProcfsFormatException">The stat file is malformed.</exception>
     public static ProcessIdentity? TryCapture(int pid) =>
-        ProcessFiles.TryReadStat(pid) is { } stat ? new ProcessIdentity(stat.ProcessId, stat.StartTime) : null;
+        ProcessFiles.TryReadStat(pid) is { } stat ? Of(stat) : null;
+
+    /// <summary>The identity of the process whose stat file <paramref name="stat"/> was read from.</summary>
+    public static ProcessIdentity Of(ProcessStat stat) => new(stat.ProcessId, stat.StartTime);
 
     /// <summary>
     /// True while this very process runs: its PID still shows a process, that process started when this one

@@ -42,6 +42,17 @@ public sealed class ProcessStatus
     public ulong? PermittedCapabilities { get; set; }
     /// <summary>The effective capability set (CapEff), one bit per capability number.</summary>
     public ulong? EffectiveCapabilities { get; set; }
+    /// <summary>The bounding set (CapBnd): no capability outside it can ever be gained.</summary>
+    public ulong? BoundingCapabilities { get; set; }
+    /// <summary>The ambient set (CapAmb, Linux 4.3): kept across execve of an unprivileged program.</summary>
+    public ulong? AmbientCapabilities { get; set; }
+    /// <summary>
+    /// NSpid (Linux 4.1): the process's id in each pid namespace it is in, from the one we see it in to its own,
+    /// innermost one. One entry outside containers.
+    /// </summary>
+    public int[]? NamespaceProcessIds { get; set; }
+    /// <summary>The id the process has in its own pid namespace (the last NSpid entry); null before Linux 4.1.</summary>
+    public int? InnermostProcessId => NamespaceProcessIds is [.., int innermost] ? innermost : null;
 
     public static ProcessStatus Parse(string text) => Parse(new LineReader(new StringReader(text), 4096));
 
@@ -71,6 +82,9 @@ public sealed class ProcessStatus
                 case "Kthread": status.IsKernelThread = Number(value, lines, line) != 0; break;
                 case "CapPrm": status.PermittedCapabilities = Hex(value, lines, line); break;
                 case "CapEff": status.EffectiveCapabilities = Hex(value, lines, line); break;
+                case "CapBnd": status.BoundingCapabilities = Hex(value, lines, line); break;
+                case "CapAmb": status.AmbientCapabilities = Hex(value, lines, line); break;
+                case "NSpid": status.NamespaceProcessIds = ProcessIds(value, lines, line); break;
                 case "VmPeak": status.VmPeak = Kb(value, lines, line); break;
                 case "VmSize": status.VmSize = Kb(value, lines, line); break;
                 case "VmLck": status.VmLck = Kb(value, lines, line); break;
@@ -98,6 +112,23 @@ public sealed class ProcessStatus
     private static ulong Hex(ReadOnlySpan<char> value, LineReader lines, ReadOnlySpan<char> line) =>
         ProcfsText.TryParseHex(value, out ulong bits) ? bits
             : throw new ProcfsFormatException(Source, lines.LineNumber, "expected a hexadecimal capability set", line);
+
+    // "14782", or "8141\t1" in a container: tab-separated, outermost first.
+    private static int[] ProcessIds(ReadOnlySpan<char> value, LineReader lines, ReadOnlySpan<char> line)
+    {
+        var ids = new int[value.Count('\t') + 1];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int tab = value.IndexOf('\t');
+            ReadOnlySpan<char> id = tab < 0 ? value : value[..tab];
+            value = tab < 0 ? ReadOnlySpan<char>.Empty : value[(tab + 1)..];
+            ulong number = Number(id, lines, line);
+            if (number > int.MaxValue)
+                throw new ProcfsFormatException(Source, lines.LineNumber, "expected process ids below 2^31", line);
+            ids[i] = (int)number;
+        }
+        return ids;
+    }
 
     private static ulong Number(ReadOnlySpan<char> value, LineReader lines, ReadOnlySpan<char> line) =>
         ProcfsText.ParseUnsigned(value, Source, lines.LineNumber, line);

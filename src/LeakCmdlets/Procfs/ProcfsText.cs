@@ -96,7 +96,7 @@ internal static class ProcfsText
     }
 
     /// <summary>Next blank-separated token of <paramref name="rest"/>, advancing past it.</summary>
-    public static ReadOnlySpan<char> NextToken(ref ReadOnlySpan<char> rest)
+    public static ReadOnlySpan<char> NextToken(scoped ref ReadOnlySpan<char> rest)
     {
         rest = rest.TrimStart(' ');
         int end = rest.IndexOf(' ');

@@ -80,25 +80,9 @@ public sealed class SmapsReader
 
     private MemoryMapping ParseHeader(ReadOnlySpan<char> line)
     {
-        ReadOnlySpan<char> rest = line;
-        ReadOnlySpan<char> range = ProcfsText.NextToken(ref rest);
-        ReadOnlySpan<char> perms = ProcfsText.NextToken(ref rest);
-        ReadOnlySpan<char> offset = ProcfsText.NextToken(ref rest);
-        ReadOnlySpan<char> device = ProcfsText.NextToken(ref rest);
-        ReadOnlySpan<char> inode = ProcfsText.NextToken(ref rest);
-        ReadOnlySpan<char> path = rest.TrimStart(' ');
-
-        int dash = range.IndexOf('-');
-        if (dash <= 0
-            || !ProcfsText.TryParseHex(range[..dash], out ulong start)
-            || !ProcfsText.TryParseHex(range[(dash + 1)..], out ulong end)
-            || end < start)
-            throw Error("expected an address range such as \"7f12a000-7f12c000\"", line);
-        if (perms.Length != 4) throw Error("expected permissions such as \"r-xp\"", line);
-        if (!ProcfsText.TryParseHex(offset, out ulong offsetValue)) throw Error("expected a hex file offset", line);
-        if (device.IndexOf(':') <= 0) throw Error("expected a device such as \"fe:00\"", line);
-        if (!ProcfsText.TryParseDecimal(inode, out ulong inodeValue)) throw Error("expected an inode number", line);
-
+        if (!MapsLine.TryParse(line, out MapsLine header, out string? problem)) throw Error(problem, line);
+        ReadOnlySpan<char> path = header.Path;
+        ReadOnlySpan<char> device = header.Device;
         if (!path.SequenceEqual(_lastPath)) _lastPath = path.ToString();
         if (!device.SequenceEqual(_lastDevice)) _lastDevice = device.ToString();
         return new MemoryMapping
@@ -106,16 +90,16 @@ public sealed class SmapsReader
             ProcessId = ProcessId,
             ProcessName = ProcessName,
             Timestamp = Timestamp,
-            Start = start,
-            End = end,
-            Size = (long)(end - start),
-            Permissions = InternPermissions(perms),
-            Offset = offsetValue,
+            Start = header.Start,
+            End = header.End,
+            Size = (long)(header.End - header.Start),
+            Permissions = InternPermissions(header.Permissions),
+            Offset = header.Offset,
             Device = _lastDevice,
-            Inode = inodeValue,
+            Inode = header.Inode,
             Path = _lastPath,
-            Kind = MappingClassifier.Classify(path, out bool deleted),
-            IsDeleted = deleted,
+            Kind = MappingClassifier.Classify(header.PathWithoutDeleted),
+            IsDeleted = header.IsDeleted,
         };
     }
 

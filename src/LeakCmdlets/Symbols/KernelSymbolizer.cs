@@ -1,8 +1,8 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using LeakTools.Model;
+using LeakTools.Procfs;
 
 namespace LeakTools.Symbols;
 
@@ -66,9 +66,7 @@ public sealed class KernelSymbolizer
         try
         {
             using var reader = new StreamReader(KallsymsPath);
-            string? line = reader.ReadLine();
-            int space = line?.IndexOf(' ') ?? -1;
-            return space > 0 && ulong.TryParse(line.AsSpan(0, space), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong address) && address != 0;
+            return reader.ReadLine() is { } line && KallsymsLine.TryParse(line, out KallsymsLine first) && first.Address != 0;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
@@ -88,22 +86,11 @@ public sealed class KernelSymbolizer
         string? line;
         while ((line = reader.ReadLine()) is not null)
         {
-            ReadOnlySpan<char> rest = line.AsSpan();
-            int space = rest.IndexOf(' ');
-            if (space <= 0 || space + 3 > rest.Length) continue;
-            if (!ulong.TryParse(rest[..space], NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out ulong address) || address == 0) continue;
-            char type = rest[space + 1];
-            if (type is not ('t' or 'T' or 'w' or 'W')) continue; // text only: stacks hold code addresses
-            rest = rest[(space + 3)..];
-            string? module = null;
-            int tab = rest.IndexOf('\t');
-            if (tab >= 0)
-            {
-                module = rest[(tab + 1)..].Trim().ToString();
-                rest = rest[..tab];
-            }
-            string name = rest.Trim().ToString();
-            if (name.Length == 0) continue;
+            // Text only: stacks hold code addresses. Zero addresses are what a session without CAP_SYSLOG sees.
+            if (!KallsymsLine.TryParse(line, out KallsymsLine symbol) || symbol.Address == 0 || !symbol.IsText) continue;
+            ulong address = symbol.Address;
+            string name = symbol.Name.ToString();
+            string? module = symbol.Module.IsEmpty ? null : symbol.Module.ToString();
             if (module is null && name is "_text" or "_stext" && (textStart == 0 || address < textStart)) textStart = address;
             entries.Add((address, name, module));
         }

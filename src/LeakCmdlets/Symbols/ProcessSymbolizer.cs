@@ -276,21 +276,11 @@ public sealed class ProcessSymbolizer : IDisposable
         return null;
     }
 
+    /// <summary>The last NSpid entry of /proc/PID/status, or null when it is unreadable or the kernel predates NSpid.</summary>
     internal static int? ReadNamespacePid(int pid)
     {
-        try
-        {
-            foreach (string line in File.ReadLines($"/proc/{pid}/status"))
-            {
-                if (!line.StartsWith("NSpid:", StringComparison.Ordinal)) continue;
-                string[] ids = line[6..].Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
-                return ids.Length > 0 && int.TryParse(ids[^1], out int nspid) ? nspid : null;
-            }
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-        }
-        return null;
+        try { return ProcessFiles.TryReadStatus(pid)?.InnermostProcessId; }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ProcfsFormatException) { return null; }
     }
 
     private readonly record struct MappingInfo(SymbolizerModule? Module, string FileName);

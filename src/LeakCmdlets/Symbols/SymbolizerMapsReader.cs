@@ -7,52 +7,30 @@ using LeakTools.Procfs;
 namespace LeakTools.Symbols;
 
 /// <summary>
-/// Minimal /proc/PID/maps reader (address ranges, file offset, inode, path) for the symbolizer and the
-/// tracer's library lookup; it skips lines it cannot parse. The full smaps model is Procfs.SmapsReader.
+/// The mappings of /proc/PID/maps as the symbolizer and the tracer's library lookup need them, each line parsed by
+/// <see cref="MapsLine"/>; lines it cannot parse are skipped. The full smaps model is Procfs.SmapsReader.
 /// </summary>
 internal static class SymbolizerMapsReader
 {
-    private const string DeletedSuffix = " (deleted)";
-
     public static SymbolizerMapping[] Read(int pid) => Parse(File.ReadAllText(ProcessDirectory.PathOf(pid, "maps")));
 
     /// <summary>Parses maps text; lines that do not parse are skipped. The result is sorted by start address.</summary>
     public static SymbolizerMapping[] Parse(string text)
     {
         var result = new List<SymbolizerMapping>();
-        foreach (string line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        foreach (ReadOnlySpan<char> line in text.AsSpan().EnumerateLines())
         {
-            if (TryParseLine(line, out SymbolizerMapping mapping)) result.Add(mapping);
+            if (MapsLine.TryParse(line, out MapsLine parsed, out _)) result.Add(ToMapping(parsed));
         }
         result.Sort(static (a, b) => a.Start.CompareTo(b.Start));
         return result.ToArray();
     }
 
-    internal static bool TryParseLine(string line, out SymbolizerMapping mapping)
-    {
-        mapping = default;
-        // "start-end perms offset dev inode   path"; the path may hold spaces, so split only the first five fields.
-        ReadOnlySpan<char> rest = line.AsSpan();
-        ReadOnlySpan<char> range = ProcfsText.NextToken(ref rest);
-        ReadOnlySpan<char> perms = ProcfsText.NextToken(ref rest);
-        ReadOnlySpan<char> offset = ProcfsText.NextToken(ref rest);
-        ReadOnlySpan<char> device = ProcfsText.NextToken(ref rest);
-        ReadOnlySpan<char> inode = ProcfsText.NextToken(ref rest);
-        int dash = range.IndexOf('-');
-        if (dash <= 0 || perms.IsEmpty || device.IsEmpty
-            || !ProcfsText.TryParseHex(range[..dash], out ulong start)
-            || !ProcfsText.TryParseHex(range[(dash + 1)..], out ulong end)
-            || !ProcfsText.TryParseHex(offset, out ulong fileOffset)
-            || !ProcfsText.TryParseDecimal(inode, out ulong inodeNumber))
-            return false;
-        string path = rest.TrimStart(' ').ToString();
-        bool deleted = path.EndsWith(DeletedSuffix, StringComparison.Ordinal) && path.StartsWith('/');
-        if (deleted) path = path[..^DeletedSuffix.Length];
-        // map_files names print the range unpadded ("400000-401000") where maps pads to 8 digits ("00400000-…").
-        string mapFilesName = string.Create(CultureInfo.InvariantCulture, $"{start:x}-{end:x}");
-        mapping = new SymbolizerMapping(start, end, perms.ToString(), fileOffset, device.ToString(), inodeNumber, path, deleted, mapFilesName);
-        return true;
-    }
+    private static SymbolizerMapping ToMapping(MapsLine line) =>
+        new(line.Start, line.End, line.Permissions.ToString(), line.Offset, line.Device.ToString(), line.Inode,
+            line.PathWithoutDeleted.ToString(), line.IsDeleted,
+            // map_files names print the range unpadded ("400000-401000") where maps pads to 8 digits ("00400000-…").
+            string.Create(CultureInfo.InvariantCulture, $"{line.Start:x}-{line.End:x}"));
 }
 
 /// <summary>One line of /proc/PID/maps as the symbolizer needs it. <see cref="Range"/> is the name of its /proc/PID/map_files entry ("start-end", unpadded hex).</summary>

@@ -197,18 +197,8 @@ public sealed partial class TargetLauncher : IDisposable
         }
     }
 
-    private static bool IsCloseOnExecWriteEnd(string fdinfo)
-    {
-        foreach (string line in fdinfo.Split('\n'))
-        {
-            if (!line.StartsWith("flags:", StringComparison.Ordinal)) continue;
-            int flags;
-            try { flags = Convert.ToInt32(line["flags:".Length..].Trim(), 8); }
-            catch (Exception e) when (e is FormatException or OverflowException or ArgumentException) { return false; }
-            return (flags & CloseOnExecFlag) != 0 && (flags & AccessModeMask) == WriteOnly;
-        }
-        return false;
-    }
+    private static bool IsCloseOnExecWriteEnd(string fdinfo) =>
+        FileDescriptorInfo.ParseFlags(fdinfo) is int flags && (flags & CloseOnExecFlag) != 0 && (flags & AccessModeMask) == WriteOnly;
 
     private void CloseStatusPipe()
     {

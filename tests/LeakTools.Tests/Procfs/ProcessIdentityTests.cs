@@ -14,14 +14,12 @@ public class ProcessIdentityTests
 {
     private static ProcessStat Stat(string sample) => ProcessStat.Parse(Samples.Read(sample), 4096);
 
-    private static ProcessIdentity IdentityOf(ProcessStat stat) => new(stat.ProcessId, stat.StartTime);
-
     [Fact]
     public void TheSameProcessMatches()
     {
         ProcessStat before = Stat("reuse/stat-before");
-        Assert.True(IdentityOf(before).Matches(Stat("reuse/stat-before")));
-        Assert.True(IdentityOf(Stat("sleep/stat")).Matches(Stat("sleep/stat")));
+        Assert.True(ProcessIdentity.Of(before).Matches(Stat("reuse/stat-before")));
+        Assert.True(ProcessIdentity.Of(Stat("sleep/stat")).Matches(Stat("sleep/stat")));
     }
 
     [Fact]
@@ -32,7 +30,7 @@ public class ProcessIdentityTests
         Assert.Equal(before.ProcessId, after.ProcessId);
         Assert.Equal(before.State, after.State);
         Assert.NotEqual(before.StartTime, after.StartTime);
-        Assert.False(IdentityOf(before).Matches(after));
+        Assert.False(ProcessIdentity.Of(before).Matches(after));
     }
 
     [Fact]
@@ -40,12 +38,12 @@ public class ProcessIdentityTests
     {
         ProcessStat zombie = Stat("reuse/zombie-stat");
         Assert.Equal('Z', zombie.State);
-        Assert.False(IdentityOf(zombie).Matches(zombie));
+        Assert.False(ProcessIdentity.Of(zombie).Matches(zombie));
     }
 
     [Fact]
     public void NoProcessHasExited() =>
-        Assert.False(IdentityOf(Stat("sleep/stat")).Matches(null));
+        Assert.False(ProcessIdentity.Of(Stat("sleep/stat")).Matches(null));
 
     [Fact]
     public void ALiveProcessIsAliveUntilItIsReaped()

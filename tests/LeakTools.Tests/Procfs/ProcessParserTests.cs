@@ -111,8 +111,58 @@ public class ProcessParserTests
         Assert.Equal(status.VmSize, stat.VirtualSize);
     }
 
+    [Fact]
+    public void StatusReadsTheNamespacePidChain()
+    {
+        ProcessStatus host = ProcessStatus.Parse(Samples.Read("sleep/status"));
+        Assert.Equal(new[] { 14782 }, host.NamespaceProcessIds);
+        Assert.Equal(14782, host.InnermostProcessId);
+
+        // A process in a child pid namespace (unshare --pid --fork): our id for it, then its own.
+        ProcessStatus nested = ProcessStatus.Parse(Samples.Read("container/status"));
+        Assert.Equal(new[] { 8338, 1 }, nested.NamespaceProcessIds);
+        Assert.Equal(1, nested.InnermostProcessId);
+        Assert.Equal(8338, nested.ProcessId);
+    }
+
+    [Fact]
+    public void StatusWithoutNSpidHasNoNamespaceIds()
+    {
+        // Kernels before 4.1 print no NSpid line.
+        ProcessStatus status = ProcessStatus.Parse("Name:\tx\nPid:\t7\n");
+        Assert.Null(status.NamespaceProcessIds);
+        Assert.Null(status.InnermostProcessId);
+    }
+
+    [Fact]
+    public void StatusReadsBoundingAndAmbientCapabilities()
+    {
+        ProcessStatus plain = ProcessStatus.Parse(Samples.Read("sleep/status"));
+        Assert.Equal(0x1fffeffffffUL, plain.BoundingCapabilities);
+        Assert.Equal(0UL, plain.AmbientCapabilities);
+
+        // Started by setpriv --ambient-caps=+sys_ptrace --bounding-set=-sys_module.
+        ProcessStatus reduced = ProcessStatus.Parse(Samples.Read("container/status"));
+        Assert.Equal(new[] { "CAP_SYS_PTRACE" }, LinuxCapability.Names(reduced.AmbientCapabilities!.Value));
+        Assert.False(LinuxCapability.Has(reduced.BoundingCapabilities!.Value, 16)); // CAP_SYS_MODULE
+        Assert.Equal(0x1fffefeffffUL, reduced.BoundingCapabilities);
+        Assert.Equal(reduced.BoundingCapabilities, reduced.EffectiveCapabilities);
+    }
+
+    [Theory]
+    [InlineData("Name:\tx\nPid:\t1\nCapBnd:\t00000zz0\n")]
+    [InlineData("Name:\tx\nPid:\t1\nCapAmb:\t\n")]
+    [InlineData("Name:\tx\nPid:\t1\nNSpid:\t\n")]
+    [InlineData("Name:\tx\nPid:\t1\nNSpid:\t12\t\t1\n")]
+    [InlineData("Name:\tx\nPid:\t1\nNSpid:\t4294967296\n")]
+    public void StatusRejectsMalformedCapabilitiesAndNamespaceIds(string text)
+    {
+        Assert.Throws<ProcfsFormatException>(() => ProcessStatus.Parse(text));
+    }
+
     [Theory]
     [InlineData("malformed/status-truncated")]
+    [InlineData("malformed/status-bad-nspid")]
     [InlineData("malformed/empty")]
     public void MalformedStatusFailsWithAClearError(string sample)
     {
