@@ -175,8 +175,11 @@ public sealed class ElfImage : IDisposable
     /// <summary>File name stored in .gnu_debuglink, or null.</summary>
     public string? DebugLink { get; }
 
-    /// <summary>CRC32 stored after the .gnu_debuglink name.</summary>
+    /// <summary>CRC32 stored after the .gnu_debuglink name: the debug file it names must have this CRC.</summary>
     public uint? DebugLinkCrc { get; }
+
+    /// <summary>The CRC32 of this whole file, to compare with a stripped binary's <see cref="DebugLinkCrc"/>.</summary>
+    internal uint ComputeFileCrc() => GnuDebugLinkCrc.OfFile(_handle, _length);
 
     /// <summary>ET_DYN: a PIE or shared object, loaded at a bias chosen at run time.</summary>
     public bool IsPositionIndependent => FileType == FileTypeSharedObject;
