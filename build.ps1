@@ -43,6 +43,8 @@ Set-StrictMode -Version 3.0
 
 $Root = $PSScriptRoot
 $BinDir = Join-Path $Root 'bin'
+# Get-Help looks for help in <ModuleBase>/<culture>, and ModuleBase is the folder of LeakTools.psd1.
+$HelpDir = Join-Path $Root 'en-US'
 $NativeDir = Join-Path $Root 'native'
 $NativeBuildDir = Join-Path $NativeDir 'build'
 $ProjectFile = Join-Path $Root 'src/LeakCmdlets/LeakCmdlets.csproj'
@@ -186,8 +188,7 @@ function Invoke-Build {
     Invoke-Native dotnet build $ProjectFile -c $Configuration --nologo -v quiet '-clp:ErrorsOnly'
     Build-NativeExecutable
     $helpBuilder = Join-Path $Root 'scripts/Build-Help.ps1'
-    # Get-Help looks for help in <ModuleBase>/<culture>, and ModuleBase is the folder of LeakTools.psd1.
-    if (Test-Path $helpBuilder) { & $helpBuilder -OutputDirectory (Join-Path $Root 'en-US') }
+    if (Test-Path $helpBuilder) { & $helpBuilder -OutputDirectory $HelpDir }
 }
 
 function Invoke-FixtureBuild {
@@ -284,7 +285,7 @@ switch ($Task) {
     'Demo' { Invoke-Demo }
     'Bench' { Invoke-Bench }
     'Clean' {
-        foreach ($dir in $BinDir, $NativeBuildDir, (Join-Path $Root 'tests/fixtures/build'), (Join-Path $Root 'en-US')) {
+        foreach ($dir in $BinDir, $NativeBuildDir, (Join-Path $Root 'tests/fixtures/build'), $HelpDir) {
             if (Test-Path $dir) { Remove-Item -Recurse -Force $dir }
         }
         Get-ChildItem -Path $Root -Directory -Recurse -Filter obj | Remove-Item -Recurse -Force

@@ -15,7 +15,7 @@
         ## EXAMPLES (### Example N: Title, a ```powershell fence, remarks) / ## OUTPUTS (### Type.Name) / ## NOTES
 
 .PARAMETER OutputDirectory
-    Where to write the help files (build.ps1 passes bin/en-US).
+    Where to write the help files: build.ps1 passes its $HelpDir, the en-US folder next to LeakTools.psd1.
 #>
 [CmdletBinding()]
 param(

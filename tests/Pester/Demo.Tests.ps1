@@ -51,10 +51,12 @@ Describe 'scripts/Demo.ps1' {
     }
 
     It 'leaves nothing running' {
+        $started.Success | Should -BeTrue -Because $text
         foreach ($id in $started.Groups[1].Value, $started.Groups[2].Value) {
+            # Gone (no state), or a zombie its parent has not reaped yet: either way not running.
             $stat = Get-Content "/proc/$id/stat" -Raw -ErrorAction Ignore
-            # Gone, or a zombie its parent has not reaped yet: either way not running.
-            if ($stat) { $stat | Should -Match '\) Z ' }
+            $state = if ($stat -match '^\d+ \(.*\) (\S) ') { $Matches[1] }
+            "$state" | Should -BeIn '', 'Z' -Because "process $id must not run on"
         }
     }
 }

@@ -429,7 +429,9 @@ Describe 'Errors' {
             $options.LibraryPath = $script:Exe
             $options.SymbolPrefix = 'nothing_'
             $err = { [LeakTools.Tracing.AllocationTracer]::Start($options) } | Should -Throw -PassThru
-            ($err.Exception.InnerException ?? $err.Exception).ErrorId | Should -Be 'TracerAllocatorFunctionsNotFound'
+            $ex = $err.Exception.InnerException ?? $err.Exception
+            $ex.ErrorId | Should -Be 'TracerAllocatorFunctionsNotFound'
+            $ex.Category | Should -Be 'ObjectNotFound'
         }
         finally { Stop-TracedTarget $run }
     }
@@ -467,7 +469,10 @@ Describe 'Errors' {
         $options = [LeakTools.Tracing.AllocationTracerOptions]::new()
         $options.ProcessId = 999999999
         $err = { [LeakTools.Tracing.AllocationTracer]::Start($options) } | Should -Throw -PassThru
-        ($err.Exception.InnerException ?? $err.Exception).ErrorId | Should -Be 'TracerTargetNotFound'
+        $ex = $err.Exception.InnerException ?? $err.Exception
+        $ex.ErrorId | Should -Be 'TracerTargetNotFound'
+        $ex.Category | Should -Be 'ObjectNotFound'
+        $ex.Target | Should -Be 999999999
     }
 }
 

@@ -80,8 +80,9 @@ Describe 'Find-MemoryLeak names leak sites in a <Flavour> build' -ForEach @(
         $bytes | Should -Be @($bytes | Sort-Object -Descending)
         $leaks[0].Lost | Should -Not -BeNullOrEmpty
         $leaks[0].Lost.GetType().FullName | Should -Be 'LeakTools.Model.TraceLoss'
-        if ($leaks[0].Lost.IsEmpty) { $traceWarnings | Should -BeNullOrEmpty }
-        else { "$traceWarnings" | Should -Match 'lost data' }
+        # Losses depend on the machine's load: whichever way, one warning exactly when something was lost.
+        @($traceWarnings).Count | Should -Be ([int](-not $leaks[0].Lost.IsEmpty)) -Because "$($leaks[0].Lost)"
+        @($traceWarnings) -notmatch 'lost data' | Should -BeNullOrEmpty
     }
 }
 
@@ -286,10 +287,10 @@ Describe 'Find-MemoryLeak errors' {
         try {
             $leaks = Find-MemoryLeak -Id $process.Id -Library /nonexistent/libleaktools-none.so -Duration 1 -ErrorAction SilentlyContinue -ErrorVariable err
             $leaks | Should -BeNullOrEmpty
-            $err.Count | Should -BeGreaterThan 0
-            $err[0].FullyQualifiedErrorId | Should -Match ',LeakTools.Commands.FindMemoryLeakCommand$'
-            $err[0].CategoryInfo.Category | Should -BeIn @('ObjectNotFound', 'InvalidArgument')
-            "$($err[0].TargetObject)" | Should -Match 'libleaktools-none'
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -Be 'TracerLibraryNotFound,LeakTools.Commands.FindMemoryLeakCommand'
+            $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $err[0].TargetObject | Should -Be '/nonexistent/libleaktools-none.so'
             $err[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
         }
         finally { Stop-Fixture $process }

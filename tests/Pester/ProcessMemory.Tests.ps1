@@ -85,42 +85,9 @@ Describe 'Get-ProcessMemory' {
         $all.Id | Should -Not -Contain 2   # kthreadd
     }
 
-    It 'reports a missing PID as ObjectNotFound and still returns the other PIDs' {
-        $info = Get-ProcessMemory -Id $missingPid, $sleeper.Id -ErrorVariable err -ErrorAction SilentlyContinue
-        $info.Id | Should -Be $sleeper.Id
-        $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -Be 'NoProcessFoundForGivenId,LeakTools.Commands.GetProcessMemoryCommand'
-        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        $err[0].TargetObject | Should -Be $missingPid
-        $err[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
-    }
-
     It 'reports a name that matches nothing as ObjectNotFound' {
         { Get-ProcessMemory -Name 'no such process here' -ErrorAction Stop } |
             Should -Throw -ErrorId 'NoProcessFoundForGivenName,LeakTools.Commands.GetProcessMemoryCommand'
-    }
-
-    It 'says a named kernel thread has no user memory, with its own error id, and goes on to the next process' {
-        $info = @(Get-ProcessMemory -Id 2, $sleeper.Id -ErrorVariable err -ErrorAction SilentlyContinue)
-        $info.Count | Should -BeGreaterThan 0
-        $info.Id | Sort-Object -Unique | Should -Be $sleeper.Id
-        $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -Be 'ProcessIsKernelThread,LeakTools.Commands.GetProcessMemoryCommand'
-        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
-        $err[0].TargetObject | Should -Be 2
-        $err[0].Exception.Message | Should -Be "Process 2 ($(Get-Content /proc/2/comm)) is a kernel thread: it has no user-space memory."
-        $err[0].ErrorDetails.RecommendedAction | Should -Match 'user-space process'
-    }
-
-    It 'says a named zombie has exited and waits for its parent, with its own error id' {
-        $zombie = Start-ZombieProcess
-        $info = @(Get-ProcessMemory -Id $zombie.Id -ErrorVariable err -ErrorAction SilentlyContinue)
-        $info | Should -BeNullOrEmpty
-        $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -Be 'ProcessIsZombie,LeakTools.Commands.GetProcessMemoryCommand'
-        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        $err[0].TargetObject | Should -Be $zombie.Id
-        $err[0].Exception.Message | Should -Match "has exited: it is a zombie, without memory, waiting for its parent \(process $($zombie.Parent.Id)\)"
     }
 
     It 'rejects -Interval <Interval> and -Count <Count> with parameter validation errors' -TestCases @(
@@ -225,5 +192,45 @@ Describe 'Get-ProcessMemory' {
 
     It 'declares its output type' {
         (Get-Command Get-ProcessMemory).OutputType.Type | Should -Be ([LeakTools.Model.ProcessMemoryInfo])
+    }
+}
+
+# The per-process errors of the two procfs cmdlets that take -Id: each goes on to the next process.
+Describe '<Command> with a process that is missing, a kernel thread or a zombie' -ForEach @(
+    @{ Command = 'Get-ProcessMemory'; Type = 'GetProcessMemoryCommand'; IdProperty = 'Id' }
+    @{ Command = 'Get-ProcessMemoryMap'; Type = 'GetProcessMemoryMapCommand'; IdProperty = 'ProcessId' }
+) {
+    It 'reports a missing PID as ObjectNotFound and still returns the other PIDs' {
+        $output = @(& $Command -Id $missingPid, $sleeper.Id -ErrorVariable err -ErrorAction SilentlyContinue)
+        $output.Count | Should -BeGreaterThan 0
+        $output.$IdProperty | Sort-Object -Unique | Should -Be $sleeper.Id
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be "NoProcessFoundForGivenId,LeakTools.Commands.$Type"
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].TargetObject | Should -Be $missingPid
+        $err[0].ErrorDetails.RecommendedAction | Should -Not -BeNullOrEmpty
+    }
+
+    It 'says a named kernel thread has no user memory, with its own error id, and goes on to the next process' {
+        $output = @(& $Command -Id 2, $sleeper.Id -ErrorVariable err -ErrorAction SilentlyContinue)
+        $output.Count | Should -BeGreaterThan 0
+        $output.$IdProperty | Sort-Object -Unique | Should -Be $sleeper.Id
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be "ProcessIsKernelThread,LeakTools.Commands.$Type"
+        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $err[0].TargetObject | Should -Be 2
+        $err[0].Exception.Message | Should -Be "Process 2 ($(Get-Content /proc/2/comm)) is a kernel thread: it has no user-space memory."
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'user-space process'
+    }
+
+    It 'says a named zombie has exited and waits for its parent, with its own error id' {
+        $zombie = Start-ZombieProcess
+        $output = @(& $Command -Id $zombie.Id -ErrorVariable err -ErrorAction SilentlyContinue)
+        $output | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be "ProcessIsZombie,LeakTools.Commands.$Type"
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].TargetObject | Should -Be $zombie.Id
+        $err[0].Exception.Message | Should -Match "has exited: it is a zombie, without memory, waiting for its parent \(process $($zombie.Parent.Id)\)"
     }
 }

@@ -136,39 +136,6 @@ Describe 'Get-ProcessMemoryMap' {
         $maps.Path | Should -Contain (Join-Path $TestDrive 'my (odd) proc')
     }
 
-    It 'reports a missing PID as ObjectNotFound and still maps the other PIDs' {
-        $maps = Get-ProcessMemoryMap -Id $missingPid, $sleeper.Id -ErrorVariable err -ErrorAction SilentlyContinue
-        @($maps).Count | Should -BeGreaterThan 0
-        $maps.ProcessId | Sort-Object -Unique | Should -Be $sleeper.Id
-        $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -Be 'NoProcessFoundForGivenId,LeakTools.Commands.GetProcessMemoryMapCommand'
-        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        $err[0].TargetObject | Should -Be $missingPid
-    }
-
-    It 'says a named kernel thread has no user memory, with its own error id, and goes on to the next process' {
-        $maps = @(Get-ProcessMemoryMap -Id 2, $sleeper.Id -ErrorVariable err -ErrorAction SilentlyContinue)
-        $maps.Count | Should -BeGreaterThan 0
-        $maps.ProcessId | Sort-Object -Unique | Should -Be $sleeper.Id
-        $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -Be 'ProcessIsKernelThread,LeakTools.Commands.GetProcessMemoryMapCommand'
-        $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
-        $err[0].TargetObject | Should -Be 2
-        $err[0].Exception.Message | Should -Be "Process 2 ($(Get-Content /proc/2/comm)) is a kernel thread: it has no user-space memory."
-        $err[0].ErrorDetails.RecommendedAction | Should -Match 'user-space process'
-    }
-
-    It 'says a named zombie has exited and waits for its parent, with its own error id' {
-        $zombie = Start-ZombieProcess
-        $maps = @(Get-ProcessMemoryMap -Id $zombie.Id -ErrorVariable err -ErrorAction SilentlyContinue)
-        $maps | Should -BeNullOrEmpty
-        $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -Be 'ProcessIsZombie,LeakTools.Commands.GetProcessMemoryMapCommand'
-        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-        $err[0].TargetObject | Should -Be $zombie.Id
-        $err[0].Exception.Message | Should -Match "has exited: it is a zombie, without memory, waiting for its parent \(process $($zombie.Parent.Id)\)"
-    }
-
     It 'reports PermissionDenied with a remedy for another user''s process without root' {
         $foreign = Start-ForeignProcess
         $result = Invoke-Unprivileged @"

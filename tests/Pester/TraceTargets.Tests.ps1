@@ -20,61 +20,94 @@ BeforeAll {
     $script:DescribeErrors = '@($err | ForEach-Object { [pscustomobject]@{ Id = $_.FullyQualifiedErrorId; Category = $_.CategoryInfo.Category.ToString(); Target = "$($_.TargetObject)"; Message = $_.Exception.Message; Action = $_.ErrorDetails.RecommendedAction } })'
 }
 
+# The refused target is made so on purpose, the same on every machine: a root session that holds CAP_SYS_PTRACE
+# may read every process's maps, so the tracer runs in a mount namespace of its own in which the target's
+# maps, smaps and smaps_rollup are covered by a file of another user with mode 000, and without
+# CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (which no tracer needs), so that the kernel refuses to open them.
 Describe 'A target the kernel will not show, among others' {
     BeforeAll {
         $script:leaker = Start-Fixture 'leak_sites_fp'
-        # This test machine confines even root: the kernel refuses every session access to process 1's memory.
-        $script:pid1Refused = $null -eq (Get-Content /proc/1/maps -TotalCount 1 -ErrorAction SilentlyContinue)
+        $script:refused = Start-Process sleep -ArgumentList 120 -PassThru
+        $denied = Join-Path $TestDrive 'denied'
+        Set-Content -LiteralPath $denied -Value ''
+        & chown 65534:65534 $denied
+        & chmod 000 $denied
+        $cover = 'for f in maps smaps smaps_rollup; do mount --bind "$1" "/proc/$2/$f" || exit 1; done; shift 2; exec "$@"'
+        $noDac = '-dac_override,-dac_read_search'
+        $prefix = @('unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', $cover, 'sh', $denied, $refused.Id,
+            'setpriv', "--bounding-set=$noDac", "--inh-caps=$noDac")
+        $ids = "$($refused.Id), $($leaker.Id)"
+        $script:run = Invoke-FreshPwsh -Prefix $prefix -Script @"
+# Only the JSON goes to standard output: a warning of a loaded machine (lost data) would come before it.
+`$WarningPreference = 'SilentlyContinue'; `$ProgressPreference = 'SilentlyContinue'
+`$result = [ordered]@{ RefusedMapsReadable = (Test-Path -LiteralPath /proc/$($refused.Id)/maps) -and `$null -ne (Get-Content /proc/$($refused.Id)/maps -TotalCount 1 -ErrorAction Ignore) }
+`$leaks = @(Find-MemoryLeak -Id $ids -Duration 2 -ErrorVariable err -ErrorAction SilentlyContinue)
+`$result.ById = [ordered]@{ Errors = $DescribeErrors; ProcessIds = @(`$leaks.ProcessId | Sort-Object -Unique); LeakMallocSites = @(@(`$leaks.StackText) -match '^leak_malloc\+').Count }
+`$leaks = @(Get-Process -Id $ids | Find-MemoryLeak -Duration 2 -ErrorVariable err -ErrorAction SilentlyContinue)
+`$result.FromPipeline = [ordered]@{ Errors = $DescribeErrors; ProcessIds = @(`$leaks.ProcessId | Sort-Object -Unique) }
+`$maps = @(Get-ProcessMemoryMap -Id $ids -ErrorVariable err -ErrorAction SilentlyContinue)
+`$null = Get-ProcessMemory -WarningVariable warnings -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
+`$result.Procfs = [ordered]@{ Errors = $DescribeErrors; ProcessIds = @(`$maps.ProcessId | Sort-Object -Unique); Warnings = @(`$warnings.Message) }
+`$events = @(Watch-Allocation -Id $ids -Duration 1 -ErrorVariable err -ErrorAction SilentlyContinue)
+`$result.Watch = [ordered]@{ Errors = $DescribeErrors; Events = `$events.Count; ProcessIds = @(`$events.ProcessId | Sort-Object -Unique) }
+`$result | ConvertTo-Json -Depth 5
+"@
     }
-    AfterAll { Stop-Fixture $leaker }
-
-    It 'is refused access to process 1 even as root (what the tests below rely on)' {
-        $pid1Refused | Should -BeTrue -Because 'the kernel of this test machine hides process 1 from every session'
+    AfterAll {
+        Stop-Fixture $leaker
+        Stop-Process -Id $refused.Id -ErrorAction Ignore
     }
 
-    It 'reports process 1 as one non-terminating TracerTargetAccessDenied, and traces the leaker (-Id)' {
-        $leaks = @(Find-MemoryLeak -Id 1, $leaker.Id -Duration 2 -ErrorVariable err -ErrorAction SilentlyContinue)
+    It 'is refused the target''s maps in the tracer''s namespace only (what the tests below rely on)' {
+        $run.RefusedMapsReadable | Should -BeFalse
+        Get-Content "/proc/$($refused.Id)/maps" -TotalCount 1 | Should -Match '^[0-9a-f]+-[0-9a-f]+ '
+    }
+
+    It 'reports the refused target as one non-terminating TracerTargetAccessDenied, and traces the leaker (-Id)' {
+        $err = @($run.ById.Errors)
         $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -Be 'TracerTargetAccessDenied,LeakTools.Commands.FindMemoryLeakCommand'
-        $err[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
-        $err[0].TargetObject | Should -Be 1
-        # We are root with CAP_SYS_PTRACE: the remedy says what else refuses, never "run as root".
-        $err[0].ErrorDetails.RecommendedAction | Should -Match 'already root with CAP_SYS_PTRACE'
-        $err[0].ErrorDetails.RecommendedAction | Should -Not -Match 'sudo'
-        $leaks.Count | Should -BeGreaterThan 0
-        $leaks.ProcessId | Sort-Object -Unique | Should -Be $leaker.Id
-        @($leaks.StackText -match '^leak_malloc\+').Count | Should -Be 1
+        $err[0].Id | Should -Be 'TracerTargetAccessDenied,LeakTools.Commands.FindMemoryLeakCommand'
+        $err[0].Category | Should -Be 'PermissionDenied'
+        $err[0].Target | Should -Be $refused.Id
+        # Root with CAP_SYS_PTRACE: the remedy says what else refuses, never "run as root".
+        $err[0].Action | Should -Match 'already root with CAP_SYS_PTRACE'
+        $err[0].Action | Should -Not -Match 'sudo'
+        $run.ById.ProcessIds | Should -Be $leaker.Id
+        $run.ById.LeakMallocSites | Should -Be 1
     }
 
     It 'does the same for processes from the pipeline (Get-Process | Find-MemoryLeak)' {
-        $leaks = @(Get-Process -Id 1, $leaker.Id | Find-MemoryLeak -Duration 2 -ErrorVariable err -ErrorAction SilentlyContinue)
+        $err = @($run.FromPipeline.Errors)
         $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -Be 'TracerTargetAccessDenied,LeakTools.Commands.FindMemoryLeakCommand'
-        $err[0].TargetObject | Should -Be 1
-        $leaks.ProcessId | Sort-Object -Unique | Should -Be $leaker.Id
+        $err[0].Id | Should -Be 'TracerTargetAccessDenied,LeakTools.Commands.FindMemoryLeakCommand'
+        $err[0].Category | Should -Be 'PermissionDenied'
+        $err[0].Target | Should -Be $refused.Id
+        $run.FromPipeline.ProcessIds | Should -Be $leaker.Id
     }
 
     It 'tells root what refuses it in the procfs cmdlets too, never to run as root' {
-        $maps = @(Get-ProcessMemoryMap -Id 1, $leaker.Id -ErrorVariable err -ErrorAction SilentlyContinue)
+        $err = @($run.Procfs.Errors)
         $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -Be 'ProcessAccessDenied,LeakTools.Commands.GetProcessMemoryMapCommand'
-        $err[0].TargetObject | Should -Be 1
-        $err[0].ErrorDetails.RecommendedAction | Should -Match 'already root with CAP_SYS_PTRACE'
-        $err[0].ErrorDetails.RecommendedAction | Should -Not -Match 'sudo'
-        $maps.ProcessId | Sort-Object -Unique | Should -Be $leaker.Id
+        $err[0].Id | Should -Be 'ProcessAccessDenied,LeakTools.Commands.GetProcessMemoryMapCommand'
+        $err[0].Category | Should -Be 'PermissionDenied'
+        $err[0].Target | Should -Be $refused.Id
+        $err[0].Action | Should -Match 'already root with CAP_SYS_PTRACE'
+        $err[0].Action | Should -Not -Match 'sudo'
+        $run.Procfs.ProcessIds | Should -Be $leaker.Id
         # Every process: the refused ones cost one warning, which must not tell root to become root either.
-        $null = Get-ProcessMemory -WarningVariable warnings -WarningAction SilentlyContinue -ErrorAction SilentlyContinue
-        @($warnings).Count | Should -Be 1
-        $warnings[0].Message | Should -Match 'although this session has CAP_SYS_PTRACE'
-        $warnings[0].Message | Should -Not -Match 'Run as root'
+        @($run.Procfs.Warnings).Count | Should -Be 1
+        $run.Procfs.Warnings[0] | Should -Match 'although this session has CAP_SYS_PTRACE'
+        $run.Procfs.Warnings[0] | Should -Not -Match 'Run as root'
     }
 
-    It 'streams the leaker''s calls and reports process 1 once (Watch-Allocation)' {
-        $events = @(Watch-Allocation -Id 1, $leaker.Id -Duration 1 -ErrorVariable err -ErrorAction SilentlyContinue)
+    It 'streams the leaker''s calls and reports the refused target once (Watch-Allocation)' {
+        $err = @($run.Watch.Errors)
         $err.Count | Should -Be 1
-        $err[0].FullyQualifiedErrorId | Should -Be 'TracerTargetAccessDenied,LeakTools.Commands.WatchAllocationCommand'
-        $events.Count | Should -BeGreaterThan 0
-        $events.ProcessId | Sort-Object -Unique | Should -Be $leaker.Id
+        $err[0].Id | Should -Be 'TracerTargetAccessDenied,LeakTools.Commands.WatchAllocationCommand'
+        $err[0].Category | Should -Be 'PermissionDenied'
+        $err[0].Target | Should -Be $refused.Id
+        $run.Watch.Events | Should -BeGreaterThan 0
+        $run.Watch.ProcessIds | Should -Be $leaker.Id
     }
 }
 

@@ -20,16 +20,19 @@ internal static class DebugFileLocator
     /// <param name="verbose">Told why a debug file that is there was not used (not a regular file, too large, corrupt).</param>
     public static ElfImage? Find(ElfImage binary, string modulePath, string? targetRoot, IEnumerable<string> debugDirectories, Action<string>? verbose = null)
     {
-        foreach ((string? root, string path) in Candidates(binary, modulePath, targetRoot, debugDirectories))
+        foreach ((string? root, string path, bool byDebugLink) in Candidates(binary, modulePath, targetRoot, debugDirectories))
         {
-            ElfImage? image = TryOpenMatching(root, path, binary, verbose);
+            ElfImage? image = TryOpenMatching(root, path, binary, byDebugLink, verbose);
             if (image is not null) return image;
         }
         return null;
     }
 
-    /// <summary>The places to look, in order: a path inside the target's root (Root set), or on the host (Root null).</summary>
-    internal static IEnumerable<(string? Root, string Path)> Candidates(ElfImage binary, string modulePath, string? targetRoot, IEnumerable<string> debugDirectories)
+    /// <summary>
+    /// The places to look, in order: a path inside the target's root (Root set), or on the host (Root null);
+    /// ByDebugLink when the place was found by the .gnu_debuglink name, so the file must have its CRC.
+    /// </summary>
+    internal static IEnumerable<(string? Root, string Path, bool ByDebugLink)> Candidates(ElfImage binary, string modulePath, string? targetRoot, IEnumerable<string> debugDirectories)
     {
         var roots = new List<string?>(2);
         if (!string.IsNullOrEmpty(targetRoot)) roots.Add(targetRoot);
@@ -42,7 +45,7 @@ internal static class DebugFileLocator
             string relative = $"/.build-id/{id[..2]}/{id[2..]}.debug";
             foreach (string dir in dirs)
                 foreach (string? root in roots)
-                    yield return (root, dir + relative);
+                    yield return (root, dir + relative, false);
         }
 
         if (binary.DebugLink is { Length: > 0 } link && !link.Contains('/'))
@@ -51,15 +54,15 @@ internal static class DebugFileLocator
             if (!moduleDir.EndsWith('/')) moduleDir += "/";
             // The binary's directory is the target's; the same path on the host is some other directory.
             string? binaryRoot = roots[0];
-            yield return (binaryRoot, moduleDir + link);
-            yield return (binaryRoot, moduleDir + ".debug/" + link);
+            yield return (binaryRoot, moduleDir + link, true);
+            yield return (binaryRoot, moduleDir + ".debug/" + link, true);
             foreach (string dir in dirs)
                 foreach (string? root in roots)
-                    yield return (root, dir + moduleDir + link);
+                    yield return (root, dir + moduleDir + link, true);
         }
     }
 
-    private static ElfImage? TryOpenMatching(string? root, string path, ElfImage binary, Action<string>? verbose)
+    private static ElfImage? TryOpenMatching(string? root, string path, ElfImage binary, bool byDebugLink, Action<string>? verbose)
     {
         ElfImage? image = null;
         try
@@ -68,7 +71,13 @@ internal static class DebugFileLocator
             // The build-id must agree when both have one: a debuglink name alone can point at a stale file.
             // Only a file with a .symtab adds anything (callers look only for stripped binaries).
             bool sameBuild = binary.BuildId is null || image.BuildId is null || image.BuildId == binary.BuildId;
-            if (sameBuild && image.HasSymbolTable) return image;
+            if (sameBuild && image.HasSymbolTable)
+            {
+                // A name found by .gnu_debuglink must also carry the CRC the binary recorded, as gdb requires:
+                // an equally named file of another build would give wrong names.
+                if (!byDebugLink || binary.DebugLinkCrc is not { } crc || image.ComputeFileCrc() == crc) return image;
+                verbose?.Invoke($"Debug file {root}{path} not used: its CRC32 differs from the one in {binary.Path}'s .gnu_debuglink.");
+            }
         }
         catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -175,8 +175,11 @@ public sealed class ElfImage : IDisposable
     /// <summary>File name stored in .gnu_debuglink, or null.</summary>
     public string? DebugLink { get; }
 
-    /// <summary>CRC32 stored after the .gnu_debuglink name.</summary>
+    /// <summary>CRC32 stored after the .gnu_debuglink name: the debug file it names must have this CRC.</summary>
     public uint? DebugLinkCrc { get; }
+
+    /// <summary>The CRC32 of this whole file, to compare with a stripped binary's <see cref="DebugLinkCrc"/>.</summary>
+    internal uint ComputeFileCrc() => GnuDebugLinkCrc.OfFile(_handle, _length);
 
     /// <summary>ET_DYN: a PIE or shared object, loaded at a bias chosen at run time.</summary>
     public bool IsPositionIndependent => FileType == FileTypeSharedObject;
@@ -227,12 +230,9 @@ public sealed class ElfImage : IDisposable
                 RawSymbolTable table = ReadSymbolTable(i);
                 for (int n = 0; n < table.Count; n++)
                 {
-                    ReadOnlySpan<byte> sym = table.Symbols.AsSpan(n * SymbolSize, SymbolSize);
-                    byte type = (byte)(sym[4] & 0xf);
-                    ushort shndx = BinaryPrimitives.ReadUInt16LittleEndian(sym[6..]);
-                    ulong value = BinaryPrimitives.ReadUInt64LittleEndian(sym[8..]);
-                    if ((type != SymbolTypeFunction && type != SymbolTypeIndirectFunction) || shndx == 0 || value == 0) continue;
-                    ReadOnlySpan<byte> symName = table.NameAt(BinaryPrimitives.ReadUInt32LittleEndian(sym));
+                    ElfSymbol sym = table.SymbolAt(n);
+                    if (!sym.IsDefinedFunction) continue;
+                    ReadOnlySpan<byte> symName = table.NameAt(sym.NameOffset);
                     int symAt = symName.IndexOf((byte)'@');
                     ReadOnlySpan<byte> symBase = symAt >= 0 ? symName[..symAt] : symName;
                     if (!symBase.SequenceEqual(wanted)) continue;
@@ -243,7 +243,7 @@ public sealed class ElfImage : IDisposable
                     if (rank < bestRank)
                     {
                         bestRank = rank;
-                        best = new ElfFunction(Encoding.UTF8.GetString(symName), value, BinaryPrimitives.ReadUInt64LittleEndian(sym[16..]));
+                        best = new ElfFunction(Encoding.UTF8.GetString(symName), sym.Value, sym.Size);
                         if (rank == 0) break;
                     }
                 }

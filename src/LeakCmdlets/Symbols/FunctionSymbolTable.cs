@@ -1,5 +1,4 @@
 using System;
-using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.Text;
 
@@ -59,24 +58,17 @@ internal sealed class FunctionSymbolTable
         {
             ushort table = checked((ushort)stringTables.Count);
             stringTables.Add(raw.Strings);
-            ReadOnlySpan<byte> symbols = raw.Symbols;
             for (int i = 0; i < raw.Count; i++)
             {
-                ReadOnlySpan<byte> sym = symbols.Slice(i * ElfImage.SymbolSize, ElfImage.SymbolSize);
-                byte type = (byte)(sym[4] & 0xf);
-                if (type != ElfImage.SymbolTypeFunction && type != ElfImage.SymbolTypeIndirectFunction) continue;
-                ushort shndx = BinaryPrimitives.ReadUInt16LittleEndian(sym[6..]);
-                ulong value = BinaryPrimitives.ReadUInt64LittleEndian(sym[8..]);
-                if (shndx == 0 || shndx >= 0xff00 || value == 0) continue;
-                uint nameOffset = BinaryPrimitives.ReadUInt32LittleEndian(sym);
-                if (nameOffset == 0 || nameOffset >= raw.Strings.Length) continue;
-                ulong size = BinaryPrimitives.ReadUInt64LittleEndian(sym[16..]);
-                bool local = (sym[4] >> 4) == 0;
+                ElfSymbol sym = raw.SymbolAt(i);
+                // Not an absolute or common symbol (SHN_LORESERVE and up), and with a name.
+                if (!sym.IsDefinedFunction || sym.SectionIndex >= 0xff00) continue;
+                if (sym.NameOffset == 0 || sym.NameOffset >= raw.Strings.Length) continue;
                 // Prefer a sized global name over a local alias or an unsized label at the same address.
-                int rank = (size == 0 ? 2 : local ? 1 : 0) * 8 + LeadingUnderscores(raw.NameAt(nameOffset));
+                int rank = (sym.Size == 0 ? 2 : sym.IsLocal ? 1 : 0) * 8 + LeadingUnderscores(raw.NameAt(sym.NameOffset));
                 // An unsized label (like _init) may reach no further than its section: never over .plt into .text.
-                ulong end = size > 0 ? value + size : image.SectionEnd(shndx, value + LastSymbolDefaultSpan);
-                candidates.Add(new Candidate(value, end, size > 0, table, nameOffset, rank, candidates.Count));
+                ulong end = sym.Size > 0 ? sym.Value + sym.Size : image.SectionEnd(sym.SectionIndex, sym.Value + LastSymbolDefaultSpan);
+                candidates.Add(new Candidate(sym.Value, end, sym.Size > 0, table, sym.NameOffset, rank, candidates.Count));
             }
         }
         if (candidates.Count == 0) return Empty;

@@ -152,14 +152,6 @@ public sealed class ProcessSymbolizer : IDisposable
         return true;
     }
 
-    public StackFrame[] Symbolize(IReadOnlyList<ulong> addresses)
-    {
-        ArgumentNullException.ThrowIfNull(addresses);
-        var frames = new StackFrame[addresses.Count];
-        for (int i = 0; i < frames.Length; i++) frames[i] = Symbolize(addresses[i]);
-        return frames;
-    }
-
     public void Dispose()
     {
         lock (_gate)

@@ -25,6 +25,21 @@ internal readonly struct RawSymbolTable
 
     public int Count => Symbols.Length / ElfImage.SymbolSize;
 
+    /// <summary>Decodes symbol <paramref name="index"/> (st_name, st_info, st_shndx, st_value, st_size).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public ElfSymbol SymbolAt(int index)
+    {
+        ReadOnlySpan<byte> sym = Symbols.AsSpan(index * ElfImage.SymbolSize, ElfImage.SymbolSize);
+        byte info = sym[4];
+        return new ElfSymbol(
+            BinaryPrimitives.ReadUInt32LittleEndian(sym),
+            (byte)(info & 0xf),
+            (info >> 4) == 0,
+            BinaryPrimitives.ReadUInt16LittleEndian(sym[6..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(sym[8..]),
+            BinaryPrimitives.ReadUInt64LittleEndian(sym[16..]));
+    }
+
     /// <summary>The NUL-terminated name at <paramref name="offset"/>; empty when the offset is out of range.</summary>
     public ReadOnlySpan<byte> NameAt(uint offset)
     {

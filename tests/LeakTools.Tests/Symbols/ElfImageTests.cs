@@ -48,6 +48,13 @@ public class ElfImageTests
     }
 
     [Fact]
+    public void DebugLinkCrcIsTheStandardCrc32()
+    {
+        Assert.Equal(0xCBF43926u, GnuDebugLinkCrc.Of("123456789"u8));
+        Assert.Equal(0u, GnuDebugLinkCrc.Of(ReadOnlySpan<byte>.Empty));
+    }
+
+    [Fact]
     public void StrippedSampleKeepsOnlyDynamicSymbolsAndPointsAtItsDebugFile()
     {
         using ElfImage stripped = ElfImage.Open(ElfSamples.PathOf("sample-stripped"));
@@ -55,7 +62,7 @@ public class ElfImageTests
         Assert.False(stripped.HasSymbolTable);
         Assert.False(stripped.TryFindFunction("fibonacci", out _));
         Assert.Equal("sample-stripped.debug", stripped.DebugLink);
-        Assert.NotNull(stripped.DebugLinkCrc);
+        Assert.Equal(stripped.DebugLinkCrc, debug.ComputeFileCrc());
         Assert.NotNull(stripped.BuildId);
         Assert.Equal(stripped.BuildId, debug.BuildId);
         Assert.True(debug.TryFindFunction("fibonacci", out ElfFunction fib));
