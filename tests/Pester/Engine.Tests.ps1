@@ -94,7 +94,7 @@ int main(int argc, char **argv)
     # Starts the target paused, attaches a tracer, resumes it, waits until it is done.
     function Start-TracedTarget([hashtable] $Settings) {
         $marker = Join-Path $TestDrive "done-$([guid]::NewGuid())"
-        $launcher = [LeakTools.Tracing.TargetLauncher]::StartPaused([string[]]@($script:Exe, $marker, "$script:Churn", '60'))
+        $launcher = [LeakTools.Targets.TargetLauncher]::StartPaused([string[]]@($script:Exe, $marker, "$script:Churn", '60'))
         $tracer = $null
         try {
             if ($null -ne $Settings) {
@@ -353,7 +353,7 @@ int main(int argc, char **argv) {
 '@
         & clang -O2 -o $million "$million.c"
         $marker = Join-Path $TestDrive 'million-done'
-        $launcher = [LeakTools.Tracing.TargetLauncher]::StartPaused([string[]]@($million, $marker, '1000000', '60'))
+        $launcher = [LeakTools.Targets.TargetLauncher]::StartPaused([string[]]@($million, $marker, '1000000', '60'))
         $tracer = $null
         try {
             $options = [LeakTools.Tracing.AllocationTracerOptions]::new()

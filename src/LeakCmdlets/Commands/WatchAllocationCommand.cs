@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Management.Automation;
 using LeakTools.Analysis;
 using LeakTools.Model;
+using LeakTools.Targets;
 using LeakTools.Tracing;
 
 namespace LeakTools.Commands;

@@ -6,6 +6,8 @@ using System.Threading;
 using LeakTools.Bpf;
 using LeakTools.Interop;
 using LeakTools.Procfs;
+using LeakTools.Stacks;
+using LeakTools.Targets;
 
 namespace LeakTools.Tracing;
 

@@ -1,4 +1,5 @@
 using System;
+using LeakTools.Stacks;
 using LeakTools.Tracing;
 using Xunit;
 

@@ -1,6 +1,6 @@
 using System;
 
-namespace LeakTools.Tracing;
+namespace LeakTools.Stacks;
 
 /// <summary>
 /// The frames a report shows for one allocation, from what the BPF side kept: a stack in the "stacks" map

@@ -2,10 +2,12 @@ using System;
 using System.Collections.Generic;
 using StackFrame = LeakTools.Model.StackFrame;
 using LeakTools.Model;
+using LeakTools.Analysis;
+using LeakTools.Stacks;
 using LeakTools.Symbols;
 using LeakTools.Tracing;
 
-namespace LeakTools.Analysis;
+namespace LeakTools.Targets;
 
 /// <summary>
 /// One traced process (or the kernel) with what it takes to name its stacks: the engine's tracer, a

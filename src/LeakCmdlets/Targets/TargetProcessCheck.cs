@@ -2,8 +2,9 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using LeakTools.Procfs;
+using LeakTools.Tracing;
 
-namespace LeakTools.Tracing;
+namespace LeakTools.Targets;
 
 /// <summary>
 /// Per-target reasons a process cannot be traced, each with its own error id, so that one such process in a

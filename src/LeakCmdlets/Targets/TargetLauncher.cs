@@ -7,8 +7,9 @@ using System.Threading;
 using LeakTools.Interop;
 using LeakTools.Module;
 using LeakTools.Procfs;
+using LeakTools.Tracing;
 
-namespace LeakTools.Tracing;
+namespace LeakTools.Targets;
 
 /// <summary>
 /// Starts a command paused before its first instruction (through native/launcher/leaktools-launch, which
