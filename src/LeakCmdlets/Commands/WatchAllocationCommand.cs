@@ -157,7 +157,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
 
     private void WarnAboutLosses()
     {
-        foreach (var target in Targets) WarnAboutLoss(target, target.ReadLoss());
+        foreach (var target in Targets) WarnAboutLoss(target, target.Tracer.ReadLoss());
     }
 
     private AllocationEvent ToEvent(TracedTarget target, in AllocationRecord record)
@@ -174,7 +174,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         };
         if (IncludeStack)
         {
-            var stack = target.ReadStack(record);
+            var stack = target.ReadStack(record).Frames;
             var frames = target.Symbolize(stack);
             allocationEvent.Stack = frames;
             allocationEvent.StackText = StackFormatter.Join(frames);

@@ -161,6 +161,29 @@ public sealed partial class TargetLauncher : IDisposable
         if (read == sizeof(int)) throw ExecutableCheck.ExecFailed(_program, errno);
     }
 
+    /// <summary>The command's exit code once it has exited by itself; otherwise null.</summary>
+    public int? ExitCode
+    {
+        get
+        {
+            try { return _process.HasExited ? _process.ExitCode : null; }
+            catch (InvalidOperationException) { return null; }
+        }
+    }
+
+    /// <summary>Kills the command if it still runs, and reaps it (it is our child).</summary>
+    public void KillIfRunning()
+    {
+        try
+        {
+            if (_process.HasExited) return;
+            _process.Kill();
+            _process.WaitForExit(2000);
+        }
+        catch (InvalidOperationException) { /* exited meanwhile */ }
+        catch (System.ComponentModel.Win32Exception) { /* exited meanwhile */ }
+    }
+
     /// <summary>Resumes the target if still paused; the target keeps running (it is not killed).</summary>
     public void Dispose()
     {

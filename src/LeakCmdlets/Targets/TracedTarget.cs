@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
 using StackFrame = LeakTools.Model.StackFrame;
-using LeakTools.Model;
 using LeakTools.Analysis;
+using LeakTools.Model;
 using LeakTools.Stacks;
 using LeakTools.Symbols;
 using LeakTools.Tracing;
@@ -10,32 +12,30 @@ using LeakTools.Tracing;
 namespace LeakTools.Targets;
 
 /// <summary>
-/// One traced process (or the kernel) with what it takes to name its stacks: the engine's tracer, a
-/// symbolizer created at attach time and refreshed while the target lives (so stacks still resolve after
-/// it exits), and the process we started for -Command, if any.
+/// One traced process (or the kernel) with what it takes to name its stacks: the engine's tracer, a stack
+/// symbolizer made at attach time and kept current by the watcher of the target's modules (so stacks still
+/// resolve after it exits), and the process we started for -Command, if any.
 /// </summary>
 internal sealed class TracedTarget : IDisposable
 {
-    private readonly ProcessSymbolizer? _userSymbols;
-    private readonly KernelSymbolizer? _kernelSymbols;
+    private readonly IStackSymbolizer _symbolizer;
+    private readonly TargetModules? _modules;
     private readonly Dictionary<ulong[], StackFrame[]> _symbolized = new(LeakAggregator.StackComparer.Instance);
     private TargetLauncher? _launcher;
     private readonly bool _leaveRunning;
-    private static readonly TimeSpan RetryRefreshPeriod = TimeSpan.FromMilliseconds(50);
-    private readonly System.Diagnostics.Stopwatch _lastRetryRefresh = System.Diagnostics.Stopwatch.StartNew();
 
-    private TracedTarget(AllocationTracer tracer, ulong startNs, int processId, string processName, bool kernel,
-        ProcessSymbolizer? userSymbols, KernelSymbolizer? kernelSymbols, TargetLauncher? launcher, bool leaveRunning = false)
+    private TracedTarget(AllocationTracer tracer, ulong startNs, string processName, IStackSymbolizer symbolizer, TargetModules? modules,
+        TargetLauncher? launcher = null, bool leaveRunning = false)
     {
-        _leaveRunning = leaveRunning;
         Tracer = tracer;
-        ProcessId = processId;
-        ProcessName = processName;
-        IsKernel = kernel;
-        _userSymbols = userSymbols;
-        _kernelSymbols = kernelSymbols;
-        _launcher = launcher;
         TraceStartNs = startNs;
+        ProcessId = tracer.Options.Kernel ? 0 : tracer.Options.ProcessId;
+        ProcessName = processName;
+        IsKernel = tracer.Options.Kernel;
+        _symbolizer = symbolizer;
+        _modules = modules;
+        _launcher = launcher;
+        _leaveRunning = leaveRunning;
     }
 
     public AllocationTracer Tracer { get; }
@@ -56,14 +56,7 @@ internal sealed class TracedTarget : IDisposable
     public ulong TraceStartNs { get; }
 
     /// <summary>The exit code of a command we started, once it has exited by itself; otherwise null.</summary>
-    public int? LaunchedExitCode
-    {
-        get
-        {
-            try { return _launcher is { } l && l.Process.HasExited ? l.Process.ExitCode : null; }
-            catch (InvalidOperationException) { return null; }
-        }
-    }
+    public int? LaunchedExitCode => _launcher?.ExitCode;
 
     /// <summary>Set once the exit has been reported, so it is reported once.</summary>
     public bool ExitNoticed { get; set; }
@@ -81,7 +74,8 @@ internal sealed class TracedTarget : IDisposable
         ulong startNs = MonotonicClock.NowNs();
         try
         {
-            return new TracedTarget(tracer, startNs, processId, processName, false, new ProcessSymbolizer(processId, symbolizerOptions), null, null);
+            var (symbolizer, modules) = ProcessSymbols(tracer, symbolizerOptions);
+            return new TracedTarget(tracer, startNs, processName, symbolizer, modules);
         }
         catch
         {
@@ -106,49 +100,23 @@ internal sealed class TracedTarget : IDisposable
             options.ProcessId = launcher.ProcessId;
             tracer = AllocationTracer.Start(options);
             ulong startNs = MonotonicClock.NowNs();
-            var symbols = new ProcessSymbolizer(launcher.ProcessId, symbolizerOptions);
-            var target = new TracedTarget(tracer, startNs, launcher.ProcessId, System.IO.Path.GetFileName(command[0]), false, symbols, null, launcher, leaveRunning);
+            // The symbolizer's first snapshot shows the paused launcher, not the command: the watcher takes
+            // another once the command's own image is mapped.
+            var (symbolizer, modules) = ProcessSymbols(tracer, symbolizerOptions);
+            var target = new TracedTarget(tracer, startNs, Path.GetFileName(command[0]), symbolizer, modules, launcher, leaveRunning);
             launcher.Resume();
             launcher.WaitForExec(TimeSpan.FromSeconds(10));
-            target.WaitForExec(symbols);
+            modules.WaitForImage(TargetLauncher.LauncherPath, TimeSpan.FromSeconds(1));
             return target;
         }
         catch
         {
             // Whether or not it may outlive the trace, a command that could not be traced is not left behind.
             tracer?.Dispose();
-            Kill(launcher);
+            launcher.KillIfRunning();
             launcher.Dispose();
             throw;
         }
-    }
-
-    /// <summary>
-    /// The symbolizer's first snapshot shows the paused launcher, not the command: take another as soon as
-    /// the command is exec'd, so even a command that exits at once has its own binary's symbols.
-    /// </summary>
-    private void WaitForExec(ProcessSymbolizer symbols)
-    {
-        string launcherPath = TargetLauncher.LauncherPath;
-        var deadline = DateTime.UtcNow.AddSeconds(1);
-        while (DateTime.UtcNow < deadline && !Tracer.TargetExited)
-        {
-            string? exe = null;
-            try { exe = new System.IO.FileInfo(Procfs.ProcessDirectory.PathOf(ProcessId, "exe")).LinkTarget; }
-            catch (System.IO.IOException) { }
-            catch (UnauthorizedAccessException) { }
-            // exec sets the exe link a moment before it maps the binary: wait for the mapping too.
-            if (exe is not null && exe != launcherPath && MapsMention(exe)) break;
-            System.Threading.Thread.Sleep(1);
-        }
-        RefreshSymbols();
-    }
-
-    private bool MapsMention(string path)
-    {
-        try { return System.IO.File.ReadAllText(Procfs.ProcessDirectory.PathOf(ProcessId, "maps")).Contains(path, StringComparison.Ordinal); }
-        catch (System.IO.IOException) { return false; }
-        catch (UnauthorizedAccessException) { return false; }
     }
 
     /// <summary>Traces the kernel's allocators.</summary>
@@ -162,13 +130,13 @@ internal sealed class TracedTarget : IDisposable
         {
             // Only stacks need kernel symbols; without them, kallsyms (and CAP_SYSLOG) is not needed at all.
             var symbols = options.CaptureStacks ? KernelSymbolizer.Load() : null;
-            return new TracedTarget(tracer, startNs, 0, "[kernel]", true, null, symbols, null);
+            return new TracedTarget(tracer, startNs, "[kernel]", new KernelStackSymbolizer(symbols), modules: null);
         }
         catch (UnauthorizedAccessException e)
         {
             // The preflight saw addresses, then kallsyms showed none (kptr_restrict raised meanwhile).
             tracer.Dispose();
-            throw new TracerException(e.Message, TracerErrorIds.MissingCapabilities, System.Management.Automation.ErrorCategory.PermissionDenied,
+            throw new TracerException(e.Message, TracerErrorIds.MissingCapabilities, ErrorCategory.PermissionDenied,
                 KernelSymbolizer.KallsymsPath, "Run with CAP_SYSLOG and kernel.kptr_restrict at 0 or 1.", e);
         }
         catch
@@ -178,16 +146,17 @@ internal sealed class TracedTarget : IDisposable
         }
     }
 
-    /// <summary>Picks up libraries loaded since the last call. Harmless once the target is gone.</summary>
-    public void RefreshSymbols()
+    /// <summary>A process's symbolizer, taken now (while it runs), and the watcher that keeps it current.</summary>
+    private static (IStackSymbolizer Symbolizer, TargetModules Modules) ProcessSymbols(AllocationTracer tracer, SymbolizerOptions options)
     {
-        if (_userSymbols is null || Tracer.TargetExited) return;
-        try { _userSymbols.Refresh(); }
-        catch (Exception) when (Tracer.TargetExited)
-        {
-            // It exited between the check and the read: what was read while it lived still names its stacks.
-        }
+        var symbols = new ProcessSymbolizer(tracer.Options.ProcessId, options);
+        var modules = new TargetModules(tracer.Options.ProcessId, () => tracer.TargetExited);
+        modules.Subscribe(symbols.Refresh);
+        return (new UserStackSymbolizer(symbols, () => tracer.TargetExited), modules);
     }
+
+    /// <summary>Picks up modules loaded or unloaded since the last call. Harmless once the target is gone.</summary>
+    public void RefreshSymbols() => _modules?.Refresh();
 
     /// <summary>
     /// Reads the outstanding allocations batch by batch into <paramref name="aggregator"/>, each with its stack.
@@ -203,7 +172,7 @@ internal sealed class TracedTarget : IDisposable
                 var key = (allocation.StackKey, allocation.CallerAddress);
                 if (!stacks.TryGetValue(key, out var stack))
                 {
-                    stack = ReadStack(allocation);
+                    stack = Tracer.Stacks.Read(allocation.StackKey, allocation.CallerAddress).Frames;
                     stacks.Add(key, stack);
                 }
                 aggregator.Add(stack, new TrackedAllocation
@@ -217,60 +186,19 @@ internal sealed class TracedTarget : IDisposable
         });
     }
 
-    /// <summary>The stack of one allocation, direct caller first; at least the caller when the stack map lost it.</summary>
-    public ulong[] ReadStack(OutstandingAllocation allocation) => IsKernel
-        ? StackCapture.Frames(allocation.CallerAddress, Tracer.ReadKernelStack(allocation.StackKey))
-        : Tracer.ReadUserStack(allocation);
-
     /// <summary>The stack of one streamed call.</summary>
-    public ulong[] ReadStack(in AllocationRecord record) =>
-        ReadStack(new OutstandingAllocation(record.Address, record.Size, record.TimestampNs, record.StackKey, record.CallerAddress, record.ThreadId));
+    public CapturedStack ReadStack(in AllocationRecord record) => Tracer.Stacks.Read(record.StackKey, record.CallerAddress);
 
+    /// <summary>Names the frames of a stack; equal stacks are named once, unless the answer may still improve.</summary>
     public StackFrame[] Symbolize(ulong[] stack)
     {
         if (_symbolized.TryGetValue(stack, out var frames)) return frames;
-        // Return addresses are looked up inside their call instruction, so a call that ends a function keeps
-        // its caller's name and the line is the call's. User stacks start at the allocator's direct caller,
-        // whose frame is a return address too (read at the stack pointer on entry).
-        if (IsKernel)
-        {
-            frames = _kernelSymbols?.SymbolizeStack(stack)
-                ?? Array.ConvertAll(stack, address => new StackFrame { Address = address, IsKernel = true, Module = KernelSymbolizer.KernelModuleName });
-        }
-        else
-        {
-            frames = _userSymbols!.SymbolizeStack(stack, firstIsReturnAddress: true);
-            // The direct caller is always real code; outside every known mapping it is in a library loaded since
-            // the last snapshot. (Outer frames of code without frame pointers may be garbage: they do not count.)
-            if (frames.Length > 0 && frames[0].Module is null && !Tracer.TargetExited)
-            {
-                if (_lastRetryRefresh.Elapsed >= RetryRefreshPeriod)
-                {
-                    RefreshSymbols();
-                    _lastRetryRefresh.Restart();
-                    frames = _userSymbols.SymbolizeStack(stack, firstIsReturnAddress: true);
-                }
-                // Keep an incomplete answer out of the cache while the process lives: a later snapshot may complete it.
-                if (frames[0].Module is null && !Tracer.TargetExited) return frames;
-            }
-        }
-        _symbolized[stack] = frames;
+        frames = _symbolizer.Symbolize(stack, out bool final);
+        // A module not seen yet: look at the target's modules again (not too often), and ask once more.
+        if (!final && _modules is not null && _modules.RefreshAfterMiss()) frames = _symbolizer.Symbolize(stack, out final);
+        // Keep an incomplete answer out of the cache while the process lives: a later snapshot may complete it.
+        if (final) _symbolized[stack] = frames;
         return frames;
-    }
-
-    public TraceLoss ReadLoss()
-    {
-        var statistics = Tracer.ReadStatistics();
-        return new TraceLoss
-        {
-            MapFull = statistics.MapFullDrops,
-            StacksLost = statistics.StacksLost,
-            // Calls whose outcome is unknown, for whatever reason, all make the report incomplete the same way.
-            MissedReturns = statistics.MissedReturns + statistics.NestingOverflows + statistics.PendingErrors,
-            // The ring was full: the consumer was too slow.
-            RingBufferDrops = statistics.RingBufferDrops,
-            MismatchedRecords = statistics.MismatchedRecords,
-        };
     }
 
     /// <summary>
@@ -281,25 +209,12 @@ internal sealed class TracedTarget : IDisposable
     public void Dispose()
     {
         Tracer.Dispose();
-        ((object?)_userSymbols as IDisposable)?.Dispose();
+        _symbolizer.Dispose();
         if (_launcher is not null)
         {
-            if (!_leaveRunning) Kill(_launcher);
+            if (!_leaveRunning) _launcher.KillIfRunning();
             _launcher.Dispose();
             _launcher = null;
         }
-    }
-
-    /// <summary>Kills a launched command that still runs, and reaps it (it is our child).</summary>
-    private static void Kill(TargetLauncher launcher)
-    {
-        try
-        {
-            if (launcher.Process.HasExited) return;
-            launcher.Process.Kill();
-            launcher.Process.WaitForExit(2000);
-        }
-        catch (InvalidOperationException) { /* exited meanwhile */ }
-        catch (System.ComponentModel.Win32Exception) { /* exited meanwhile */ }
     }
 }
