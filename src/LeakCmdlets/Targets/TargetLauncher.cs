@@ -29,7 +29,6 @@ public sealed partial class TargetLauncher : IDisposable
     private const int CloseOnExecFlag = 0x80000;   // O_CLOEXEC in /proc/PID/fdinfo "flags:" (octal 02000000)
     private const int AccessModeMask = 3, WriteOnly = 1;
     private const short PollIn = 1;
-    private const int Eintr = 4;
 
     private readonly Process _process;
     private readonly string _program;
@@ -150,7 +149,7 @@ public sealed partial class TargetLauncher : IDisposable
             int left = (int)Math.Max(0, (timeout - deadline.Elapsed).TotalMilliseconds);
             int ready = Poll(&poll, 1, left);
             if (ready > 0) break;
-            if (ready < 0 && Marshal.GetLastPInvokeError() == Eintr) continue;
+            if (ready < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR) continue;
             throw new TracerException($"The launcher for '{_program}' did not run it in time.", TracerErrorIds.LaunchFailed,
                 ErrorCategory.OperationTimeout, _program, "Try again; the machine may be overloaded.");
         }

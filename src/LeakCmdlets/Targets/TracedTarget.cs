@@ -95,6 +95,7 @@ internal sealed class TracedTarget : IDisposable
     {
         var launcher = TargetLauncher.StartPaused(command, workingDirectory: workingDirectory, leaveRunning: leaveRunning);
         AllocationTracer? tracer = null;
+        IStackSymbolizer? symbolizer = null;
         try
         {
             options.ProcessId = launcher.ProcessId;
@@ -102,7 +103,7 @@ internal sealed class TracedTarget : IDisposable
             ulong startNs = MonotonicClock.NowNs();
             // The symbolizer's first snapshot shows the paused launcher, not the command: the watcher takes
             // another once the command's own image is mapped.
-            var (symbolizer, modules) = ProcessSymbols(tracer, symbolizerOptions);
+            (symbolizer, var modules) = ProcessSymbols(tracer, symbolizerOptions);
             var target = new TracedTarget(tracer, startNs, Path.GetFileName(command[0]), symbolizer, modules, launcher, leaveRunning);
             launcher.Resume();
             launcher.WaitForExec(TimeSpan.FromSeconds(10));
@@ -113,6 +114,7 @@ internal sealed class TracedTarget : IDisposable
         {
             // Whether or not it may outlive the trace, a command that could not be traced is not left behind.
             tracer?.Dispose();
+            symbolizer?.Dispose();
             launcher.KillIfRunning();
             launcher.Dispose();
             throw;

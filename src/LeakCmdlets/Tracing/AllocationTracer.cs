@@ -114,12 +114,13 @@ public sealed class AllocationTracer : IDisposable
         {
             tracer.Dispose();
             bool load = e.DuringLoad;
+            bool refused = (Errno)e.Errno is Errno.EPERM or Errno.EACCES;
             throw new TracerException(
                 e.KernelLog is null ? e.Message : $"{e.Message}{Environment.NewLine}{e.KernelLog}",
                 load ? TracerErrorIds.LoadFailed : TracerErrorIds.AttachFailed,
-                e.Errno is 1 or 13 ? ErrorCategory.PermissionDenied : ErrorCategory.InvalidOperation,
+                refused ? ErrorCategory.PermissionDenied : ErrorCategory.InvalidOperation,
                 options.Kernel ? "kernel" : options.ProcessId,
-                e.Errno is 1 or 13 ? RefusedRemedy(options, load) : "Check that the target is still running and that the kernel supports the probes (see -Verbose).", e);
+                refused ? RefusedRemedy(options, load) : "Check that the target is still running and that the kernel supports the probes (see -Verbose).", e);
         }
         catch
         {
