@@ -12,6 +12,8 @@ namespace LeakTools.Targets;
 /// runs. Its callers decide when to look (the cmdlets' periodic symbol refresh, a stack whose caller no known
 /// module holds); each look tells every subscriber (the symbolizer now, an unwind-table loader later) to
 /// take a new snapshot. Harmless once the process is gone: what subscribers read while it lived stays theirs.
+/// Every look notifies, changed mappings or not: a JIT's perf map grows without a change to the mappings, and
+/// the symbolizer re-reads both (cheaply when nothing is new: opened modules and an unchanged perf map are kept).
 /// </summary>
 internal sealed class TargetModules
 {
