@@ -94,7 +94,7 @@ int main(int argc, char **argv)
     # Starts the target paused, attaches a tracer, resumes it, waits until it is done.
     function Start-TracedTarget([hashtable] $Settings) {
         $marker = Join-Path $TestDrive "done-$([guid]::NewGuid())"
-        $launcher = [LeakTools.Tracing.TargetLauncher]::StartPaused([string[]]@($script:Exe, $marker, "$script:Churn", '60'))
+        $launcher = [LeakTools.Targets.TargetLauncher]::StartPaused([string[]]@($script:Exe, $marker, "$script:Churn", '60'))
         $tracer = $null
         try {
             if ($null -ne $Settings) {
@@ -225,7 +225,7 @@ Describe 'AllocationTracer on a user process' {
 
     It 'puts the direct caller first in the user stack' {
         $a = ($script:Mine | Where-Object Site -eq 'site_malloc').Allocation
-        $stack = $script:Run.Tracer.ReadUserStack($a)
+        $stack = $script:Run.Tracer.Stacks.Read($a.StackKey, $a.CallerAddress).Frames
         $stack[0] | Should -Be $a.CallerAddress
     }
 
@@ -353,7 +353,7 @@ int main(int argc, char **argv) {
 '@
         & clang -O2 -o $million "$million.c"
         $marker = Join-Path $TestDrive 'million-done'
-        $launcher = [LeakTools.Tracing.TargetLauncher]::StartPaused([string[]]@($million, $marker, '1000000', '60'))
+        $launcher = [LeakTools.Targets.TargetLauncher]::StartPaused([string[]]@($million, $marker, '1000000', '60'))
         $tracer = $null
         try {
             $options = [LeakTools.Tracing.AllocationTracerOptions]::new()
@@ -388,7 +388,9 @@ Describe 'Kernel mode' {
             $all.Count | Should -BeGreaterThan 0
             $withStack = $all | Where-Object StackKey -ne 0 | Select-Object -First 1
             $withStack | Should -Not -BeNullOrEmpty
-            $stack = $tracer.ReadKernelStack($withStack.StackKey)
+            $captured = $tracer.Stacks.Read($withStack.StackKey, $withStack.CallerAddress)
+            $captured.Source | Should -Be 'Kernel'   # the stored unwind, not the caller alone
+            $stack = $captured.Frames
             $stack.Count | Should -BeGreaterThan 0
             # Our own frames (the BPF program, bpf_trace_runN) are skipped: the stack starts in kernel text.
             $text = Select-String -Path /proc/kallsyms -Pattern ' [Tt] _(stext|etext)$' | ForEach-Object { [Convert]::ToUInt64(($_.Line -split ' ')[0], 16) }

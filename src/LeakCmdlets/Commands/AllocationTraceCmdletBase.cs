@@ -7,6 +7,7 @@ using LeakTools.Analysis;
 using LeakTools.Model;
 using LeakTools.Procfs;
 using LeakTools.Symbols;
+using LeakTools.Targets;
 using LeakTools.Tracing;
 
 namespace LeakTools.Commands;

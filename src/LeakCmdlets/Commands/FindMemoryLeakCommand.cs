@@ -175,7 +175,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         ulong olderThanNs = (ulong)OlderThan.Ticks * 100;
         foreach (var target in Targets)
         {
-            var loss = target.ReadLoss();
+            var loss = target.Tracer.ReadLoss();
             var builder = new LeakReportBuilder
             {
                 ProcessId = target.ProcessId,

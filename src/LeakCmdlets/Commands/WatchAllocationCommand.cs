@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Management.Automation;
 using LeakTools.Analysis;
 using LeakTools.Model;
+using LeakTools.Targets;
 using LeakTools.Tracing;
 
 namespace LeakTools.Commands;
@@ -79,7 +80,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
                 for (int i = 0; i < EventsPerTurn && WindowOpen() && !StopRequested && target.Tracer.TryTakeEvent(out var record, i == 0 ? timeoutMs : 0); i++)
                 {
                     any = true;
-                    if (Shows(record)) WriteObject(ToEvent(target, record));
+                    WriteObject(ToEvent(target, record));
                 }
             }
             if (!any && Targets.Count > 1) WaitForStop(TimeSpan.FromMilliseconds(20));
@@ -129,7 +130,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
                 // then its free): the stream is in timestamp order, so the rest of this target's is left out.
                 if ((long)(record.TimestampNs - windowEndNs) > 0) break;
                 if (draining.Elapsed >= DrainLimit) { undelivered++; continue; }
-                if (Shows(record)) WriteObject(ToEvent(target, record));
+                WriteObject(ToEvent(target, record));
             }
         }
         if (undelivered > 0)
@@ -139,24 +140,9 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         }
     }
 
-    // With a size filter or sampling, the engine still reports every free (it cannot know which blocks the
-    // user filtered out); a free is shown only when its allocation was.
-    private HashSet<(uint, ulong)>? _shownBlocks;
-
-    private bool Shows(in AllocationRecord record)
-    {
-        if (MinSize == 0 && MaxSize == ulong.MaxValue && SampleRate == 1) return true;
-        _shownBlocks ??= new HashSet<(uint, ulong)>();
-        var block = (record.ProcessId, record.Address);
-        if (record.IsRelease) return _shownBlocks.Remove(block);
-        if (record.PreviousAddress != 0) _shownBlocks.Remove((record.ProcessId, record.PreviousAddress));
-        _shownBlocks.Add(block);
-        return true;
-    }
-
     private void WarnAboutLosses()
     {
-        foreach (var target in Targets) WarnAboutLoss(target, target.ReadLoss());
+        foreach (var target in Targets) WarnAboutLoss(target, target.Tracer.ReadLoss());
     }
 
     private AllocationEvent ToEvent(TracedTarget target, in AllocationRecord record)
@@ -173,7 +159,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         };
         if (IncludeStack)
         {
-            var stack = target.ReadStack(record);
+            var stack = target.ReadStack(record).Frames;
             var frames = target.Symbolize(stack);
             allocationEvent.Stack = frames;
             allocationEvent.StackText = StackFormatter.Join(frames);

@@ -1,4 +1,5 @@
 using System;
+using System.Management.Automation;
 
 namespace LeakTools.Tracing;
 
@@ -37,4 +38,22 @@ public sealed class AllocationTracerOptions
     public bool ForceEntrySites { get; set; }
     /// <summary>Receives probe-site choices and other details (cmdlets pass WriteVerbose through a queue).</summary>
     public Action<string>? Verbose { get; set; }
+
+    /// <summary>
+    /// Throws <see cref="TracerException"/> (InvalidArgument) when the options contradict each other or are out of
+    /// range; a SampleRate of 0 means 1.
+    /// </summary>
+    internal void Validate()
+    {
+        string? problem = null;
+        if (!Kernel && ProcessId <= 0) problem = "ProcessId must name a running process (or set Kernel).";
+        else if (Kernel && CountOnly) problem = "CountOnly applies to user-space allocators only.";
+        else if (MaxOutstanding <= 0 || MaxStacks <= 0) problem = "MaxOutstanding and MaxStacks must be positive.";
+        else if (MinSize > MaxSize) problem = $"MinSize ({MinSize}) is larger than MaxSize ({MaxSize}).";
+        else if (!TrackOutstanding && !StreamEvents && !CountOnly) problem = "TrackOutstanding can be off only with StreamEvents on: nothing would be recorded.";
+        else if (RingBufferBytes < 4096 || (RingBufferBytes & (RingBufferBytes - 1)) != 0) problem = "RingBufferBytes must be a power of two of at least 4096.";
+        if (problem is not null)
+            throw new TracerException(problem, TracerErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, this, "Correct the tracer options.");
+        if (SampleRate == 0) SampleRate = 1;
+    }
 }

@@ -4,6 +4,7 @@ using System.IO;
 using System.Management.Automation;
 using LeakTools.Procfs;
 using LeakTools.Symbols;
+using LeakTools.Targets;
 
 namespace LeakTools.Tracing;
 

@@ -7,7 +7,9 @@ namespace LeakTools.Tracing;
 /// back when the BPF side keeps no outstanding map (<see cref="AllocationTracerOptions.TrackOutstanding"/> off):
 /// a dictionary operation on the consumer's side instead of two hash-map operations in every traced call.
 /// Blocks whose allocation the stream did not carry (made before the watch, or dropped) free with size 0.
-/// Bounded: past <c>capacity</c> live blocks, new ones are not remembered.
+/// The same table tells which frees belong to allocations the stream showed, when a size filter or sampling
+/// leaves allocations out (<see cref="StreamedCalls"/>). Bounded: past <c>capacity</c> live blocks, new ones
+/// are not remembered.
 /// </summary>
 internal sealed class StreamedBlockSizes
 {
@@ -21,10 +23,25 @@ internal sealed class StreamedBlockSizes
     /// <summary>Takes one call into account; returns it with a release's size filled in.</summary>
     public AllocationRecord Apply(in AllocationRecord record)
     {
+        TryApply(record, out AllocationRecord applied);
+        return applied;
+    }
+
+    /// <summary>
+    /// Takes one call into account: <paramref name="applied"/> is the call with a release's size filled in.
+    /// False for a release of a block the stream did not carry (made before the watch, filtered out, dropped).
+    /// </summary>
+    public bool TryApply(in AllocationRecord record, out AllocationRecord applied)
+    {
+        applied = record;
         if (record.IsRelease)
-            return _sizes.Remove(record.Address, out ulong size) ? record with { Size = size } : record;
+        {
+            if (!_sizes.Remove(record.Address, out ulong size)) return false;
+            applied = record with { Size = size };
+            return true;
+        }
         if (record.PreviousAddress != 0) _sizes.Remove(record.PreviousAddress);
         if (_sizes.Count < _capacity || _sizes.ContainsKey(record.Address)) _sizes[record.Address] = record.Size;
-        return record;
+        return true;
     }
 }

@@ -27,6 +27,17 @@ public class StreamedBlockSizesTests
     }
 
     [Fact]
+    public void OnlyAReleaseOfABlockTheStreamNeverCarriedIsNotCarried()
+    {
+        var blocks = new StreamedBlockSizes(16);
+        Assert.True(blocks.TryApply(Call(AllocatorFunction.Malloc, 0x1000, 64), out _));
+        Assert.True(blocks.TryApply(Call(AllocatorFunction.Free, 0x1000), out var carried));
+        Assert.Equal(64ul, carried.Size);
+        Assert.False(blocks.TryApply(Call(AllocatorFunction.Free, 0x1000), out var again));
+        Assert.Equal(0ul, again.Size);
+    }
+
+    [Fact]
     public void AReallocReplacesThePreviousBlock()
     {
         var blocks = new StreamedBlockSizes(16);

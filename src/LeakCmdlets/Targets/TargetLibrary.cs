@@ -7,8 +7,9 @@ using System.Text.RegularExpressions;
 using LeakTools.Procfs;
 using LeakTools.Symbols;
 using Microsoft.Win32.SafeHandles;
+using LeakTools.Tracing;
 
-namespace LeakTools.Tracing;
+namespace LeakTools.Targets;
 
 /// <summary>
 /// The allocator library as the target process sees it: found in /proc/PID/maps and opened through

@@ -7,8 +7,9 @@ using System.Threading;
 using LeakTools.Interop;
 using LeakTools.Module;
 using LeakTools.Procfs;
+using LeakTools.Tracing;
 
-namespace LeakTools.Tracing;
+namespace LeakTools.Targets;
 
 /// <summary>
 /// Starts a command paused before its first instruction (through native/launcher/leaktools-launch, which
@@ -28,7 +29,6 @@ public sealed partial class TargetLauncher : IDisposable
     private const int CloseOnExecFlag = 0x80000;   // O_CLOEXEC in /proc/PID/fdinfo "flags:" (octal 02000000)
     private const int AccessModeMask = 3, WriteOnly = 1;
     private const short PollIn = 1;
-    private const int Eintr = 4;
 
     private readonly Process _process;
     private readonly string _program;
@@ -149,7 +149,7 @@ public sealed partial class TargetLauncher : IDisposable
             int left = (int)Math.Max(0, (timeout - deadline.Elapsed).TotalMilliseconds);
             int ready = Poll(&poll, 1, left);
             if (ready > 0) break;
-            if (ready < 0 && Marshal.GetLastPInvokeError() == Eintr) continue;
+            if (ready < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR) continue;
             throw new TracerException($"The launcher for '{_program}' did not run it in time.", TracerErrorIds.LaunchFailed,
                 ErrorCategory.OperationTimeout, _program, "Try again; the machine may be overloaded.");
         }
@@ -158,6 +158,29 @@ public sealed partial class TargetLauncher : IDisposable
         CloseStatusPipe();
         // End of file: the exec closed the pipe (or the launcher died, which its exit shows). Only the launcher writes it.
         if (read == sizeof(int)) throw ExecutableCheck.ExecFailed(_program, errno);
+    }
+
+    /// <summary>The command's exit code once it has exited by itself; otherwise null.</summary>
+    public int? ExitCode
+    {
+        get
+        {
+            try { return _process.HasExited ? _process.ExitCode : null; }
+            catch (InvalidOperationException) { return null; }
+        }
+    }
+
+    /// <summary>Kills the command if it still runs, and reaps it (it is our child).</summary>
+    public void KillIfRunning()
+    {
+        try
+        {
+            if (_process.HasExited) return;
+            _process.Kill();
+            _process.WaitForExit(2000);
+        }
+        catch (InvalidOperationException) { /* exited meanwhile */ }
+        catch (System.ComponentModel.Win32Exception) { /* exited meanwhile */ }
     }
 
     /// <summary>Resumes the target if still paused; the target keeps running (it is not killed).</summary>

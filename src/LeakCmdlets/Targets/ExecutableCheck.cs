@@ -4,8 +4,9 @@ using System.Management.Automation;
 using System.Runtime.InteropServices;
 using System.Text;
 using LeakTools.Interop;
+using LeakTools.Tracing;
 
-namespace LeakTools.Tracing;
+namespace LeakTools.Targets;
 
 /// <summary>
 /// Judges a program the way a shell and execve would, so a command that cannot run gets a clear error before

@@ -2,8 +2,9 @@ using System;
 using System.IO;
 using System.Management.Automation;
 using LeakTools.Procfs;
+using LeakTools.Tracing;
 
-namespace LeakTools.Tracing;
+namespace LeakTools.Targets;
 
 /// <summary>
 /// Per-target reasons a process cannot be traced, each with its own error id, so that one such process in a
@@ -11,6 +12,14 @@ namespace LeakTools.Tracing;
 /// </summary>
 internal static class TargetProcessCheck
 {
+    /// <summary>The process must exist when the trace starts.</summary>
+    public static void ThrowIfNotRunning(int pid)
+    {
+        if (!ProcessDirectory.Exists(pid))
+            throw new TracerException($"No process with id {pid} is running.", TracerErrorIds.TargetNotFound,
+                ErrorCategory.ObjectNotFound, pid, "Check the process id (Get-Process).");
+    }
+
     /// <summary>Kernel threads and zombies have no user memory, hence no allocator: say which, before looking for one.</summary>
     public static void ThrowIfUntraceable(int pid)
     {
