@@ -256,20 +256,7 @@ internal sealed class TracedTarget : IDisposable
         return frames;
     }
 
-    public TraceLoss ReadLoss()
-    {
-        var statistics = Tracer.ReadStatistics();
-        return new TraceLoss
-        {
-            MapFull = statistics.MapFullDrops,
-            StacksLost = statistics.StacksLost,
-            // Calls whose outcome is unknown, for whatever reason, all make the report incomplete the same way.
-            MissedReturns = statistics.MissedReturns + statistics.NestingOverflows + statistics.PendingErrors,
-            // The ring was full: the consumer was too slow.
-            RingBufferDrops = statistics.RingBufferDrops,
-            MismatchedRecords = statistics.MismatchedRecords,
-        };
-    }
+    public TraceLoss ReadLoss() => Tracer.ReadStatistics().ToLoss();
 
     /// <summary>
     /// Detaches every probe. A process we started for -Command is killed if it still runs: it was started

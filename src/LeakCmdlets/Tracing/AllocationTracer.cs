@@ -395,30 +395,7 @@ public sealed unsafe class AllocationTracer : IDisposable
             }
             return stats;
         }
-        ulong[] s = Counters().SumOverCpus(MemleakAbi.StatCount);
-        ulong Get(MemleakAbi.Stat stat) => s[(int)stat];
-        stats.Allocations = Get(MemleakAbi.Stat.Allocs);
-        stats.Frees = Get(MemleakAbi.Stat.Frees);
-        stats.UnknownFrees = Get(MemleakAbi.Stat.UnknownFrees);
-        stats.FailedAllocations = Get(MemleakAbi.Stat.FailedAllocs);
-        stats.MapFullDrops = Get(MemleakAbi.Stat.MapFull);
-        stats.StackMapFull = Get(MemleakAbi.Stat.StackMapFull);
-        stats.StackErrors = Get(MemleakAbi.Stat.StackErrors);
-        stats.MissedReturns = Get(MemleakAbi.Stat.MissedReturns);
-        stats.RingBufferDrops = Get(MemleakAbi.Stat.RingBufferDrops);
-        stats.NestingOverflows = Get(MemleakAbi.Stat.NestingOverflow);
-        stats.PendingErrors = Get(MemleakAbi.Stat.PendingErrors);
-        stats.SampledOut = Get(MemleakAbi.Stat.SampledOut);
-        stats.FilteredOut = Get(MemleakAbi.Stat.FilteredOut);
-        stats.NestedCalls = Get(MemleakAbi.Stat.NestedCalls);
-        stats.MismatchedRecords = (ulong)(_ring?.MismatchedRecords ?? 0);
-        for (int fn = 0; fn < MemleakAbi.FunctionCount; fn++)
-        {
-            ulong hits = s[(int)MemleakAbi.Stat.HitsBase + fn];
-            if (hits != 0) stats.Hits[(AllocatorFunction)fn] = hits;
-            stats.TotalHits += hits;
-        }
-        return stats;
+        return TracerStatistics.FromCounters(Counters().SumOverCpus(MemleakAbi.StatCount), (ulong)(_ring?.MismatchedRecords ?? 0));
     }
 
     /// <summary>The per-CPU counters: the floor probe's "counts" in CountOnly mode, memleak's "stats" otherwise.</summary>
