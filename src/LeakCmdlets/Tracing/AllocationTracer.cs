@@ -78,12 +78,12 @@ public sealed unsafe class AllocationTracer : IDisposable
         catch (DllNotFoundException e)
         {
             throw new TracerException($"libbpf ({LibraryNames.LibbpfSoname}) cannot be loaded: {e.Message}",
-                TracerErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, LibraryNames.LibbpfSoname,
+                ErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, LibraryNames.LibbpfSoname,
                 "Install libbpf: sudo apt-get install libbpf1 (or set LEAKTOOLS_LIBBPF to a libbpf.so.1).", e);
         }
         catch (BpfOperationException e)
         {
-            throw new TracerException(e.Message, TracerErrorIds.LoadFailed, ErrorCategory.OpenError, "memleak.bpf.o",
+            throw new TracerException(e.Message, ErrorIds.LoadFailed, ErrorCategory.OpenError, "memleak.bpf.o",
                 "Rebuild the module with build.ps1.", e);
         }
 
@@ -98,13 +98,13 @@ public sealed unsafe class AllocationTracer : IDisposable
         {
             tracer.Dispose();
             throw new TracerException($"Process {options.ProcessId} exited while the probes were being attached.",
-                TracerErrorIds.TargetNotFound, ErrorCategory.ObjectNotFound, options.ProcessId, "Start the process again and trace it while it runs.", e);
+                ErrorIds.TargetNotFound, ErrorCategory.ObjectNotFound, options.ProcessId, "Start the process again and trace it while it runs.", e);
         }
         catch (EntryPointNotFoundException e)
         {
             tracer.Dispose();
             throw new TracerException($"The installed libbpf lacks a function LeakTools needs: {e.Message}",
-                TracerErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, LibraryNames.LibbpfSoname,
+                ErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, LibraryNames.LibbpfSoname,
                 "Install libbpf 1.0 or newer: sudo apt-get install libbpf1 (or set LEAKTOOLS_LIBBPF to a newer libbpf.so.1).", e);
         }
         catch (BpfOperationException e)
@@ -113,7 +113,7 @@ public sealed unsafe class AllocationTracer : IDisposable
             bool load = e.DuringLoad;
             throw new TracerException(
                 e.KernelLog is null ? e.Message : $"{e.Message}{Environment.NewLine}{e.KernelLog}",
-                load ? TracerErrorIds.LoadFailed : TracerErrorIds.AttachFailed,
+                load ? ErrorIds.LoadFailed : ErrorIds.AttachFailed,
                 e.Errno is 1 or 13 ? ErrorCategory.PermissionDenied : ErrorCategory.InvalidOperation,
                 options.Kernel ? "kernel" : options.ProcessId,
                 e.Errno is 1 or 13 ? RefusedRemedy(options, load) : "Check that the target is still running and that the kernel supports the probes (see -Verbose).", e);
@@ -144,10 +144,10 @@ public sealed unsafe class AllocationTracer : IDisposable
         else if (!o.TrackOutstanding && !o.StreamEvents && !o.CountOnly) problem = "TrackOutstanding can be off only with StreamEvents on: nothing would be recorded.";
         else if (o.RingBufferBytes < 4096 || (o.RingBufferBytes & (o.RingBufferBytes - 1)) != 0) problem = "RingBufferBytes must be a power of two of at least 4096.";
         if (problem is not null)
-            throw new TracerException(problem, TracerErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, o, "Correct the tracer options.");
+            throw new TracerException(problem, ErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, o, "Correct the tracer options.");
         if (o.SampleRate == 0) o.SampleRate = 1;
         if (!o.Kernel && !ProcessDirectory.Exists(o.ProcessId))
-            throw new TracerException($"No process with id {o.ProcessId} is running.", TracerErrorIds.TargetNotFound,
+            throw new TracerException($"No process with id {o.ProcessId} is running.", ErrorIds.TargetNotFound,
                 ErrorCategory.ObjectNotFound, o.ProcessId, "Check the process id (Get-Process).");
     }
 
@@ -240,7 +240,7 @@ public sealed unsafe class AllocationTracer : IDisposable
         if (available.Count == 0)
         {
             throw new TracerException("None of the kmem/percpu tracepoints is in this kernel's BTF.",
-                TracerErrorIds.NoTracepoints, ErrorCategory.NotInstalled, "/sys/kernel/btf/vmlinux",
+                ErrorIds.NoTracepoints, ErrorCategory.NotInstalled, "/sys/kernel/btf/vmlinux",
                 "Use a kernel built with CONFIG_TRACEPOINTS and CONFIG_DEBUG_INFO_BTF.");
         }
         _bpf.Load();
