@@ -475,6 +475,25 @@ static __always_inline bool sampled_in(__u64 size)
 
 /* ---------------------------------------------------------------- user space: entry / return */
 
+/* The semantics column of MEMLEAK_ALLOCATOR_FUNCTIONS. fn is a constant in every caller: this folds away. */
+static __always_inline enum memleak_semantics semantics_of(enum memleak_function fn)
+{
+	switch (fn) {
+#define SEMANTICS_CASE(id, name, space, semantics, arguments, return_probe) \
+	case MEMLEAK_FN_##id: return MEMLEAK_SEMANTICS_##semantics;
+	MEMLEAK_ALLOCATOR_FUNCTIONS(SEMANTICS_CASE)
+#undef SEMANTICS_CASE
+	default: return MEMLEAK_SEMANTICS_ALLOCATES;
+	}
+}
+
+/* realloc, reallocarray, mremap: the call replaces the block its argument names. */
+static __always_inline bool replaces_block(enum memleak_function fn)
+{
+	enum memleak_semantics semantics = semantics_of(fn);
+	return semantics == MEMLEAK_SEMANTICS_REALLOCATES || semantics == MEMLEAK_SEMANTICS_REMAPS;
+}
+
 static __always_inline int alloc_enter(struct pt_regs *ctx, enum memleak_function fn, __u64 size, __u64 arg)
 {
 	if (!is_target())
@@ -503,8 +522,7 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, enum memleak_functio
 		frame->flags = FRAME_NESTED;
 		stat_add(MEMLEAK_STAT_NESTED_CALLS, 1);
 	} else {
-		bool record_it = fn == MEMLEAK_FN_REALLOC || fn == MEMLEAK_FN_REALLOCARRAY || fn == MEMLEAK_FN_MREMAP
-			? (size == 0 || sampled_in(size)) : sampled_in(size);
+		bool record_it = replaces_block(fn) ? (size == 0 || sampled_in(size)) : sampled_in(size);
 		if (!record_it)
 			frame->flags = FRAME_SKIP;
 	}
@@ -589,8 +607,7 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 		/* The caller's frames are as they were at entry: rsp is one slot up (ret popped it), rbp restored. */
 		__u64 stack_key = capture_user_stack(ctx, caller, PT_REGS_SP(ctx));
 		record(address, size, caller, stack_key);
-		bool replaces = fn == MEMLEAK_FN_REALLOC || fn == MEMLEAK_FN_REALLOCARRAY || fn == MEMLEAK_FN_MREMAP;
-		emit(fn, address, size, caller, stack_key, replaces ? frame->arg : 0);
+		emit(fn, address, size, caller, stack_key, replaces_block(fn) ? frame->arg : 0);
 	}
 	return 0;
 }

@@ -7,48 +7,95 @@
 #ifndef __LEAKTOOLS_MEMLEAK_H
 #define __LEAKTOOLS_MEMLEAK_H
 
-/* Same order as LeakTools.Tracing.AllocatorFunction. */
+/*
+ * Every traced allocator function, described once. Adding one: a row here, its BPF program(s) in memleak.bpf.c
+ * (named after the row), and the same row in src/LeakCmdlets/Tracing/AllocatorProbe.cs (MemleakAbiTests compares
+ * the two tables). X(ID, name, space, semantics, arguments, return_probe):
+ *  ID          enum memleak_function member MEMLEAK_FN_<ID>; the row order is the enum order.
+ *  name        user space: the symbol probed, programs memleak__<name>_enter and memleak__<name>_return;
+ *              kernel: the tp_btf tracepoint, program memleak__<name>.
+ *  space       USER (uprobes on the target's allocator) or KERNEL (tracepoints).
+ *  semantics   what a call does to blocks: MEMLEAK_SEMANTICS_<semantics>.
+ *  arguments   the arguments the entry program reads (user: the calling convention's registers, in order;
+ *              kernel: the tracepoint's fields), as a string.
+ *  return_probe 1 when a return probe completes the call (allocations: the result is known there), 0 when all is
+ *              done at entry (frees: that saves a trap).
+ */
+#define MEMLEAK_ALLOCATOR_FUNCTIONS(X) \
+	X(MALLOC,           malloc,              USER,   ALLOCATES,   "size",                             1) \
+	X(CALLOC,           calloc,              USER,   ALLOCATES,   "nmemb, size",                      1) \
+	X(REALLOC,          realloc,             USER,   REALLOCATES, "ptr, size",                        1) \
+	X(REALLOCARRAY,     reallocarray,        USER,   REALLOCATES, "ptr, nmemb, size",                 1) \
+	X(FREE,             free,                USER,   FREES,       "ptr",                              0) \
+	X(POSIX_MEMALIGN,   posix_memalign,      USER,   ALLOCATES,   "memptr, alignment, size",          1) \
+	X(ALIGNED_ALLOC,    aligned_alloc,       USER,   ALLOCATES,   "alignment, size",                  1) \
+	X(MEMALIGN,         memalign,            USER,   ALLOCATES,   "alignment, size",                  1) \
+	X(VALLOC,           valloc,              USER,   ALLOCATES,   "size",                             1) \
+	X(PVALLOC,          pvalloc,             USER,   ALLOCATES,   "size",                             1) \
+	X(MMAP,             mmap,                USER,   MAPS,        "addr, length",                     1) \
+	X(MUNMAP,           munmap,              USER,   UNMAPS,      "addr",                             0) \
+	X(MREMAP,           mremap,              USER,   REMAPS,      "old_address, old_size, new_size",  1) \
+	X(KMALLOC,          kmalloc,             KERNEL, ALLOCATES,   "call_site, ptr, bytes_alloc",      0) \
+	X(KFREE,            kfree,               KERNEL, FREES,       "call_site, ptr",                   0) \
+	X(KMEM_CACHE_ALLOC, kmem_cache_alloc,    KERNEL, ALLOCATES,   "call_site, ptr, s->size",          0) \
+	X(KMEM_CACHE_FREE,  kmem_cache_free,     KERNEL, FREES,       "call_site, ptr",                   0) \
+	X(PAGE_ALLOC,       mm_page_alloc,       KERNEL, ALLOCATES,   "page, order",                      0) \
+	X(PAGE_FREE,        mm_page_free,        KERNEL, FREES,       "page",                             0) \
+	X(PERCPU_ALLOC,     percpu_alloc_percpu, KERNEL, ALLOCATES,   "call_site, ptr, bytes_alloc",      0) \
+	X(PERCPU_FREE,      percpu_free_percpu,  KERNEL, FREES,       "ptr",                              0)
+
+/* What a call does to blocks (the semantics column). */
+enum memleak_semantics {
+	MEMLEAK_SEMANTICS_ALLOCATES = 0,   /* returns a new block (or fails) */
+	MEMLEAK_SEMANTICS_FREES,           /* releases a block */
+	MEMLEAK_SEMANTICS_REALLOCATES,     /* replaces a block (NULL: allocates; size 0: frees) */
+	MEMLEAK_SEMANTICS_MAPS,            /* returns a new mapping (or MAP_FAILED) */
+	MEMLEAK_SEMANTICS_UNMAPS,          /* releases a mapping */
+	MEMLEAK_SEMANTICS_REMAPS,          /* replaces a mapping (or MAP_FAILED) */
+};
+
 enum memleak_function {
-	MEMLEAK_FN_MALLOC = 0,
-	MEMLEAK_FN_CALLOC,
-	MEMLEAK_FN_REALLOC,
-	MEMLEAK_FN_REALLOCARRAY,
-	MEMLEAK_FN_FREE,
-	MEMLEAK_FN_POSIX_MEMALIGN,
-	MEMLEAK_FN_ALIGNED_ALLOC,
-	MEMLEAK_FN_MEMALIGN,
-	MEMLEAK_FN_VALLOC,
-	MEMLEAK_FN_PVALLOC,
-	MEMLEAK_FN_MMAP,
-	MEMLEAK_FN_MUNMAP,
-	MEMLEAK_FN_MREMAP,
-	MEMLEAK_FN_KMALLOC,
-	MEMLEAK_FN_KFREE,
-	MEMLEAK_FN_KMEM_CACHE_ALLOC,
-	MEMLEAK_FN_KMEM_CACHE_FREE,
-	MEMLEAK_FN_PAGE_ALLOC,
-	MEMLEAK_FN_PAGE_FREE,
-	MEMLEAK_FN_PERCPU_ALLOC,
-	MEMLEAK_FN_PERCPU_FREE,
+#define MEMLEAK_FN_ENUM(id, name, space, semantics, arguments, return_probe) MEMLEAK_FN_##id,
+	MEMLEAK_ALLOCATOR_FUNCTIONS(MEMLEAK_FN_ENUM)
+#undef MEMLEAK_FN_ENUM
 	MEMLEAK_FN_COUNT,
 };
 
-/* Counters in the per-CPU "stats" array; user space sums over CPUs. Losses are never silent. */
+/* Which TraceLoss counter a stat rolls into (the loss column of MEMLEAK_STATS). */
+enum memleak_loss {
+	MEMLEAK_LOSS_NONE = 0,            /* not a loss: a count, or a deliberate skip */
+	MEMLEAK_LOSS_MAP_FULL,            /* TraceLoss.MapFull */
+	MEMLEAK_LOSS_STACKS_LOST,         /* TraceLoss.StacksLost */
+	MEMLEAK_LOSS_MISSED_RETURNS,      /* TraceLoss.MissedReturns: calls whose outcome is unknown */
+	MEMLEAK_LOSS_RING_BUFFER_DROPS,   /* TraceLoss.RingBufferDrops */
+	MEMLEAK_LOSS_MISMATCHED_RECORDS,  /* TraceLoss.MismatchedRecords: counted by user space, not here */
+};
+
+/*
+ * Counters in the per-CPU "stats" array; user space sums over CPUs. Losses are never silent. Adding one: a row
+ * here, and the same member (with its loss) in MemleakAbi.Stat (MemleakAbiTests compares them); it then reaches
+ * TracerStatistics and, through its loss column, TraceLoss and the cmdlets' warning. X(ID, loss):
+ */
+#define MEMLEAK_STATS(X) \
+	X(ALLOCS,           NONE)            /* allocations recorded (in the outstanding map, when it is kept) */ \
+	X(FREES,            NONE)            /* outstanding allocations removed by a free (without the map: every free) */ \
+	X(UNKNOWN_FREES,    NONE)            /* frees of addresses we never saw (ignored; only known with the map) */ \
+	X(FAILED_ALLOCS,    NONE)            /* NULL / MAP_FAILED / non-zero posix_memalign: not recorded */ \
+	X(MAP_FULL,         MAP_FULL)        /* outstanding map full: allocation lost */ \
+	X(STACK_MAP_FULL,   STACKS_LOST)     /* stack map full: stack lost, caller kept */ \
+	X(STACK_ERRORS,     STACKS_LOST)     /* bpf_get_stack failures (kernel mode), scratch space in use */ \
+	X(MISSED_RETURNS,   MISSED_RETURNS)  /* a pending call whose return never arrived */ \
+	X(RINGBUF_DROPS,    RING_BUFFER_DROPS) /* bpf_ringbuf_output failed: event lost */ \
+	X(NESTING_OVERFLOW, MISSED_RETURNS)  /* allocator calls nested deeper than MEMLEAK_MAX_DEPTH */ \
+	X(PENDING_ERRORS,   MISSED_RETURNS)  /* no per-thread pending storage could be created */ \
+	X(SAMPLED_OUT,      NONE)            /* allocations skipped by the sample rate */ \
+	X(FILTERED_OUT,     NONE)            /* allocations outside [min_size, max_size] */ \
+	X(NESTED_CALLS,     NONE)            /* allocator calls made by the allocator itself (not recorded) */
+
 enum memleak_stat {
-	MEMLEAK_STAT_ALLOCS = 0,        /* allocations recorded (in the outstanding map, when it is kept) */
-	MEMLEAK_STAT_FREES,             /* outstanding allocations removed by a free (without the map: every free) */
-	MEMLEAK_STAT_UNKNOWN_FREES,     /* frees of addresses we never saw (ignored; only known with the map) */
-	MEMLEAK_STAT_FAILED_ALLOCS,     /* NULL / MAP_FAILED / non-zero posix_memalign: not recorded */
-	MEMLEAK_STAT_MAP_FULL,          /* outstanding map full: allocation lost */
-	MEMLEAK_STAT_STACK_MAP_FULL,    /* stack map full: stack lost, caller kept */
-	MEMLEAK_STAT_STACK_ERRORS,      /* bpf_get_stack failures (kernel mode) */
-	MEMLEAK_STAT_MISSED_RETURNS,    /* a pending call whose return never arrived */
-	MEMLEAK_STAT_RINGBUF_DROPS,     /* bpf_ringbuf_reserve failed: event lost */
-	MEMLEAK_STAT_NESTING_OVERFLOW,  /* allocator calls nested deeper than MEMLEAK_MAX_DEPTH */
-	MEMLEAK_STAT_PENDING_ERRORS,    /* no per-thread pending storage could be created */
-	MEMLEAK_STAT_SAMPLED_OUT,       /* allocations skipped by the sample rate */
-	MEMLEAK_STAT_FILTERED_OUT,      /* allocations outside [min_size, max_size] */
-	MEMLEAK_STAT_NESTED_CALLS,      /* allocator calls made by the allocator itself (not recorded) */
+#define MEMLEAK_STAT_ENUM(id, loss) MEMLEAK_STAT_##id,
+	MEMLEAK_STATS(MEMLEAK_STAT_ENUM)
+#undef MEMLEAK_STAT_ENUM
 	MEMLEAK_STAT_HITS_BASE,         /* + memleak_function: probe hits per function (entry side) */
 	MEMLEAK_STAT_COUNT = MEMLEAK_STAT_HITS_BASE + MEMLEAK_FN_COUNT,
 };

@@ -129,7 +129,7 @@ public class AllocatorFunctionNameTests
     [InlineData(LeakTools.Tracing.AllocatorFunction.KmemCacheAlloc, "kmem_cache_alloc")]
     [InlineData(LeakTools.Tracing.AllocatorFunction.PageAlloc, "mm_page_alloc")]
     public void NamesAllocatorsAsCDoes(LeakTools.Tracing.AllocatorFunction function, string name) =>
-        Assert.Equal(name, AllocatorNames.Of(function));
+        Assert.Equal(name, LeakTools.Tracing.AllocatorProbe.NameOf(function));
 }
 
 public class ReportScheduleTests

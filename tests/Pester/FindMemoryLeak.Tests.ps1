@@ -368,6 +368,20 @@ Describe 'Find-MemoryLeak parameter edges' {
         { & $Cmdlet @parameters } | Should -Throw -ErrorId "ParameterArgumentValidationError,LeakTools.Commands.$type"
     }
 
+    # Nothing to trace is a binding error (the default parameter set makes -Id mandatory; -Name takes no empty
+    # value), never a trace of nothing; the run is -NonInteractive, so nothing prompts.
+    It '<Cmdlet> without a target fails at binding: <Case>' -ForEach @(
+        @{ Cmdlet = 'Find-MemoryLeak'; Case = 'no target'; Arguments = @{ Duration = 1 }; Id = 'MissingMandatoryParameter'; Category = 'InvalidArgument' }
+        @{ Cmdlet = 'Watch-Allocation'; Case = 'no target'; Arguments = @{ Duration = 1 }; Id = 'MissingMandatoryParameter'; Category = 'InvalidArgument' }
+        @{ Cmdlet = 'Find-MemoryLeak'; Case = 'only -Library'; Arguments = @{ Library = 'libc.so.6' }; Id = 'MissingMandatoryParameter'; Category = 'InvalidArgument' }
+        @{ Cmdlet = 'Find-MemoryLeak'; Case = 'empty -Name'; Arguments = @{ Name = '' }; Id = 'ParameterArgumentValidationError'; Category = 'InvalidData' }
+        @{ Cmdlet = 'Watch-Allocation'; Case = 'empty -Name'; Arguments = @{ Name = '' }; Id = 'ParameterArgumentValidationError'; Category = 'InvalidData' }
+    ) {
+        $type = $Cmdlet -eq 'Find-MemoryLeak' ? 'FindMemoryLeakCommand' : 'WatchAllocationCommand'
+        $err = { & $Cmdlet @Arguments } | Should -Throw -ErrorId "$Id,LeakTools.Commands.$type" -PassThru
+        $err.CategoryInfo.Category | Should -Be $Category
+    }
+
     It 'rejects a -Count that would report faster than every 0.1 s over -Duration' {
         $err = { Find-MemoryLeak -Id $PID -Count 2147483647 -Duration 1 } | Should -Throw -ErrorId 'ReportCountTooHigh,LeakTools.Commands.FindMemoryLeakCommand' -PassThru
         $err.CategoryInfo.Category | Should -Be 'InvalidArgument'

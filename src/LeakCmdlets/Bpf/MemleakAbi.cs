@@ -1,6 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using System.Reflection;
 using System.Runtime.InteropServices;
+using LeakTools.Model;
 
 namespace LeakTools.Bpf;
 
@@ -19,14 +22,37 @@ internal static class MemleakAbi
     public const int KeyTagShift = 56;             // MEMLEAK_KEY_TAG_SHIFT
     public const ulong KeyTagPercpu = 2;           // MEMLEAK_KEY_TAG_PERCPU
 
-    /// <summary>enum memleak_stat.</summary>
+    /// <summary>
+    /// MEMLEAK_STATS (enum memleak_stat): the per-CPU counters of the "stats" array, each with the TraceLoss counter
+    /// it rolls into (none: a count or a deliberate skip). A counter added here reaches TracerStatistics and, through
+    /// its loss, TraceLoss and the cmdlets' warning; MemleakAbiTests compares this list with the header's.
+    /// </summary>
     public enum Stat
     {
-        Allocs = 0, Frees, UnknownFrees, FailedAllocs, MapFull, StackMapFull, StackErrors, MissedReturns,
-        RingBufferDrops, NestingOverflow, PendingErrors, SampledOut, FilteredOut, NestedCalls, HitsBase,
+        Allocs = 0,
+        Frees,
+        UnknownFrees,
+        FailedAllocs,
+        [RollsInto(TraceLossKind.MapFull)] MapFull,
+        [RollsInto(TraceLossKind.StacksLost)] StackMapFull,
+        [RollsInto(TraceLossKind.StacksLost)] StackErrors,
+        [RollsInto(TraceLossKind.MissedReturns)] MissedReturns,
+        [RollsInto(TraceLossKind.RingBufferDrops)] RingbufDrops,
+        [RollsInto(TraceLossKind.MissedReturns)] NestingOverflow,
+        [RollsInto(TraceLossKind.MissedReturns)] PendingErrors,
+        SampledOut,
+        FilteredOut,
+        NestedCalls,
+        /// <summary>Not a counter: + AllocatorFunction, probe hits per function (entry side).</summary>
+        HitsBase,
     }
 
     public const int StatCount = (int)Stat.HitsBase + FunctionCount;   // MEMLEAK_STAT_COUNT
+
+    /// <summary>The loss column of <see cref="Stat"/>, indexed by it (up to HitsBase).</summary>
+    public static readonly TraceLossKind[] StatLoss = Enum.GetValues<Stat>().Where(s => s != Stat.HitsBase)
+        .Select(s => typeof(Stat).GetField(s.ToString())!.GetCustomAttribute<RollsIntoAttribute>()?.Loss ?? TraceLossKind.None)
+        .ToArray();
 
     /// <summary>The maps user space reads, per eBPF object, with the key and value types it reads them with.</summary>
     public static IReadOnlyList<BpfMapLayout> MapLayouts(string objectName) => objectName switch

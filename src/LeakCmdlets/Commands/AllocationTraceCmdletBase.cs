@@ -143,13 +143,8 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     /// </summary>
     protected bool StartTracing(bool streamEvents, bool captureStacks)
     {
-        if (ParameterSetName == NameParameterSet && (Name is null || Name.Length == 0))
-        {
-            ThrowTerminating(new ArgumentException("Name a process to trace: -Id, -Name, -InputObject, -Command or -Kernel."),
-                ErrorIds.NoTraceTarget, ErrorCategory.InvalidArgument, null,
-                "Give -Id <pid>, -Name <name>, -Command <program>, or -Kernel.");
-        }
-
+        // A call without a target never gets here: the default parameter set (Id) makes -Id mandatory, and -Name
+        // rejects null and empty values at binding.
         var symbolizerOptions = new SymbolizerOptions { Verbose = message => _verboseMessages.Enqueue(message) };
         switch (ParameterSetName)
         {
@@ -236,7 +231,7 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     protected void WriteTracerError(TracerException ex, object fallbackTarget)
     {
         var record = NewError(ex, ex.ErrorId, ex.Category, ex.Target ?? fallbackTarget, ex.RecommendedAction);
-        if (TracerErrorIds.IsMachineWide(ex.ErrorId)) ThrowTerminatingError(record);
+        if (ErrorIds.IsMachineWide(ex.ErrorId)) ThrowTerminatingError(record);
         WriteError(record);
     }
 

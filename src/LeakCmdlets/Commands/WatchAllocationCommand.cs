@@ -152,7 +152,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             Timestamp = _wallClock.ToDateTime(record.TimestampNs),
             ProcessId = (int)record.ProcessId,
             ThreadId = (int)record.ThreadId,
-            Function = AllocatorNames.Of(record.Function),
+            Function = AllocatorProbe.NameOf(record.Function),
             Address = record.Address,
             Size = record.Size,
             PreviousAddress = record.PreviousAddress,

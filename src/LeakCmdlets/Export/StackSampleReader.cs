@@ -3,7 +3,6 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
-using LeakTools.Commands;
 using LeakTools.Model;
 
 namespace LeakTools.Export;

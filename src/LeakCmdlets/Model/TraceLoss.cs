@@ -26,6 +26,19 @@ public sealed class TraceLoss
     /// </summary>
     public ulong MismatchedRecords { get; set; }
 
+    /// <summary>Adds <paramref name="count"/> to the counter <paramref name="kind"/> names (nothing for None).</summary>
+    internal void Add(TraceLossKind kind, ulong count)
+    {
+        switch (kind)
+        {
+            case TraceLossKind.MapFull: MapFull += count; break;
+            case TraceLossKind.StacksLost: StacksLost += count; break;
+            case TraceLossKind.MissedReturns: MissedReturns += count; break;
+            case TraceLossKind.RingBufferDrops: RingBufferDrops += count; break;
+            case TraceLossKind.MismatchedRecords: MismatchedRecords += count; break;
+        }
+    }
+
     /// <summary>True when nothing was lost.</summary>
     public bool IsEmpty => MapFull == 0 && StacksLost == 0 && MissedReturns == 0 && RingBufferDrops == 0 && MismatchedRecords == 0;
 

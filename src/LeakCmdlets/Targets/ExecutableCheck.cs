@@ -52,12 +52,12 @@ internal static partial class ExecutableCheck
     {
         if (NotRunnable(path) is { } problem)
         {
-            return new TracerException($"'{path}' {problem.Reason}.", TracerErrorIds.CommandNotExecutable, problem.Category, path, problem.Remedy);
+            return new TracerException($"'{path}' {problem.Reason}.", ErrorIds.CommandNotExecutable, problem.Category, path, problem.Remedy);
         }
         if (ReadInterpreter(path) is { } interpreter && NotRunnable(interpreter) is { } interpreterProblem)
         {
             return new TracerException($"'{path}' is a script for '{interpreter}' (its #! line), which {interpreterProblem.Reason}.",
-                TracerErrorIds.CommandNotExecutable, interpreterProblem.Category, path,
+                ErrorIds.CommandNotExecutable, interpreterProblem.Category, path,
                 $"Install '{interpreter}' or correct the #! line of '{path}', or start the script through an interpreter that works: -Command <interpreter>, '{path}'.");
         }
         return null;
@@ -74,7 +74,7 @@ internal static partial class ExecutableCheck
         };
         string reason = Marshal.GetPInvokeErrorMessage(errno);
         string detail = errno == (int)Errno.ENOENT ? " (if the file is still there, its #! interpreter or ELF loader is missing)" : "";
-        return new TracerException($"Cannot run '{path}': {reason}{detail}.", TracerErrorIds.CommandNotExecutable, category, path,
+        return new TracerException($"Cannot run '{path}': {reason}{detail}.", ErrorIds.CommandNotExecutable, category, path,
             "Check that the program is executable, built for this machine, that its #! interpreter or ELF loader exists, and that its file system is not mounted noexec.");
     }
 

@@ -82,11 +82,11 @@ public sealed partial class TargetLauncher : IDisposable
     public static TargetLauncher StartPaused(string[] command, TimeSpan? timeout = null, string? workingDirectory = null, bool leaveRunning = false)
     {
         if (command is null || command.Length == 0 || string.IsNullOrWhiteSpace(command[0]))
-            throw new TracerException("No command to start.", TracerErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, command,
+            throw new TracerException("No command to start.", ErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, command,
                 "Give the program and its arguments, e.g. -Command ./app, --flag.");
         string launcher = LauncherPath;
         if (!File.Exists(launcher))
-            throw new TracerException($"The launcher '{launcher}' is missing.", TracerErrorIds.LaunchFailed, ErrorCategory.NotInstalled, launcher,
+            throw new TracerException($"The launcher '{launcher}' is missing.", ErrorIds.LaunchFailed, ErrorCategory.NotInstalled, launcher,
                 "Rebuild the module with build.ps1 (it compiles native/launcher/leaktools-launch.c into bin/).");
 
         var info = new ProcessStartInfo(launcher) { UseShellExecute = false };
@@ -98,7 +98,7 @@ public sealed partial class TargetLauncher : IDisposable
         try { process = Process.Start(info) ?? throw new InvalidOperationException("Process.Start returned null."); }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            throw new TracerException($"Cannot start '{launcher}': {e.Message}", TracerErrorIds.LaunchFailed, ErrorCategory.InvalidOperation, command[0],
+            throw new TracerException($"Cannot start '{launcher}': {e.Message}", ErrorIds.LaunchFailed, ErrorCategory.InvalidOperation, command[0],
                 "Check that the launcher is executable.", e);
         }
 
@@ -115,13 +115,13 @@ public sealed partial class TargetLauncher : IDisposable
             if (state is '\0' or 'Z' or 'X' || process.HasExited)
             {
                 launched.Dispose();
-                throw new TracerException($"'{command[0]}' exited before it could be traced.", TracerErrorIds.LaunchFailed,
+                throw new TracerException($"'{command[0]}' exited before it could be traced.", ErrorIds.LaunchFailed,
                     ErrorCategory.InvalidOperation, command[0], "Check the command line.");
             }
             if (DateTime.UtcNow > deadline)
             {
                 launched.Dispose();
-                throw new TracerException($"The launcher for '{command[0]}' did not stop itself in time.", TracerErrorIds.LaunchFailed,
+                throw new TracerException($"The launcher for '{command[0]}' did not stop itself in time.", ErrorIds.LaunchFailed,
                     ErrorCategory.OperationTimeout, command[0], "Try again; the machine may be overloaded.");
             }
             Thread.Sleep(1);
@@ -150,7 +150,7 @@ public sealed partial class TargetLauncher : IDisposable
             int ready = Poll(&poll, 1, left);
             if (ready > 0) break;
             if (ready < 0 && Marshal.GetLastPInvokeError() == (int)Errno.EINTR) continue;
-            throw new TracerException($"The launcher for '{_program}' did not run it in time.", TracerErrorIds.LaunchFailed,
+            throw new TracerException($"The launcher for '{_program}' did not run it in time.", ErrorIds.LaunchFailed,
                 ErrorCategory.OperationTimeout, _program, "Try again; the machine may be overloaded.");
         }
         int errno = 0;

@@ -33,7 +33,7 @@ internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Ma
             {
                 throw new TracerException(
                     $"Process {pid} maps no C library (is it statically linked?), so there is no malloc to probe.",
-                    TracerErrorIds.AllocatorNotFound, ErrorCategory.ObjectNotFound, pid,
+                    ErrorIds.AllocatorNotFound, ErrorCategory.ObjectNotFound, pid,
                     "Name the binary or library that contains the allocator with -Library (a path as the process sees it).");
             }
         }
@@ -71,7 +71,7 @@ internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Ma
         var candidates = mappings.Select(x => Path.GetFileName(x.Path)).Where(n => n.Contains(".so")).Distinct().Take(12);
         throw new TracerException(
             $"The library '{library}' is neither mapped by process {pid} nor a regular file inside its root. Mapped libraries: {string.Join(", ", candidates)}.",
-            TracerErrorIds.LibraryNotFound, ErrorCategory.ObjectNotFound, library,
+            ErrorIds.LibraryNotFound, ErrorCategory.ObjectNotFound, library,
             "Give -Library as a path inside the target's file system or as the file name it maps (see Get-ProcessMemoryMap).");
     }
 
@@ -105,7 +105,7 @@ internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Ma
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new TracerException($"Cannot read the memory map of process {pid}: {e.Message}", TracerErrorIds.TargetNotFound,
+            throw new TracerException($"Cannot read the memory map of process {pid}: {e.Message}", ErrorIds.TargetNotFound,
                 ErrorCategory.ObjectNotFound, pid, "Check that the process is still running (Get-Process).", e);
         }
     }

@@ -16,7 +16,7 @@ internal static class TargetProcessCheck
     public static void ThrowIfNotRunning(int pid)
     {
         if (!ProcessDirectory.Exists(pid))
-            throw new TracerException($"No process with id {pid} is running.", TracerErrorIds.TargetNotFound,
+            throw new TracerException($"No process with id {pid} is running.", ErrorIds.TargetNotFound,
                 ErrorCategory.ObjectNotFound, pid, "Check the process id (Get-Process).");
     }
 
@@ -31,21 +31,21 @@ internal static class TargetProcessCheck
         }
         if (stat is null)
         {
-            throw new TracerException($"No process with id {pid} is running.", TracerErrorIds.TargetNotFound,
+            throw new TracerException($"No process with id {pid} is running.", ErrorIds.TargetNotFound,
                 ErrorCategory.ObjectNotFound, pid, "Check the process id (Get-Process).");
         }
         if (stat.IsKernelThread)
         {
             throw new TracerException(
                 $"{stat.DescribeWithoutMemory()} There is no allocator to trace.",
-                TracerErrorIds.TargetIsKernelThread, ErrorCategory.InvalidArgument, pid,
+                ErrorIds.TargetIsKernelThread, ErrorCategory.InvalidArgument, pid,
                 "Name a user-space process, or trace the kernel's own allocations with -Kernel.");
         }
         if (stat.IsZombie)
         {
             throw new TracerException(
                 $"{stat.DescribeWithoutMemory()} There is nothing left to trace.",
-                TracerErrorIds.TargetIsZombie, ErrorCategory.ObjectNotFound, pid,
+                ErrorIds.TargetIsZombie, ErrorCategory.ObjectNotFound, pid,
                 $"Trace the program while it runs (-Command starts it under the trace). The zombie goes once process {stat.ParentProcessId} waits for it.");
         }
     }
@@ -53,5 +53,5 @@ internal static class TargetProcessCheck
     /// <summary>The kernel refused to show the target's memory map; the remedy depends on what this session lacks.</summary>
     public static TracerException AccessDenied(int pid, Exception cause) => new(
         $"The kernel refuses access to the memory map of process {pid}: {cause.Message}",
-        TracerErrorIds.TargetAccessDenied, ErrorCategory.PermissionDenied, pid, ProcessAccess.DeniedRemedy(pid), cause);
+        ErrorIds.TargetAccessDenied, ErrorCategory.PermissionDenied, pid, ProcessAccess.DeniedRemedy(pid), cause);
 }

@@ -138,7 +138,7 @@ internal sealed class TracedTarget : IDisposable
         {
             // The preflight saw addresses, then kallsyms showed none (kptr_restrict raised meanwhile).
             tracer.Dispose();
-            throw new TracerException(e.Message, TracerErrorIds.MissingCapabilities, ErrorCategory.PermissionDenied,
+            throw new TracerException(e.Message, ErrorIds.MissingCapabilities, ErrorCategory.PermissionDenied,
                 KernelSymbolizer.KallsymsPath, "Run with CAP_SYSLOG and kernel.kptr_restrict at 0 or 1.", e);
         }
         catch

@@ -82,12 +82,12 @@ public sealed class AllocationTracer : IDisposable
         catch (DllNotFoundException e)
         {
             throw new TracerException($"libbpf ({LibraryNames.LibbpfSoname}) cannot be loaded: {e.Message}",
-                TracerErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, LibraryNames.LibbpfSoname,
+                ErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, LibraryNames.LibbpfSoname,
                 "Install libbpf: sudo apt-get install libbpf1 (or set LEAKTOOLS_LIBBPF to a libbpf.so.1).", e);
         }
         catch (BpfOperationException e)
         {
-            throw new TracerException(e.Message, TracerErrorIds.LoadFailed, ErrorCategory.OpenError, "memleak.bpf.o",
+            throw new TracerException(e.Message, ErrorIds.LoadFailed, ErrorCategory.OpenError, "memleak.bpf.o",
                 "Rebuild the module with build.ps1.", e);
         }
 
@@ -101,13 +101,13 @@ public sealed class AllocationTracer : IDisposable
         {
             tracer.Dispose();
             throw new TracerException($"Process {options.ProcessId} exited while the probes were being attached.",
-                TracerErrorIds.TargetNotFound, ErrorCategory.ObjectNotFound, options.ProcessId, "Start the process again and trace it while it runs.", e);
+                ErrorIds.TargetNotFound, ErrorCategory.ObjectNotFound, options.ProcessId, "Start the process again and trace it while it runs.", e);
         }
         catch (EntryPointNotFoundException e)
         {
             tracer.Dispose();
             throw new TracerException($"The installed libbpf lacks a function LeakTools needs: {e.Message}",
-                TracerErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, LibraryNames.LibbpfSoname,
+                ErrorIds.LibbpfMissing, ErrorCategory.NotInstalled, LibraryNames.LibbpfSoname,
                 "Install libbpf 1.0 or newer: sudo apt-get install libbpf1 (or set LEAKTOOLS_LIBBPF to a newer libbpf.so.1).", e);
         }
         catch (BpfOperationException e)
@@ -117,7 +117,7 @@ public sealed class AllocationTracer : IDisposable
             bool refused = (Errno)e.Errno is Errno.EPERM or Errno.EACCES;
             throw new TracerException(
                 e.KernelLog is null ? e.Message : $"{e.Message}{Environment.NewLine}{e.KernelLog}",
-                load ? TracerErrorIds.LoadFailed : TracerErrorIds.AttachFailed,
+                load ? ErrorIds.LoadFailed : ErrorIds.AttachFailed,
                 refused ? ErrorCategory.PermissionDenied : ErrorCategory.InvalidOperation,
                 options.Kernel ? "kernel" : options.ProcessId,
                 refused ? RefusedRemedy(options, load) : "Check that the target is still running and that the kernel supports the probes (see -Verbose).", e);

@@ -53,7 +53,7 @@ public sealed class AllocationTracerOptions
         else if (!TrackOutstanding && !StreamEvents && !CountOnly) problem = "TrackOutstanding can be off only with StreamEvents on: nothing would be recorded.";
         else if (RingBufferBytes < 4096 || (RingBufferBytes & (RingBufferBytes - 1)) != 0) problem = "RingBufferBytes must be a power of two of at least 4096.";
         if (problem is not null)
-            throw new TracerException(problem, TracerErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, this, "Correct the tracer options.");
+            throw new TracerException(problem, ErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, this, "Correct the tracer options.");
         if (SampleRate == 0) SampleRate = 1;
     }
 }

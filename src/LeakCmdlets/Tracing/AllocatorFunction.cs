@@ -1,6 +1,6 @@
 namespace LeakTools.Tracing;
 
-/// <summary>The traced allocator entry points; same order as enum memleak_function in native/memleak.h.</summary>
+/// <summary>The traced allocator functions: the rows of MEMLEAK_ALLOCATOR_FUNCTIONS in native/memleak.h, in order (AllocatorProbe.All describes each).</summary>
 public enum AllocatorFunction
 {
     Malloc, Calloc, Realloc, ReallocArray, Free, PosixMemalign, AlignedAlloc, Memalign, Valloc, Pvalloc,

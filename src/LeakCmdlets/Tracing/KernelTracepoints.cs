@@ -27,7 +27,7 @@ internal static class KernelTracepoints
         if (available.Count == 0)
         {
             throw new TracerException("None of the kmem/percpu tracepoints is in this kernel's BTF.",
-                TracerErrorIds.NoTracepoints, ErrorCategory.NotInstalled, "/sys/kernel/btf/vmlinux",
+                ErrorIds.NoTracepoints, ErrorCategory.NotInstalled, "/sys/kernel/btf/vmlinux",
                 "Use a kernel built with CONFIG_TRACEPOINTS and CONFIG_DEBUG_INFO_BTF.");
         }
         bpf.Load();

@@ -18,7 +18,7 @@ internal static class ProbePlan
     private const int CodeWindow = 64;
 
     /// <summary>
-    /// The probes for <paramref name="library"/>. Throws <see cref="TracerException"/> (<see cref="TracerErrorIds.LibraryUnreadable"/>)
+    /// The probes for <paramref name="library"/>. Throws <see cref="TracerException"/> (<see cref="ErrorIds.LibraryUnreadable"/>)
     /// when the file cannot be read or is no valid ELF file anywhere we look, headers or symbol tables: the file comes
     /// from the target's root, which may be a container's, and must not end the command with a raw exception.
     /// </summary>
@@ -32,13 +32,13 @@ internal static class ProbePlan
         catch (InvalidDataException e)
         {
             throw new TracerException($"The allocator library '{library.MappedPath}' ({library.OpenPath}) is not a valid ELF file: {e.Message}",
-                TracerErrorIds.LibraryUnreadable, ErrorCategory.InvalidData, library.MappedPath,
+                ErrorIds.LibraryUnreadable, ErrorCategory.InvalidData, library.MappedPath,
                 "The file the target maps is corrupt or truncated (check it with readelf -h -S): reinstall it in the target, or give -Library another allocator library.", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new TracerException($"Cannot read the allocator library '{library.MappedPath}' ({library.OpenPath}): {e.Message}",
-                TracerErrorIds.LibraryUnreadable, ErrorCategory.ReadError, library.MappedPath,
+                ErrorIds.LibraryUnreadable, ErrorCategory.ReadError, library.MappedPath,
                 $"Give -Library as a readable ELF shared object or executable that the target maps: a regular file of at most {TargetFileOpener.MaxElfFileBytes >> 20} MiB.", e);
         }
     }
@@ -99,7 +99,7 @@ internal static class ProbePlan
         {
             throw new TracerException(
                 $"'{library.MappedPath}' defines neither {symbolPrefix}malloc nor {symbolPrefix}free, so there is nothing to trace.",
-                TracerErrorIds.AllocatorNotFound, ErrorCategory.ObjectNotFound, library.MappedPath,
+                ErrorIds.AllocatorNotFound, ErrorCategory.ObjectNotFound, library.MappedPath,
                 "Point -Library at the allocator (libc, libjemalloc, libtcmalloc) and give -SymbolPrefix if its symbols are prefixed (e.g. je_).");
         }
         return plan;

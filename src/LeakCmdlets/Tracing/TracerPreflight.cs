@@ -17,13 +17,13 @@ internal static class TracerPreflight
         if (!File.Exists("/sys/kernel/btf/vmlinux"))
         {
             throw new TracerException("This kernel exposes no BTF (/sys/kernel/btf/vmlinux), which the CO-RE eBPF programs need.",
-                TracerErrorIds.NoBtf, ErrorCategory.NotInstalled, "/sys/kernel/btf/vmlinux",
+                ErrorIds.NoBtf, ErrorCategory.NotInstalled, "/sys/kernel/btf/vmlinux",
                 "Use a kernel built with CONFIG_DEBUG_INFO_BTF=y (the default of current distributions' kernels).");
         }
         if (!kernelMode && !Directory.Exists("/sys/bus/event_source/devices/uprobe"))
         {
             throw new TracerException("This kernel has no uprobe support (/sys/bus/event_source/devices/uprobe is missing).",
-                TracerErrorIds.NoUprobes, ErrorCategory.NotInstalled, "/sys/bus/event_source/devices/uprobe",
+                ErrorIds.NoUprobes, ErrorCategory.NotInstalled, "/sys/bus/event_source/devices/uprobe",
                 "Use a kernel built with CONFIG_UPROBES=y and CONFIG_UPROBE_EVENTS=y.");
         }
     }
@@ -71,7 +71,7 @@ internal static class TracerPreflight
             {
                 throw new TracerException(
                     $"{KernelSymbolizer.KallsymsPath} shows zero addresses even with CAP_SYSLOG (kernel.kptr_restrict is {KernelSymbolizer.ReadKptrRestrict()}), so kernel stacks cannot be named.",
-                    TracerErrorIds.MissingCapabilities, ErrorCategory.PermissionDenied, KernelSymbolizer.KallsymsPath,
+                    ErrorIds.MissingCapabilities, ErrorCategory.PermissionDenied, KernelSymbolizer.KallsymsPath,
                     "Lower kernel.kptr_restrict to 1 (sudo sysctl kernel.kptr_restrict=1), or trace without kernel stacks (Watch-Allocation -Kernel without -IncludeStack).");
             }
             missing.Add(LinuxCapability.Syslog);
@@ -81,7 +81,7 @@ internal static class TracerPreflight
         var names = missing.ConvertAll(LinuxCapability.Name);
         throw new TracerException(
             $"{why} needs {string.Join(", ", names)}, which this process lacks (effective capabilities 0x{effective:x}).",
-            TracerErrorIds.MissingCapabilities, ErrorCategory.PermissionDenied, string.Join(",", names),
+            ErrorIds.MissingCapabilities, ErrorCategory.PermissionDenied, string.Join(",", names),
             CapabilityRemedy(missing));
     }
 

@@ -36,47 +36,11 @@ internal sealed class TracerStatisticsReader
             }
             return stats;
         }
-        ulong[] s = Counters().SumOverCpus(MemleakAbi.StatCount);
-        ulong Get(MemleakAbi.Stat stat) => s[(int)stat];
-        stats.Allocations = Get(MemleakAbi.Stat.Allocs);
-        stats.Frees = Get(MemleakAbi.Stat.Frees);
-        stats.UnknownFrees = Get(MemleakAbi.Stat.UnknownFrees);
-        stats.FailedAllocations = Get(MemleakAbi.Stat.FailedAllocs);
-        stats.MapFullDrops = Get(MemleakAbi.Stat.MapFull);
-        stats.StackMapFull = Get(MemleakAbi.Stat.StackMapFull);
-        stats.StackErrors = Get(MemleakAbi.Stat.StackErrors);
-        stats.MissedReturns = Get(MemleakAbi.Stat.MissedReturns);
-        stats.RingBufferDrops = Get(MemleakAbi.Stat.RingBufferDrops);
-        stats.NestingOverflows = Get(MemleakAbi.Stat.NestingOverflow);
-        stats.PendingErrors = Get(MemleakAbi.Stat.PendingErrors);
-        stats.SampledOut = Get(MemleakAbi.Stat.SampledOut);
-        stats.FilteredOut = Get(MemleakAbi.Stat.FilteredOut);
-        stats.NestedCalls = Get(MemleakAbi.Stat.NestedCalls);
-        stats.MismatchedRecords = (ulong)(_stream?.MismatchedRecords ?? 0);
-        for (int fn = 0; fn < MemleakAbi.FunctionCount; fn++)
-        {
-            ulong hits = s[(int)MemleakAbi.Stat.HitsBase + fn];
-            if (hits != 0) stats.Hits[(AllocatorFunction)fn] = hits;
-            stats.TotalHits += hits;
-        }
-        return stats;
+        return TracerStatistics.FromCounters(Counters().SumOverCpus(MemleakAbi.StatCount), (ulong)(_stream?.MismatchedRecords ?? 0));
     }
 
     /// <summary>What the counters say was lost, grouped by the advice each kind of loss needs.</summary>
-    public TraceLoss ReadLoss()
-    {
-        var statistics = Read();
-        return new TraceLoss
-        {
-            MapFull = statistics.MapFullDrops,
-            StacksLost = statistics.StacksLost,
-            // Calls whose outcome is unknown, for whatever reason, all make the report incomplete the same way.
-            MissedReturns = statistics.MissedReturns + statistics.NestingOverflows + statistics.PendingErrors,
-            // The ring was full: the consumer was too slow.
-            RingBufferDrops = statistics.RingBufferDrops,
-            MismatchedRecords = statistics.MismatchedRecords,
-        };
-    }
+    public TraceLoss ReadLoss() => Read().ToLoss();
 
     private BpfPerCpuArray Counters() => _counters ??= _bpf.PerCpuCounters(_countOnly ? "counts" : "stats");
 }

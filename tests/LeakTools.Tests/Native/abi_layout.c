@@ -5,6 +5,9 @@
  * with the C# mirrors. memleak.h's structs come from the header itself; the kernel's (union bpf_attr,
  * struct statx) from the running kernel's BTF (native/build/vmlinux.h), since distribution headers lag behind;
  * the system call numbers of this machine's architecture from its kernel headers.
+ * With the argument "tables" it prints memleak.h's tables instead, one tab-separated row each:
+ * "function <value> <ID> <name> <space> <semantics> <semantics value> <arguments> <return probe>" and
+ * "stat <value> <ID> <loss> <loss value>".
  * Built by the test project (LeakTools.Tests.csproj).
  */
 #include "vmlinux.h"
@@ -12,6 +15,7 @@
 #include <asm/unistd.h>   /* only #defines: the system call numbers of the architecture compiled for */
 
 extern int printf(const char *format, ...);
+extern int strcmp(const char *a, const char *b);
 
 #define offsetof(type, member) __builtin_offsetof(type, member)
 #define offsetofend(type, member) (offsetof(type, member) + sizeof(((type *)0)->member))
@@ -21,8 +25,25 @@ extern int printf(const char *format, ...);
 #define FIELD(mirror, type, member) printf("%s %zu\n", mirror, offsetof(type, member))
 #define CONSTANT(mirror, value) printf("%s %llu\n", mirror, (unsigned long long)(value))
 
-int main(void)
+#define MEMLEAK_SPACE_USER "User"
+#define MEMLEAK_SPACE_KERNEL "Kernel"
+#define FUNCTION_ROW(id, name, space, semantics, arguments, return_probe) \
+	printf("function\t%d\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", MEMLEAK_FN_##id, #id, #name, MEMLEAK_SPACE_##space, #semantics, \
+	       MEMLEAK_SEMANTICS_##semantics, arguments, return_probe);
+#define STAT_ROW(id, loss) printf("stat\t%d\t%s\t%s\t%d\n", MEMLEAK_STAT_##id, #id, #loss, MEMLEAK_LOSS_##loss);
+
+static int print_tables(void)
 {
+	MEMLEAK_ALLOCATOR_FUNCTIONS(FUNCTION_ROW)
+	MEMLEAK_STATS(STAT_ROW)
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "tables") == 0)
+		return print_tables();
+
 	SIZE("MemleakAbi.Config", sizeof(struct memleak_config));
 	FIELD("MemleakAbi.Config.MinSize", struct memleak_config, min_size);
 	FIELD("MemleakAbi.Config.MaxSize", struct memleak_config, max_size);

@@ -9,6 +9,7 @@ using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using LeakTools.Bpf;
 using LeakTools.Interop;
+using LeakTools.Model;
 using LeakTools.Tracing;
 using Xunit;
 
@@ -80,17 +81,62 @@ public class MemleakAbiTests
 
     private static Dictionary<string, ulong> RunLayoutProgram()
     {
-        string program = Path.Combine(AppContext.BaseDirectory, "abi_layout");
-        Assert.True(File.Exists(program), $"{program} is missing: the test build compiles it (run build.ps1 Build first for native/build/vmlinux.h).");
-        using var process = Process.Start(new ProcessStartInfo(program) { RedirectStandardOutput = true })!;
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.Equal(0, process.ExitCode);
-        var layout = output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+        var layout = RunAbiLayout().Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(line => line.Split(' '))
             .ToDictionary(parts => parts[0], parts => ulong.Parse(parts[1]));
         Assert.NotEmpty(layout);
         return layout;
+    }
+
+    /// <summary>The output of Native/abi_layout.c, run with <paramref name="argument"/>.</summary>
+    private static string RunAbiLayout(string? argument = null)
+    {
+        string program = Path.Combine(AppContext.BaseDirectory, "abi_layout");
+        Assert.True(File.Exists(program), $"{program} is missing: the test build compiles it (run build.ps1 Build first for native/build/vmlinux.h).");
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true };
+        if (argument is not null) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+        return output;
+    }
+
+    /// <summary>The rows of one of memleak.h's tables as abi_layout prints them (tab-separated, without the table's name).</summary>
+    private static string[][] HeaderTable(string table)
+    {
+        string[][] rows = RunAbiLayout("tables").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('\t')).Where(fields => fields[0] == table).Select(fields => fields[1..]).ToArray();
+        Assert.NotEmpty(rows);
+        return rows;
+    }
+
+    /// <summary>Adding an allocator function to one table and not the other, or changing a row on one side, fails here.</summary>
+    [Fact]
+    public void AllocatorTableMatchesTheHeaders()
+    {
+        string[][] native = HeaderTable("function");
+        var expected = native.Select(r => string.Join(" | ", r.Select((field, i) => i == 1 ? Normalize(field) : field)));
+        var managed = AllocatorProbe.All.Select(p => string.Join(" | ",
+            ((int)p.Function).ToString(), Normalize(p.Function.ToString()), p.Symbol, p.IsKernel ? "Kernel" : "User",
+            p.Semantics.ToString().ToUpperInvariant(), ((int)p.Semantics).ToString(), p.Arguments, p.HasReturnProbe ? "1" : "0"));
+        Assert.Equal(expected, managed);
+        Assert.Equal(MemleakAbi.FunctionCount, AllocatorProbe.All.Count);
+        Assert.Equal(Enum.GetValues<AllocatorFunction>(), AllocatorProbe.All.Select(p => p.Function));
+        Assert.Equal(Enum.GetNames<AllocatorSemantics>().Select(Normalize), EnumMembers(Header(), "memleak_semantics", "MEMLEAK_SEMANTICS_").Select(Normalize));
+    }
+
+    /// <summary>Adding a stat counter to one side only, or rolling it into another loss, fails here.</summary>
+    [Fact]
+    public void StatTableMatchesTheHeaders()
+    {
+        string[][] native = HeaderTable("stat");
+        var expected = native.Select(r => string.Join(" | ", r[0], Normalize(r[1]), Normalize(r[2]), r[3]));
+        var managed = Enum.GetValues<MemleakAbi.Stat>().Where(s => s != MemleakAbi.Stat.HitsBase).Select(s => string.Join(" | ",
+            ((int)s).ToString(), Normalize(s.ToString()), Normalize(MemleakAbi.StatLoss[(int)s].ToString()), ((int)MemleakAbi.StatLoss[(int)s]).ToString()));
+        Assert.Equal(expected, managed);
+        Assert.Equal((int)MemleakAbi.Stat.HitsBase, native.Length);
+        Assert.Equal(Enum.GetNames<TraceLossKind>().Select(Normalize), EnumMembers(Header(), "memleak_loss", "MEMLEAK_LOSS_").Select(Normalize));
     }
 
     /// <summary>arm64 numbers its system calls by the generic table, which every kernel header package carries.</summary>
@@ -139,22 +185,4 @@ public class MemleakAbiTests
     }
 
     private static string Normalize(string name) => name.Replace("_", "").ToUpperInvariant();
-
-    [Fact]
-    public void FunctionEnumMatches()
-    {
-        string[] native = EnumMembers(Header(), "memleak_function", "MEMLEAK_FN_");
-        string[] managed = Enum.GetNames<AllocatorFunction>();
-        Assert.Equal(MemleakAbi.FunctionCount, native.Length);
-        Assert.Equal(native.Select(Normalize), managed.Select(Normalize));
-    }
-
-    [Fact]
-    public void StatEnumMatches()
-    {
-        string[] native = EnumMembers(Header(), "memleak_stat", "MEMLEAK_STAT_");
-        string[] managed = Enum.GetNames<MemleakAbi.Stat>();
-        // The one name spelt out in C#: MEMLEAK_STAT_RINGBUF_DROPS is Stat.RingBufferDrops.
-        Assert.Equal(native.Select(Normalize), managed.Select(n => Normalize(n).Replace("RINGBUFFERDROPS", "RINGBUFDROPS")));
-    }
 }
