@@ -34,7 +34,7 @@ BeforeAll {
         $tag = '40.{0}' -f (Get-Random -Minimum 10000 -Maximum 99999)   # seconds to live, and unique on the machine
         $pwsh = @(& "$RepoRoot/scripts/Get-PwshCommandLine.ps1")
         $info = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
-        foreach ($a in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command',
+        foreach ($a in @($pwsh | Select-Object -Last ($pwsh.Count - 1)) + @('-NoProfile', '-NonInteractive', '-Command',
                 "Import-Module '$RepoRoot/LeakTools.psd1'; `$null = Find-MemoryLeak -Command '$EarlyAlloc', '$tag' -Duration 30 $Switches")) {
             $info.ArgumentList.Add($a)
         }

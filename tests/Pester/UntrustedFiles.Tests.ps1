@@ -43,7 +43,7 @@ catch { `$leaks = @(); `$null = `$failures.Add(`$_) }
 "@
         [string[]] $pwsh = @(& "$RepoRoot/scripts/Get-PwshCommandLine.ps1")
         $startInfo = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
-        foreach ($argument in @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $script)) { $startInfo.ArgumentList.Add($argument) }
+        foreach ($argument in @($pwsh | Select-Object -Last ($pwsh.Count - 1)) + @('-NoProfile', '-NonInteractive', '-Command', $script)) { $startInfo.ArgumentList.Add($argument) }
         $startInfo.RedirectStandardOutput = $true
         $startInfo.Environment['LEAKTOOLS_DEBUG_DIRS'] = ''
         # Should a file be read without bound again, the child fails with OutOfMemory instead of exhausting the machine.
