@@ -5,17 +5,12 @@
 BeforeAll {
     Import-Module "$PSScriptRoot/../../LeakTools.psd1" -Force
     . "$PSScriptRoot/Tracing.TestHelpers.ps1"
+    . "$PSScriptRoot/ChildPwsh.TestHelpers.ps1"
 
     $script:EarlyAlloc = Join-Path $FixtureDir 'early_alloc_fp'
 
-    # The state letter of /proc/PID/stat, or $null when the process is gone.
-    function Get-ProcessState([int] $ProcessId) {
-        $stat = Get-Content -LiteralPath "/proc/$ProcessId/stat" -Raw -ErrorAction Ignore
-        if ($stat -match '\) (\S) ') { $Matches[1] }
-    }
-
     # Dead: gone, or a zombie waiting for whichever process it was reparented to.
-    function Test-ProcessDead([int] $ProcessId) { (Get-ProcessState $ProcessId) -in @($null, 'Z') }
+    function Test-ProcessDead([int] $ProcessId) { (Get-ProcessState $ProcessId) -in @('', 'Z') }
 
     # The early_alloc process started with $Tag as its argument once it runs (exec'd, no longer the paused launcher).
     function Find-EarlyAlloc([string] $Tag) {
@@ -32,18 +27,12 @@ BeforeAll {
     # 30 s with $Switches, and returns it with the pid of early_alloc once that runs.
     function Start-TracingPwsh([string] $Switches) {
         $tag = '40.{0}' -f (Get-Random -Minimum 10000 -Maximum 99999)   # seconds to live, and unique on the machine
-        $pwsh = @(& "$RepoRoot/scripts/Get-PwshCommandLine.ps1")
-        $info = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
-        foreach ($a in @($pwsh | Select-Object -Last ($pwsh.Count - 1)) + @('-NoProfile', '-NonInteractive', '-Command',
-                "Import-Module '$RepoRoot/LeakTools.psd1'; `$null = Find-MemoryLeak -Command '$EarlyAlloc', '$tag' -Duration 30 $Switches")) {
-            $info.ArgumentList.Add($a)
-        }
-        $info.RedirectStandardOutput = $true
-        $process = [System.Diagnostics.Process]::Start($info)
+        $child = Start-ChildPwsh "`$null = Find-MemoryLeak -Command '$EarlyAlloc', '$tag' -Duration 30 $Switches"
+        $process = $child.Process
         $found = Wait-Until { ($script:fixture = Find-EarlyAlloc $tag) -or $process.HasExited } 60
         $found | Should -BeTrue
         $process.HasExited | Should -BeFalse -Because 'the tracing PowerShell still runs'
-        [pscustomobject]@{ Pwsh = $process; FixtureId = $script:fixture }
+        [pscustomobject]@{ Pwsh = $process; FixtureId = $script:fixture; Child = $child }
     }
 }
 
@@ -152,7 +141,7 @@ Describe 'A command started for tracing ends with the trace' {
             Wait-Until { Test-ProcessDead $run.FixtureId } 3 | Should -BeTrue -Because 'the command dies with its tracer'
         }
         finally {
-            if (-not $run.Pwsh.HasExited) { $run.Pwsh.Kill() }
+            Remove-ChildPwsh $run.Child
             Stop-Process -Id $run.FixtureId -ErrorAction Ignore
         }
     }
@@ -166,7 +155,7 @@ Describe 'A command started for tracing ends with the trace' {
             Get-ProcessState $run.FixtureId | Should -BeIn @('S', 'R')
         }
         finally {
-            if (-not $run.Pwsh.HasExited) { $run.Pwsh.Kill() }
+            Remove-ChildPwsh $run.Child
             Stop-Process -Id $run.FixtureId -ErrorAction Ignore
         }
     }
