@@ -37,7 +37,7 @@ const volatile struct memleak_config memleak_settings = {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
+	__type(key, struct memleak_alloc_key);
 	__type(value, struct memleak_alloc_info);
 	__uint(max_entries, 1 << 20);
 } outstanding SEC(".maps");
@@ -72,6 +72,42 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, MEMLEAK_STAT_COUNT);
 } stats SEC(".maps");
+
+/* The traced processes (user mode), key = tgid: see the process tree programs at the end. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct memleak_process);
+	__uint(max_entries, 1 << 14);
+} traced SEC(".maps");
+
+/* Forks, execs and exits of traced processes, for user space (rare: no staging, no wakeup; it polls). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 16);
+} process_events SEC(".maps");
+
+/*
+ * Process images are numbered per CPU (the build's BPF target has no atomic fetch-and-add): the count of images
+ * this CPU handed out, shifted above the CPU number, so numbers are unique across CPUs. The target's first image is 0.
+ */
+#define IMAGE_CPU_BITS 12
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} image_count SEC(".maps");
+
+static __always_inline __u32 next_image(void)
+{
+	__u32 zero = 0;
+	__u32 *count = bpf_map_lookup_elem(&image_count, &zero);
+	if (!count)
+		return 0;
+	*count += 1;   /* the sched_process_* programs do not nest on a CPU */
+	return *count << IMAGE_CPU_BITS | (bpf_get_smp_processor_id() & ((1u << IMAGE_CPU_BITS) - 1));
+}
 
 /* Per CPU: the scheduler tick (jiffies) at which the clock was last read, and what it read then. */
 struct clock_cache {
@@ -132,12 +168,32 @@ static __always_inline void stat_add(__u32 index, __u64 n)
 		*value += n;
 }
 
-static __always_inline bool is_target(void)
+/*
+ * Whether the current process is traced; *image is its current image (0 in kernel mode). User mode: a process of
+ * the "traced" map (the probes may be attached to every process that maps the library: see the process tree below).
+ */
+static __always_inline bool is_target(__u32 *image)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	if (memleak_settings.target_tgid != 0)
-		return tgid == memleak_settings.target_tgid;
+	*image = 0;
+	if (memleak_settings.target_tgid != 0) {
+		struct memleak_process *process = bpf_map_lookup_elem(&traced, &tgid);
+		if (!process)
+			return false;
+		*image = process->image;
+		return true;
+	}
 	return tgid != memleak_settings.ignored_tgid;
+}
+
+static __always_inline struct memleak_alloc_key alloc_key(__u64 address, __u32 image)
+{
+	struct memleak_alloc_key key = {
+		.address = address,
+		.tgid = memleak_settings.target_tgid != 0 ? bpf_get_current_pid_tgid() >> 32 : 0,
+		.image = image,
+	};
+	return key;
 }
 
 static __always_inline struct pending_state *pending_state(bool create)
@@ -416,7 +472,7 @@ static __always_inline __u64 tick_now_ns(void)
 	return cache->ns;
 }
 
-static __always_inline void record(__u64 address, __u64 size, __u64 caller, __u64 stack_key)
+static __always_inline void record(__u64 address, __u32 image, __u64 size, __u64 caller, __u64 stack_key)
 {
 	if (!memleak_settings.track_outstanding) {
 		stat_add(MEMLEAK_STAT_ALLOCS, 1);
@@ -429,33 +485,35 @@ static __always_inline void record(__u64 address, __u64 size, __u64 caller, __u6
 		.stack_key = stack_key,
 		.tid = (__u32)bpf_get_current_pid_tgid(),
 	};
-	if (bpf_map_update_elem(&outstanding, &address, &info, BPF_ANY) == 0)
+	struct memleak_alloc_key key = alloc_key(address, image);
+	if (bpf_map_update_elem(&outstanding, &key, &info, BPF_ANY) == 0)
 		stat_add(MEMLEAK_STAT_ALLOCS, 1);
 	else
 		stat_add(MEMLEAK_STAT_MAP_FULL, 1);
 }
 
 /* Removes a block; returns its size (0 when unknown; only looked up when events need it). */
-static __always_inline __u64 release(__u64 address)
+static __always_inline __u64 release(__u64 address, __u32 image)
 {
 	if (!memleak_settings.track_outstanding) {
 		stat_add(MEMLEAK_STAT_FREES, 1);
 		return 0;
 	}
+	struct memleak_alloc_key key = alloc_key(address, image);
 	if (!memleak_settings.stream_events) {
-		if (bpf_map_delete_elem(&outstanding, &address) == 0)
+		if (bpf_map_delete_elem(&outstanding, &key) == 0)
 			stat_add(MEMLEAK_STAT_FREES, 1);
 		else
 			stat_add(MEMLEAK_STAT_UNKNOWN_FREES, 1);
 		return 0;
 	}
-	struct memleak_alloc_info *info = bpf_map_lookup_elem(&outstanding, &address);
+	struct memleak_alloc_info *info = bpf_map_lookup_elem(&outstanding, &key);
 	if (!info) {
 		stat_add(MEMLEAK_STAT_UNKNOWN_FREES, 1);
 		return 0;
 	}
 	__u64 size = info->size;
-	if (bpf_map_delete_elem(&outstanding, &address) == 0)
+	if (bpf_map_delete_elem(&outstanding, &key) == 0)
 		stat_add(MEMLEAK_STAT_FREES, 1);
 	return size;
 }
@@ -496,7 +554,8 @@ static __always_inline bool replaces_block(enum memleak_function fn)
 
 static __always_inline int alloc_enter(struct pt_regs *ctx, enum memleak_function fn, __u64 size, __u64 arg)
 {
-	if (!is_target())
+	__u32 image;
+	if (!is_target(&image))
 		return 0;
 	stat_add(MEMLEAK_STAT_HITS_BASE + fn, 1);
 
@@ -532,7 +591,8 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, enum memleak_functio
 
 static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_function fn)
 {
-	if (!is_target())
+	__u32 image;
+	if (!is_target(&image))
 		return 0;
 	struct pending_state *state = pending_state(false);
 	if (!state)
@@ -580,21 +640,21 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 			stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
 			return 0;
 		}
-		release(frame->arg);
+		release(frame->arg, image);
 		break;
 	case MEMLEAK_FN_REALLOC:
 	case MEMLEAK_FN_REALLOCARRAY:
 		if (rc == 0) {
 			if (size == 0 && frame->arg != 0) {
 				/* realloc(p, 0) frees p and returns NULL */
-				emit(MEMLEAK_FN_FREE, frame->arg, release(frame->arg), caller, 0, 0);
+				emit(MEMLEAK_FN_FREE, frame->arg, release(frame->arg, image), caller, 0, 0);
 			} else if (size != 0) {
 				stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
 			}
 			return 0;
 		}
 		if (frame->arg != 0)
-			release(frame->arg);
+			release(frame->arg, image);
 		break;
 	default:
 		if (rc == 0) {
@@ -606,7 +666,7 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 	if (record_it) {
 		/* The caller's frames are as they were at entry: rsp is one slot up (ret popped it), rbp restored. */
 		__u64 stack_key = capture_user_stack(ctx, caller, PT_REGS_SP(ctx));
-		record(address, size, caller, stack_key);
+		record(address, image, size, caller, stack_key);
 		emit(fn, address, size, caller, stack_key, replaces_block(fn) ? frame->arg : 0);
 	}
 	return 0;
@@ -614,7 +674,8 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 
 static __always_inline int free_enter(struct pt_regs *ctx, enum memleak_function fn, __u64 address)
 {
-	if (!is_target())
+	__u32 image;
+	if (!is_target(&image))
 		return 0;
 	stat_add(MEMLEAK_STAT_HITS_BASE + fn, 1);
 	struct pending_state *state = pending_state(false);
@@ -628,7 +689,7 @@ static __always_inline int free_enter(struct pt_regs *ctx, enum memleak_function
 	}
 	if (address == 0)
 		return 0;
-	__u64 size = release(address);
+	__u64 size = release(address, image);
 	if (memleak_settings.stream_events) {
 		/* Who freed it is shown only with stacks; reading user memory is a good part of a free's cost. */
 		__u64 caller = 0;
@@ -761,26 +822,28 @@ struct trace_event_raw_percpu_alloc_percpu___since519 {
 
 static __always_inline int kernel_alloc(void *ctx, enum memleak_function fn, __u64 key, __u64 size, __u64 call_site)
 {
-	if (!is_target())
+	__u32 image;
+	if (!is_target(&image))
 		return 0;
 	stat_add(MEMLEAK_STAT_HITS_BASE + fn, 1);
 	if (key == 0 || !sampled_in(size))
 		return 0;
 	/* Skip our own two frames: this program and bpf_trace_runN (the tp_btf glue). */
 	__u64 stack_key = capture_kernel_stack(ctx, 2);
-	record(key, size, call_site, stack_key);
+	record(key, image, size, call_site, stack_key);
 	emit(fn, key, size, call_site, stack_key, 0);
 	return 0;
 }
 
 static __always_inline int kernel_free(void *ctx, enum memleak_function fn, __u64 key, __u64 call_site)
 {
-	if (!is_target())
+	__u32 image;
+	if (!is_target(&image))
 		return 0;
 	stat_add(MEMLEAK_STAT_HITS_BASE + fn, 1);
 	if (key == 0)
 		return 0;
-	__u64 size = release(key);
+	__u64 size = release(key, image);
 	emit(fn, key, size, call_site, 0, 0);
 	return 0;
 }
@@ -870,4 +933,86 @@ int memleak__percpu_free_percpu(__u64 *ctx)
 	if (ctx[2] == 0)
 		return 0;
 	return kernel_free(ctx, MEMLEAK_FN_PERCPU_FREE, percpu_key(ctx[2]), 0);
+}
+
+/* ---------------------------------------------------------------- user space: the process tree */
+
+/*
+ * These keep the "traced" map current, so the probes' filter (is_target) follows the target's children from
+ * their first instruction: the map is updated in the parent's fork, before the child can run. Threads share their
+ * process's entry. Loaded in user mode only; they cost every fork, exec and exit on the machine one hash lookup.
+ */
+
+static __always_inline void tell_process_event(__u32 kind, __u32 tgid, __u32 parent_tgid, __u32 image, __u32 previous_image)
+{
+	struct memleak_process_event *event = bpf_ringbuf_reserve(&process_events, sizeof(*event), 0);
+	if (!event) {
+		stat_add(MEMLEAK_STAT_PROCESS_EVENT_DROPS, 1);
+		return;
+	}
+	event->timestamp_ns = bpf_ktime_get_ns();
+	event->kind = kind;
+	event->tgid = tgid;
+	event->parent_tgid = parent_tgid;
+	event->image = image;
+	event->previous_image = previous_image;
+	event->reserved = 0;
+	bpf_get_current_comm(event->comm, sizeof(event->comm));
+	bpf_ringbuf_submit(event, BPF_RB_NO_WAKEUP);
+}
+
+/* sched_process_fork(struct task_struct *parent, struct task_struct *child), in the parent, before the child runs. */
+SEC("tp_btf/sched_process_fork")
+int memleak__sched_process_fork(__u64 *ctx)
+{
+	struct task_struct *parent = (struct task_struct *)ctx[0];
+	struct task_struct *child = (struct task_struct *)ctx[1];
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	struct memleak_process *process = bpf_map_lookup_elem(&traced, &parent_tgid);
+	if (!process)
+		return 0;
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	if (child_tgid != (__u32)BPF_CORE_READ(child, pid))
+		return 0;   /* a new thread: traced with its process */
+	if (!memleak_settings.follow_children) {
+		tell_process_event(MEMLEAK_PROCESS_UNTRACED_FORK, child_tgid, parent_tgid, 0, process->image);
+		return 0;
+	}
+	struct memleak_process child_process = { .image = next_image() };
+	if (bpf_map_update_elem(&traced, &child_tgid, &child_process, BPF_ANY) != 0) {
+		tell_process_event(MEMLEAK_PROCESS_UNTRACED_FORK, child_tgid, parent_tgid, 0, process->image);
+		return 0;
+	}
+	tell_process_event(MEMLEAK_PROCESS_FORK, child_tgid, parent_tgid, child_process.image, process->image);
+	return 0;
+}
+
+/* sched_process_exec(struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm), in p, on the new image. */
+SEC("tp_btf/sched_process_exec")
+int memleak__sched_process_exec(__u64 *ctx)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct memleak_process *process = bpf_map_lookup_elem(&traced, &tgid);
+	if (!process)
+		return 0;
+	__u32 previous = process->image;
+	/* The old image's blocks died with its address space: new ones are keyed apart from them. */
+	process->image = next_image();
+	tell_process_event(MEMLEAK_PROCESS_EXEC, tgid, 0, process->image, previous);
+	return 0;
+}
+
+/* sched_process_exit(struct task_struct *p[, bool group_dead]), per thread: the process ends with its last one. */
+SEC("tp_btf/sched_process_exit")
+int memleak__sched_process_exit(__u64 *ctx)
+{
+	struct task_struct *task = (struct task_struct *)ctx[0];
+	__u32 tgid = BPF_CORE_READ(task, tgid);
+	struct memleak_process *process = bpf_map_lookup_elem(&traced, &tgid);
+	if (!process || BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	__u32 image = process->image;
+	bpf_map_delete_elem(&traced, &tgid);
+	tell_process_event(MEMLEAK_PROCESS_EXIT, tgid, 0, image, 0);
+	return 0;
 }

@@ -90,7 +90,8 @@ enum memleak_loss {
 	X(PENDING_ERRORS,   MISSED_RETURNS)  /* no per-thread pending storage could be created */ \
 	X(SAMPLED_OUT,      NONE)            /* allocations skipped by the sample rate */ \
 	X(FILTERED_OUT,     NONE)            /* allocations outside [min_size, max_size] */ \
-	X(NESTED_CALLS,     NONE)            /* allocator calls made by the allocator itself (not recorded) */
+	X(NESTED_CALLS,     NONE)            /* allocator calls made by the allocator itself (not recorded) */ \
+	X(PROCESS_EVENT_DROPS, RING_BUFFER_DROPS) /* process_events ring full: a fork, exec or exit not told */
 
 enum memleak_stat {
 #define MEMLEAK_STAT_ENUM(id, loss) MEMLEAK_STAT_##id,
@@ -106,7 +107,18 @@ enum memleak_stat {
 /* allocount: per-CPU hit counters, index = function * 2 + (0 entry, 1 return). */
 #define ALLOCOUNT_SLOTS (MEMLEAK_FN_COUNT * 2)
 
-/* Value of the "outstanding" hash map, key = address (__u64). 40 bytes. */
+/*
+ * Key of the "outstanding" map, 16 bytes. A forked child starts with its parent's address space, so an address
+ * alone does not name a block once a process tree is traced; the image tells the blocks of an image that exec
+ * replaced (dead with its address space) from the new image's.
+ */
+struct memleak_alloc_key {
+	__u64 address;
+	__u32 tgid;           /* 0 in kernel mode */
+	__u32 image;          /* the process image that made the block (struct memleak_process); 0 in kernel mode */
+};
+
+/* Value of the "outstanding" hash map, key = struct memleak_alloc_key. 40 bytes. */
 struct memleak_alloc_info {
 	__u64 size;
 	__u64 timestamp_ns;   /* CLOCK_MONOTONIC, read at most once per scheduler tick: up to a tick early */
@@ -158,9 +170,38 @@ struct memleak_config {
 	__u8 stream_events;     /* emit struct memleak_event into the "events" ring buffer */
 	__u8 capture_stacks;    /* stacks into "stacks" */
 	__u8 track_outstanding; /* keep the "outstanding" map (a pure stream does without: two hash operations a pair) */
-	__u8 reserved;
+	__u8 follow_children;   /* user mode: a traced process's forked children are traced too (else only counted) */
 	__u32 ignored_tgid;     /* kernel mode: the tracer's own process (reading its maps allocates) */
 	__u64 page_size;        /* mm_page_alloc: bytes per order-0 page */
+};
+
+/*
+ * Process tree (user mode). The "traced" hash map (key: tgid) holds the processes whose allocator calls are
+ * recorded: user space puts the target in before attaching, the sched_process_fork/exec/exit programs keep it
+ * current, and each change is told to user space through the "process_events" ring.
+ */
+struct memleak_process {
+	__u32 image;          /* unique in the session: the target's first image is 0, every fork and exec takes the next */
+	__u32 reserved;
+};
+
+enum memleak_process_event_kind {
+	MEMLEAK_PROCESS_FORK = 1,        /* a traced process forked a child, now traced (image: the child's) */
+	MEMLEAK_PROCESS_EXEC = 2,        /* a traced process exec'd (previous_image: the image whose blocks died) */
+	MEMLEAK_PROCESS_EXIT = 3,        /* the last thread of a traced process exited */
+	MEMLEAK_PROCESS_UNTRACED_FORK = 4, /* a traced process forked a child that is not followed */
+};
+
+/* One record of the "process_events" ring, 48 bytes. */
+struct memleak_process_event {
+	__u64 timestamp_ns;   /* CLOCK_MONOTONIC */
+	__u32 kind;           /* enum memleak_process_event_kind */
+	__u32 tgid;
+	__u32 parent_tgid;    /* fork: the forking process; otherwise 0 */
+	__u32 image;          /* fork, exec: the new image; exit: the last one; untraced fork: 0 */
+	__u32 previous_image; /* exec: the replaced image; fork: the parent's */
+	__u32 reserved;
+	char comm[16];        /* the process's name (exec: the new one) */
 };
 
 /*

@@ -7,7 +7,8 @@ namespace LeakTools.Bpf;
 
 /// <summary>
 /// A loaded BPF hash map read from user space, its key and value types checked against the map's declared sizes
-/// when <see cref="BpfObject.HashMap{TKey, TValue}"/> made it. Reads only: the BPF side writes.
+/// when <see cref="BpfObject.HashMap{TKey, TValue}"/> made it. Mostly read: the BPF side writes, except where user
+/// space seeds a map (the traced process) or drops what it knows to be dead (an exec'd image's blocks).
 /// </summary>
 internal sealed unsafe class BpfHashMap<TKey, TValue> where TKey : unmanaged where TValue : unmanaged
 {
@@ -28,6 +29,16 @@ internal sealed unsafe class BpfHashMap<TKey, TValue> where TKey : unmanaged whe
         fixed (TValue* destination = &value)
             return Libbpf.MapLookupElement(_fd, &key, destination) == 0;
     }
+
+    /// <summary>Adds or replaces one entry (BPF_MAP_UPDATE_ELEM, BPF_ANY).</summary>
+    public void Update(TKey key, TValue value)
+    {
+        int rc = Libbpf.MapUpdateElement(_fd, &key, &value, 0);
+        if (rc < 0) throw new IOException($"Writing the map '{Name}' failed: {ErrnoMessage.Describe((Errno)(-rc))}.");
+    }
+
+    /// <summary>Removes one entry (BPF_MAP_DELETE_ELEM); false when it was not there.</summary>
+    public bool Delete(TKey key) => Libbpf.MapDeleteElement(_fd, &key) == 0;
 
     /// <summary>
     /// Every entry, read with batched lookups (BPF_MAP_LOOKUP_BATCH) of up to <paramref name="batchSize"/> entries

@@ -43,6 +43,7 @@ internal static class MemleakAbi
         SampledOut,
         FilteredOut,
         NestedCalls,
+        [RollsInto(TraceLossKind.RingBufferDrops)] ProcessEventDrops,
         /// <summary>Not a counter: + AllocatorFunction, probe hits per function (entry side).</summary>
         HitsBase,
     }
@@ -64,9 +65,10 @@ internal static class MemleakAbi
 
     private static readonly BpfMapLayout[] MemleakMaps =
     {
-        BpfMapLayout.Of<ulong, AllocInfo>("outstanding"),   // key: the block's address
+        BpfMapLayout.Of<AllocKey, AllocInfo>("outstanding"), // key: the block's address, process and image
         BpfMapLayout.Of<ulong, Stack>("stacks"),            // key: the stack's hash
         BpfMapLayout.Of<uint, ulong>("stats"),              // per CPU, key: enum memleak_stat
+        BpfMapLayout.Of<uint, Process>("traced"),           // key: tgid
     };
 
     private static readonly BpfMapLayout[] AllocountMaps =
@@ -85,9 +87,61 @@ internal static class MemleakAbi
         public byte StreamEvents;
         public byte CaptureStacks;
         public byte TrackOutstanding;
-        public byte Reserved;
+        public byte FollowChildren;
         public uint IgnoredTgid;
         public ulong PageSize;
+    }
+
+    /// <summary>struct memleak_alloc_key: key of the "outstanding" map (16 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct AllocKey
+    {
+        public ulong Address;
+        public uint Tgid;
+        public uint Image;
+    }
+
+    /// <summary>struct memleak_process: value of the "traced" map, key = tgid (8 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Process
+    {
+        public uint Image;
+        public uint Reserved;
+    }
+
+    /// <summary>enum memleak_process_event_kind.</summary>
+    public enum ProcessEventKind : uint
+    {
+        Fork = 1,
+        Exec = 2,
+        Exit = 3,
+        UntracedFork = 4,
+    }
+
+    /// <summary>struct memleak_process_event: one record of the "process_events" ring (48 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public unsafe struct ProcessEvent
+    {
+        public const int CommBytes = 16;
+
+        public ulong TimestampNs;
+        public ProcessEventKind Kind;
+        public uint Tgid;
+        public uint ParentTgid;
+        public uint Image;
+        public uint PreviousImage;
+        public uint Reserved;
+        public fixed byte Comm[CommBytes];
+
+        public readonly string CommText()
+        {
+            fixed (byte* comm = Comm)
+            {
+                var bytes = new ReadOnlySpan<byte>(comm, CommBytes);
+                int end = bytes.IndexOf((byte)0);
+                return System.Text.Encoding.UTF8.GetString(end < 0 ? bytes : bytes[..end]);
+            }
+        }
     }
 
     /// <summary>struct memleak_alloc_info: value of the "outstanding" map (40 bytes).</summary>

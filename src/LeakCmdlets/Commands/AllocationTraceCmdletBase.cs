@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using LeakTools.Analysis;
@@ -39,6 +40,16 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     /// </summary>
     [Parameter(ParameterSetName = CommandParameterSet)]
     public SwitchParameter LeaveRunning { get; set; }
+
+    /// <summary>
+    /// Also trace the children the target forks during the trace (and theirs), from their first instruction and
+    /// through their execs. Without it they are not traced, and a warning says how many were forked. -Command always
+    /// traces the whole tree it starts.
+    /// </summary>
+    [Parameter(ParameterSetName = IdParameterSet)]
+    [Parameter(ParameterSetName = NameParameterSet)]
+    [Parameter(ParameterSetName = InputObjectParameterSet)]
+    public SwitchParameter IncludeChildren { get; set; }
 
     /// <summary>Trace the kernel's allocators (kmalloc, kmem_cache, pages, percpu) instead of a process.</summary>
     [Parameter(Mandatory = true, ParameterSetName = KernelParameterSet)]
@@ -247,6 +258,8 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         MinSize = MinSize,
         MaxSize = MaxSize,
         SampleRate = SampleRate,
+        // A command is traced with everything it starts (a shell's children, a daemon's child).
+        FollowChildren = ParameterSetName == CommandParameterSet || IncludeChildren,
         // Called from the engine on whatever thread it is on; written out from the pipeline thread.
         Verbose = message => _verboseMessages.Enqueue(message),
     };
@@ -264,6 +277,19 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         target.IsKernel ? "kernel" : $"process {target.ProcessId} ({target.ProcessName})";
 
     /// <summary>
+    /// Takes in each target's forks, execs and exits since the last call (see <see cref="TracedTarget.PollProcesses"/>)
+    /// and writes what they mean. Call it from the pipeline thread, often: a child's modules are read while it runs.
+    /// </summary>
+    protected void PollProcesses()
+    {
+        foreach (var target in _targets) target.PollProcesses(_verboseMessages.Enqueue, WriteWarning);
+        FlushVerbose();
+    }
+
+    /// <summary>Whether any target follows children: its processes come and go, so they are polled often.</summary>
+    protected bool FollowsChildren => ParameterSetName == CommandParameterSet || IncludeChildren;
+
+    /// <summary>
     /// Warns once about a process that exited under the trace (one we started for -Command is expected
     /// to). Returns true when every target is done.
     /// </summary>
@@ -272,6 +298,13 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         bool allExited = true;
         foreach (var target in _targets)
         {
+            if (target.RootExited && !target.RootExitNoticed && !target.TargetExited)
+            {
+                target.RootExitNoticed = true;
+                var live = target.Tree.LiveChildren.ToList();
+                WriteVerbose($"{Describe(target)} exited; the trace goes on through the {live.Count} process(es) it was traced through that still run: "
+                    + string.Join(", ", live.Select(p => p.Describe())) + ".");
+            }
             if (!target.TargetExited) { allExited = false; continue; }
             if (target.ExitNoticed || StopRequested) continue;
             target.ExitNoticed = true;
@@ -312,7 +345,7 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     {
         foreach (var target in _targets)
         {
-            try { target.Dispose(); }
+            try { target.Dispose(_verboseMessages.Enqueue); }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // Detaching the others matters more than this one's complaint.

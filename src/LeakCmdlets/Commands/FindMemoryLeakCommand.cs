@@ -7,6 +7,7 @@ using System.Management.Automation;
 using System.Text;
 using LeakTools.Analysis;
 using LeakTools.Model;
+using LeakTools.Targets;
 using LeakTools.Tracing;
 
 namespace LeakTools.Commands;
@@ -21,6 +22,8 @@ namespace LeakTools.Commands;
 public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
 {
     private static readonly TimeSpan Tick = TimeSpan.FromMilliseconds(200);
+    // Following children: a child's modules are read while it runs, so its forks and execs are taken in often.
+    private static readonly TimeSpan ProcessTreeTick = TimeSpan.FromMilliseconds(25);
     // Cheap (maps are re-read, known modules stay open) and frequent, so short-lived libraries are seen.
     private static readonly TimeSpan SymbolRefreshPeriod = TimeSpan.FromMilliseconds(200);
 
@@ -107,7 +110,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         while (true)
         {
             var due = Min(nextReport, deadline);
-            bool stopped = WaitForStop(Min(Tick, due - clock.Elapsed));
+            bool stopped = WaitForStop(Min(FollowsChildren ? ProcessTreeTick : Tick, due - clock.Elapsed));
             var now = clock.Elapsed;
             if (now - lastRefresh >= SymbolRefreshPeriod)
             {
@@ -117,7 +120,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             bool allExited = false;
             try
             {
-                FlushVerbose();
+                PollProcesses();
                 allExited = NoticeExitedTargets();
                 if (!stopped) WriteWatchProgress(now, due, deadline, reportNumber);
             }
@@ -176,29 +179,45 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         foreach (var target in Targets)
         {
             var loss = target.Tracer.ReadLoss();
-            var builder = new LeakReportBuilder
-            {
-                ProcessId = target.ProcessId,
-                ProcessName = target.ProcessName,
-                TraceStartNs = target.TraceStartNs,
-                NowNs = MonotonicClock.NowNs(),
-                // A command we started that has exited has nothing in flight: all it never freed is leaked, whatever its age.
-                OlderThanNs = target.IsLaunched && target.TargetExited ? 0 : olderThanNs,
-                IncludeAddresses = IncludeAddresses,
-                Timestamp = timestamp,
-                Lost = loss,
-                Symbolize = target.Symbolize,
-            };
+            // The blocks of an image exec replaced are dropped first: they died with their address space.
+            if (!stopped) PollProcesses();
             var watch = Stopwatch.StartNew();
-            var aggregator = builder.NewAggregator();
-            target.ReadOutstanding(aggregator);
+            // One report per process of the tree: each leak names the process that made it.
+            var builders = new Dictionary<TracedProcess, (LeakReportBuilder Builder, LeakAggregator Aggregator)>();
+            ulong nowNs = MonotonicClock.NowNs();
+            LeakAggregator AggregatorOf(TracedProcess process)
+            {
+                if (builders.TryGetValue(process, out var entry)) return entry.Aggregator;
+                var builder = new LeakReportBuilder
+                {
+                    ProcessId = process.ProcessId,
+                    ProcessName = process.Name,
+                    TraceStartNs = target.TraceStartNs,
+                    NowNs = nowNs,
+                    // A command we started whose process has exited has nothing in flight: all it never freed is leaked, whatever its age.
+                    OlderThanNs = target.IsLaunched && (process.IsRoot ? target.RootExited : process.Exited) ? 0 : olderThanNs,
+                    IncludeAddresses = IncludeAddresses,
+                    Timestamp = timestamp,
+                    Lost = loss,
+                    Symbolize = process.Symbolize,
+                };
+                var aggregator = builder.NewAggregator();
+                builders.Add(process, (builder, aggregator));
+                return aggregator;
+            }
+            target.ReadOutstanding(AggregatorOf);
             var read = watch.Elapsed;
-            var built = builder.Build(aggregator);
-            leaks.AddRange(built);
+            int stacks = 0;
+            foreach (var (builder, aggregator) in builders.Values)
+            {
+                var built = builder.Build(aggregator);
+                stacks += built.Count;
+                leaks.AddRange(built);
+            }
             if (!stopped)
             {
                 WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                    $"{Describe(target)}: read the outstanding allocations in {read.TotalMilliseconds:F0} ms; symbolized {built.Count} stacks in {(watch.Elapsed - read).TotalMilliseconds:F0} ms."));
+                    $"{Describe(target)}: read the outstanding allocations of {builders.Count} process(es) in {read.TotalMilliseconds:F0} ms; symbolized {stacks} stacks in {(watch.Elapsed - read).TotalMilliseconds:F0} ms."));
             }
             if (!stopped) WarnAboutLoss(target, loss);
         }

@@ -91,6 +91,8 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
                 lastRefresh = now;
                 RefreshSymbols();
             }
+            // Forks, execs and exits of the traced processes: a child's modules are read while it runs.
+            PollProcesses();
             if (now - lastCheck >= LossCheckPeriod)
             {
                 lastCheck = now;
@@ -147,10 +149,12 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
 
     private AllocationEvent ToEvent(TracedTarget target, in AllocationRecord record)
     {
+        var process = target.ProcessOf((int)record.ProcessId);
         var allocationEvent = new AllocationEvent
         {
             Timestamp = _wallClock.ToDateTime(record.TimestampNs),
             ProcessId = (int)record.ProcessId,
+            ProcessName = process.Name,
             ThreadId = (int)record.ThreadId,
             Function = AllocatorProbe.NameOf(record.Function),
             Address = record.Address,
@@ -160,7 +164,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         if (IncludeStack)
         {
             var stack = target.ReadStack(record).Frames;
-            var frames = target.Symbolize(stack);
+            var frames = process.Symbolize(stack);
             allocationEvent.Stack = frames;
             allocationEvent.StackText = StackFormatter.Join(frames);
         }

@@ -103,6 +103,12 @@ internal static unsafe partial class Libbpf
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map_lookup_elem", SetLastError = true)]
     internal static partial int MapLookupElement(int fd, void* key, void* value);
 
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map_update_elem", SetLastError = true)]
+    internal static partial int MapUpdateElement(int fd, void* key, void* value, ulong flags);
+
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map_delete_elem", SetLastError = true)]
+    internal static partial int MapDeleteElement(int fd, void* key);
+
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map_lookup_batch", SetLastError = true)]
     internal static partial int MapLookupBatch(int fd, void* inBatch, void* outBatch, void* keys, void* values, uint* count, MapBatchOptions* options);
 

@@ -30,5 +30,8 @@ public sealed class AllocationEvent
     /// <summary>The stack as one line, "fibonacci+0x1c ← child+0x4a ← start_thread+0xf3"; only with -IncludeStack.</summary>
     public string? StackText { get; set; }
 
+    /// <summary>The name (comm) of the process that made the call: with -Command or -IncludeChildren, a child's own.</summary>
+    public string? ProcessName { get; set; }
+
     public override string ToString() => $"{Function}(0x{Address:x}, {Size})";
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using StackFrame = LeakTools.Model.StackFrame;
 using LeakTools.Analysis;
@@ -18,22 +19,22 @@ namespace LeakTools.Targets;
 /// </summary>
 internal sealed class TracedTarget : IDisposable
 {
-    private readonly IStackSymbolizer _symbolizer;
-    private readonly TargetModules? _modules;
-    private readonly Dictionary<ulong[], StackFrame[]> _symbolized = new(LeakAggregator.StackComparer.Instance);
+    private readonly ProcessTree _tree;
     private TargetLauncher? _launcher;
     private readonly bool _leaveRunning;
+    private int _untracedReported;
+    private readonly List<ProcessEvent> _events = new();
 
     private TracedTarget(AllocationTracer tracer, ulong startNs, string processName, IStackSymbolizer symbolizer, TargetModules? modules,
-        TargetLauncher? launcher = null, bool leaveRunning = false)
+        SymbolizerOptions? symbolizerOptions, TargetLauncher? launcher = null, bool leaveRunning = false)
     {
         Tracer = tracer;
         TraceStartNs = startNs;
         ProcessId = tracer.Options.Kernel ? 0 : tracer.Options.ProcessId;
         ProcessName = processName;
         IsKernel = tracer.Options.Kernel;
-        _symbolizer = symbolizer;
-        _modules = modules;
+        _tree = new ProcessTree(TracedProcess.Root(ProcessId, processName, symbolizer, modules, () => !IsKernel && tracer.TargetExited),
+            symbolizerOptions ?? new SymbolizerOptions());
         _launcher = launcher;
         _leaveRunning = leaveRunning;
     }
@@ -64,7 +65,20 @@ internal sealed class TracedTarget : IDisposable
     /// <summary>Loss counters as of the last warning, so only growth is warned about.</summary>
     public TraceLoss WarnedLoss { get; set; } = new();
 
-    public bool TargetExited => !IsKernel && Tracer.TargetExited;
+    /// <summary>
+    /// True once the target and every child it was traced through have exited: a command that daemonized (its first
+    /// process exits, a child goes on) is traced until the child exits too.
+    /// </summary>
+    public bool TargetExited => !IsKernel && Tracer.TargetExited && !_tree.LiveChildren.Any();
+
+    /// <summary>The target's own process has exited (its children may still run).</summary>
+    public bool RootExited => !IsKernel && Tracer.TargetExited;
+
+    /// <summary>Set once the target's own exit was told (while children it was traced through still ran).</summary>
+    public bool RootExitNoticed { get; set; }
+
+    /// <summary>The target and the children it was traced through.</summary>
+    public ProcessTree Tree => _tree;
 
     /// <summary>Attaches to a running process.</summary>
     public static TracedTarget AttachProcess(AllocationTracerOptions options, int processId, string processName, SymbolizerOptions symbolizerOptions)
@@ -75,7 +89,7 @@ internal sealed class TracedTarget : IDisposable
         try
         {
             var (symbolizer, modules) = ProcessSymbols(tracer, symbolizerOptions);
-            return new TracedTarget(tracer, startNs, processName, symbolizer, modules);
+            return new TracedTarget(tracer, startNs, processName, symbolizer, modules, symbolizerOptions);
         }
         catch
         {
@@ -104,7 +118,7 @@ internal sealed class TracedTarget : IDisposable
             // The symbolizer's first snapshot shows the paused launcher, not the command: the watcher takes
             // another once the command's own image is mapped.
             (symbolizer, var modules) = ProcessSymbols(tracer, symbolizerOptions);
-            var target = new TracedTarget(tracer, startNs, Path.GetFileName(command[0]), symbolizer, modules, launcher, leaveRunning);
+            var target = new TracedTarget(tracer, startNs, Path.GetFileName(command[0]), symbolizer, modules, symbolizerOptions, launcher, leaveRunning);
             launcher.Resume();
             launcher.WaitForExec(TimeSpan.FromSeconds(10));
             modules.WaitForImage(TargetLauncher.LauncherPath, TimeSpan.FromSeconds(1));
@@ -132,7 +146,7 @@ internal sealed class TracedTarget : IDisposable
         {
             // Only stacks need kernel symbols; without them, kallsyms (and CAP_SYSLOG) is not needed at all.
             var symbols = options.CaptureStacks ? KernelSymbolizer.Load() : null;
-            return new TracedTarget(tracer, startNs, "[kernel]", new KernelStackSymbolizer(symbols), modules: null);
+            return new TracedTarget(tracer, startNs, "[kernel]", new KernelStackSymbolizer(symbols), modules: null, symbolizerOptions: null);
         }
         catch (UnauthorizedAccessException e)
         {
@@ -157,16 +171,69 @@ internal sealed class TracedTarget : IDisposable
         return (new UserStackSymbolizer(symbols, () => tracer.TargetExited), modules);
     }
 
-    /// <summary>Picks up modules loaded or unloaded since the last call. Harmless once the target is gone.</summary>
-    public void RefreshSymbols() => _modules?.Refresh();
+    /// <summary>Picks up modules loaded or unloaded since the last call, in every live process. Harmless once they are gone.</summary>
+    public void RefreshSymbols() => _tree.RefreshAll();
 
     /// <summary>
-    /// Reads the outstanding allocations batch by batch into <paramref name="aggregator"/>, each with its stack.
-    /// Many allocations share a stack: each (stack key, caller) pair is read once and its array shared.
+    /// Takes in the forks, execs and exits of the traced processes since the last call: a child gets its symbolizer
+    /// while it runs, an exec's old image loses its outstanding blocks (they died with its address space), and what
+    /// is not followed is told. <paramref name="verbose"/> and <paramref name="warning"/> receive the messages.
     /// </summary>
-    public void ReadOutstanding(LeakAggregator aggregator)
+    public void PollProcesses(Action<string> verbose, Action<string> warning)
+    {
+        if (IsKernel) return;
+        _events.Clear();
+        Tracer.ReadProcessEvents(_events);
+        _tree.RefreshYoung(MonotonicClock.NowNs());
+        if (_events.Count == 0) return;
+        foreach (var e in _events)
+        {
+            if (e.Kind == ProcessEventKind.Fork)
+                verbose($"process {e.ParentProcessId} forked process {e.ProcessId} ({e.Name}): traced.");
+        }
+        var execs = _tree.Apply(_events);
+        var retired = new HashSet<uint>();
+        foreach (var (_, _, image) in execs) retired.Add(image);
+        var dropped = Tracer.DropImages(retired);
+        foreach (var (process, oldName, image) in execs)
+        {
+            // The -Command launcher's own exec of the command is no news.
+            if (image == 0 && IsLaunched) continue;
+            var (count, bytes) = dropped.GetValueOrDefault(image);
+            verbose(Tracer.Options.TrackOutstanding
+                ? $"process {process.ProcessId} ({oldName}) exec'd {process.Name}: dropped the {count} outstanding allocation(s) ({bytes} bytes) of its old image, which died with its address space."
+                : $"process {process.ProcessId} ({oldName}) exec'd {process.Name}: the blocks of its old image died with its address space.");
+        }
+        foreach (var process in _tree.Processes)
+        {
+            if (process.SymbolsUnavailable is { } why && process.Exited && !process.IsRoot && _announcedUnnamed.Add(process))
+                verbose($"{process.Describe()}: its frames are shown as addresses: {why}.");
+        }
+        var untraced = _tree.UntracedChildren;
+        if (untraced.Count > _untracedReported)
+        {
+            var news = untraced.Skip(_untracedReported).ToList();
+            _untracedReported = untraced.Count;
+            string which = string.Join(", ", news.Take(10).Select(c => $"{c.ProcessId} (forked by {c.Parent.Describe()})"));
+            warning(Tracer.Options.FollowChildren
+                ? $"{news.Count} child process(es) not traced, because the table of traced processes is full: {which}."
+                : $"{news.Count} child process(es) forked during the trace are not traced: {which}. Add -IncludeChildren to follow the children the target forks.");
+        }
+    }
+
+    private readonly HashSet<TracedProcess> _announcedUnnamed = new();
+
+    /// <summary>
+    /// Reads the outstanding allocations batch by batch, each with its stack, into the aggregator of the process
+    /// that made it (<paramref name="aggregatorOf"/>). Many allocations share a stack: each (stack key, caller)
+    /// pair is read once and its array shared.
+    /// </summary>
+    public void ReadOutstanding(Func<TracedProcess, LeakAggregator> aggregatorOf)
     {
         var stacks = new Dictionary<(ulong, ulong), ulong[]>();
+        TracedProcess? last = null;
+        uint lastImage = 0;
+        LeakAggregator? aggregator = null;
         Tracer.ReadOutstanding(batch =>
         {
             foreach (ref readonly var allocation in batch)
@@ -177,7 +244,13 @@ internal sealed class TracedTarget : IDisposable
                     stack = Tracer.Stacks.Read(allocation.StackKey, allocation.CallerAddress).Frames;
                     stacks.Add(key, stack);
                 }
-                aggregator.Add(stack, new TrackedAllocation
+                if (last is null || allocation.Image != lastImage)
+                {
+                    last = _tree.ProcessOf(allocation.Image, allocation.ProcessId);
+                    lastImage = allocation.Image;
+                    aggregator = aggregatorOf(last);
+                }
+                aggregator!.Add(stack, new TrackedAllocation
                 {
                     Address = allocation.Address,
                     Size = allocation.Size,
@@ -191,32 +264,54 @@ internal sealed class TracedTarget : IDisposable
     /// <summary>The stack of one streamed call.</summary>
     public CapturedStack ReadStack(in AllocationRecord record) => Tracer.Stacks.Read(record.StackKey, record.CallerAddress);
 
-    /// <summary>Names the frames of a stack; equal stacks are named once, unless the answer may still improve.</summary>
-    public StackFrame[] Symbolize(ulong[] stack)
-    {
-        if (_symbolized.TryGetValue(stack, out var frames)) return frames;
-        frames = _symbolizer.Symbolize(stack, out bool final);
-        // A module not seen yet: look at the target's modules again (not too often), and ask once more.
-        if (!final && _modules is not null && _modules.RefreshAfterMiss()) frames = _symbolizer.Symbolize(stack, out final);
-        // Keep an incomplete answer out of the cache while the process lives: a later snapshot may complete it.
-        if (final) _symbolized[stack] = frames;
-        return frames;
-    }
+    /// <summary>The traced process with this PID (the target in kernel mode).</summary>
+    public TracedProcess ProcessOf(int processId) => IsKernel ? _tree.Root : _tree.Latest(processId) ?? _tree.Root;
+
+    /// <summary>Names the frames of a stack of the target's own process.</summary>
+    public StackFrame[] Symbolize(ulong[] stack) => _tree.Root.Symbolize(stack);
 
     /// <summary>
     /// Detaches every probe. A process we started for -Command is killed if it still runs: it was started
-    /// only to be traced, and must never be left paused or orphaned. Unless it was started to be left
-    /// running: then it goes on, untraced.
+    /// only to be traced, and must never be left paused or orphaned; so are the children it was traced through
+    /// (a daemon it started), each named in <paramref name="verbose"/>. Unless it was started to be left
+    /// running: then they go on, untraced, and are named too.
     /// </summary>
-    public void Dispose()
+    public void Dispose(Action<string>? verbose)
     {
         Tracer.Dispose();
-        _symbolizer.Dispose();
         if (_launcher is not null)
         {
             if (!_leaveRunning) _launcher.KillIfRunning();
+            foreach (var child in _tree.LiveChildren.ToList())
+            {
+                if (_leaveRunning)
+                {
+                    verbose?.Invoke($"{child.Describe()}, started by the command, is left running, untraced (-LeaveRunning).");
+                    continue;
+                }
+                if (KillIfSame(child.ProcessId))
+                    verbose?.Invoke($"{child.Describe()}, started by the command, still ran when the trace ended: killed, as the command is.");
+            }
             _launcher.Dispose();
             _launcher = null;
+        }
+        _tree.Dispose();
+    }
+
+    public void Dispose() => Dispose(null);
+
+    /// <summary>Kills a live process of the tree (its identity was checked by the caller, through <see cref="TracedProcess.Exited"/>).</summary>
+    private static bool KillIfSame(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            process.Kill();
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;   // gone meanwhile
         }
     }
 }

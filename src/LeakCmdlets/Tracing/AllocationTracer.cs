@@ -31,6 +31,7 @@ public sealed class AllocationTracer : IDisposable
     private StreamedCalls? _calls;
     private OutstandingMapReader? _outstanding;
     private TracerStatisticsReader? _statistics;
+    private ProcessEventReader? _processEvents;
     private int _disposed;
     private readonly object _detachGate = new();
 
@@ -165,6 +166,7 @@ public sealed class AllocationTracer : IDisposable
             }
             MemleakSettings.Apply(_bpf, _options, (uint)_options.ProcessId);
             attacher.AttachMemleak(plan!, _sites);
+            _processEvents = new ProcessEventReader(_bpf);
         }
         if (_options.StreamEvents) _calls = new StreamedCalls(_bpf, _options);
     }
@@ -198,6 +200,29 @@ public sealed class AllocationTracer : IDisposable
         ThrowIfDisposed();
         if (_options.CountOnly) return;
         (_outstanding ??= new OutstandingMapReader(_bpf, _options.Kernel)).ReadAll(onBatch);
+    }
+
+    /// <summary>
+    /// The forks, execs and exits of traced processes (and the forks not followed) since the last call, oldest
+    /// first, appended to <paramref name="into"/>. Nothing in kernel mode or for the floor probe.
+    /// </summary>
+    public void ReadProcessEvents(List<ProcessEvent> into)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        ThrowIfDisposed();
+        _processEvents?.ReadAll(into);
+    }
+
+    /// <summary>
+    /// Forgets the outstanding blocks of process images that exec replaced (they died with their address space);
+    /// returns per image how many there were and their bytes.
+    /// </summary>
+    public IReadOnlyDictionary<uint, (long Count, ulong Bytes)> DropImages(IReadOnlySet<uint> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        ThrowIfDisposed();
+        if (_options.CountOnly || !_options.TrackOutstanding || images.Count == 0) return new Dictionary<uint, (long, ulong)>();
+        return (_outstanding ??= new OutstandingMapReader(_bpf, _options.Kernel)).Drop(images);
     }
 
     public TracerStatistics ReadStatistics()
@@ -241,6 +266,7 @@ public sealed class AllocationTracer : IDisposable
         finally
         {
             _calls?.Dispose();   // the ring is unmapped once a read in progress on another thread ends
+            _processEvents?.Dispose();
             _bpf.Dispose();
         }
     }

@@ -36,6 +36,12 @@ public sealed class AllocationTracerOptions
     public bool CountOnly { get; set; }
     /// <summary>Probe each function's first instruction instead of the chosen site (shows what site choice gains).</summary>
     public bool ForceEntrySites { get; set; }
+    /// <summary>
+    /// Trace the children the target forks from here on (and theirs), from their first instruction, through their
+    /// execs. The probes are then attached to every process that maps the allocator library and filtered in BPF by
+    /// the traced processes; without it, to the target alone (its forks are only counted).
+    /// </summary>
+    public bool FollowChildren { get; set; }
     /// <summary>Receives probe-site choices and other details (cmdlets pass WriteVerbose through a queue).</summary>
     public Action<string>? Verbose { get; set; }
 

@@ -15,6 +15,7 @@ internal static class KernelTracepoints
             bpf.SetAutoload(probe.EntryProgram, false);
             if (probe.ReturnProgram is not null) bpf.SetAutoload(probe.ReturnProgram, false);
         }
+        ProcessTreeProbes.SetAutoload(bpf, false);
         // A tp_btf program needs the tracepoint in the kernel's BTF; switch off the ones this kernel lacks.
         var available = new List<(AllocatorFunction Function, string Program, string Tracepoint)>();
         foreach (var k in AllocatorProbe.Kernel)

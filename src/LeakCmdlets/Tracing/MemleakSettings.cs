@@ -24,6 +24,7 @@ internal static class MemleakSettings
             StreamEvents = options.StreamEvents ? (byte)1 : (byte)0,
             CaptureStacks = options.CaptureStacks ? (byte)1 : (byte)0,
             TrackOutstanding = options.TrackOutstanding ? (byte)1 : (byte)0,
+            FollowChildren = options.FollowChildren && !options.Kernel ? (byte)1 : (byte)0,
             // Kernel mode would otherwise trace the kmallocs of its own map reads (a stack read per event).
             IgnoredTgid = options.Kernel ? (uint)Environment.ProcessId : 0,
             PageSize = (ulong)Environment.SystemPageSize,

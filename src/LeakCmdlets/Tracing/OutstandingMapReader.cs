@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using LeakTools.Bpf;
 
 namespace LeakTools.Tracing;
@@ -10,7 +11,7 @@ internal sealed class OutstandingMapReader
 
     private readonly BpfObject _bpf;
     private readonly bool _kernel;
-    private BpfHashMap<ulong, MemleakAbi.AllocInfo>? _outstanding;
+    private BpfHashMap<MemleakAbi.AllocKey, MemleakAbi.AllocInfo>? _outstanding;
 
     public OutstandingMapReader(BpfObject bpf, bool kernel)
     {
@@ -24,16 +25,41 @@ internal sealed class OutstandingMapReader
     /// </summary>
     public void ReadAll(OutstandingBatchHandler onBatch)
     {
-        _outstanding ??= _bpf.HashMap<ulong, MemleakAbi.AllocInfo>("outstanding");
+        _outstanding ??= _bpf.HashMap<MemleakAbi.AllocKey, MemleakAbi.AllocInfo>("outstanding");
         var batch = GC.AllocateUninitializedArray<OutstandingAllocation>(BatchSize);
         _outstanding.ReadAll(BatchSize, (keys, values) =>
         {
             for (int i = 0; i < keys.Length; i++)
             {
                 ref readonly MemleakAbi.AllocInfo info = ref values[i];
-                batch[i] = new OutstandingAllocation(AllocationKey.Address(keys[i], _kernel), info.Size, info.TimestampNs, info.StackKey, info.Caller, info.Tid);
+                ref readonly MemleakAbi.AllocKey key = ref keys[i];
+                batch[i] = new OutstandingAllocation(AllocationKey.Address(key.Address, _kernel), info.Size, info.TimestampNs, info.StackKey, info.Caller, info.Tid,
+                    key.Tgid, key.Image);
             }
             onBatch(batch.AsSpan(0, keys.Length));
         });
+    }
+
+    /// <summary>
+    /// Removes every block of the given process images (images exec replaced: their blocks died with their address
+    /// space) and returns, per image, how many there were and their bytes.
+    /// </summary>
+    public Dictionary<uint, (long Count, ulong Bytes)> Drop(IReadOnlySet<uint> images)
+    {
+        _outstanding ??= _bpf.HashMap<MemleakAbi.AllocKey, MemleakAbi.AllocInfo>("outstanding");
+        var dropped = new Dictionary<uint, (long Count, ulong Bytes)>();
+        var doomed = new List<MemleakAbi.AllocKey>();
+        _outstanding.ReadAll(BatchSize, (keys, values) =>
+        {
+            for (int i = 0; i < keys.Length; i++)
+            {
+                if (!images.Contains(keys[i].Image)) continue;
+                doomed.Add(keys[i]);
+                dropped.TryGetValue(keys[i].Image, out var sum);
+                dropped[keys[i].Image] = (sum.Count + 1, sum.Bytes + values[i].Size);
+            }
+        });
+        foreach (var key in doomed) _outstanding.Delete(key);
+        return dropped;
     }
 }

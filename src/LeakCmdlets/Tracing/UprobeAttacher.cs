@@ -62,7 +62,11 @@ internal sealed class UprobeAttacher
             }
         }
         foreach (var k in AllocatorProbe.Kernel) _bpf.SetAutoload(k.Program, false);
+        ProcessTreeProbes.SetAutoload(_bpf, true);
         _bpf.Load();
+        ProcessTreeProbes.SeedAndAttach(_bpf, _options.ProcessId);
+        if (_options.FollowChildren)
+            _options.Verbose?.Invoke($"Following the children of process {_options.ProcessId}: the probes go on every process that maps {_library.MappedPath}, and the programs record only the traced ones.");
 
         foreach (var (probe, site) in plan)
         {
@@ -76,9 +80,11 @@ internal sealed class UprobeAttacher
 
     private void Attach(string program, ProbeSite site, bool returnProbe, ulong cookie = 0)
     {
-        int pid = _options.ProcessId;
+        // Following children: on every process that maps the library (pid 0), so a child is probed from its first
+        // instruction; the BPF side records only the processes in its "traced" map. Otherwise on the target alone.
+        int pid = _options.FollowChildren && !_options.CountOnly ? 0 : _options.ProcessId;
         if (_multi) _bpf.AttachUprobeMulti(program, pid, _library.OpenPath, site.ChosenOffset, returnProbe, cookie);
-        else _bpf.AttachUprobe(program, pid, _library.OpenPath, site.ChosenOffset, returnProbe, cookie);
+        else _bpf.AttachUprobe(program, pid == 0 ? -1 : pid, _library.OpenPath, site.ChosenOffset, returnProbe, cookie);   // perf: -1 = all
     }
 
     private void Report(ProbeSite site)

@@ -52,7 +52,7 @@ int main(int argc, char **argv)
 	FIELD("MemleakAbi.Config.StreamEvents", struct memleak_config, stream_events);
 	FIELD("MemleakAbi.Config.CaptureStacks", struct memleak_config, capture_stacks);
 	FIELD("MemleakAbi.Config.TrackOutstanding", struct memleak_config, track_outstanding);
-	FIELD("MemleakAbi.Config.Reserved", struct memleak_config, reserved);
+	FIELD("MemleakAbi.Config.FollowChildren", struct memleak_config, follow_children);
 	FIELD("MemleakAbi.Config.IgnoredTgid", struct memleak_config, ignored_tgid);
 	FIELD("MemleakAbi.Config.PageSize", struct memleak_config, page_size);
 
@@ -63,6 +63,26 @@ int main(int argc, char **argv)
 	FIELD("MemleakAbi.AllocInfo.StackKey", struct memleak_alloc_info, stack_key);
 	FIELD("MemleakAbi.AllocInfo.Tid", struct memleak_alloc_info, tid);
 	FIELD("MemleakAbi.AllocInfo.Reserved", struct memleak_alloc_info, reserved);
+
+	SIZE("MemleakAbi.AllocKey", sizeof(struct memleak_alloc_key));
+	FIELD("MemleakAbi.AllocKey.Address", struct memleak_alloc_key, address);
+	FIELD("MemleakAbi.AllocKey.Tgid", struct memleak_alloc_key, tgid);
+	FIELD("MemleakAbi.AllocKey.Image", struct memleak_alloc_key, image);
+
+	SIZE("MemleakAbi.Process", sizeof(struct memleak_process));
+	FIELD("MemleakAbi.Process.Image", struct memleak_process, image);
+	FIELD("MemleakAbi.Process.Reserved", struct memleak_process, reserved);
+
+	SIZE("MemleakAbi.ProcessEvent", sizeof(struct memleak_process_event));
+	FIELD("MemleakAbi.ProcessEvent.TimestampNs", struct memleak_process_event, timestamp_ns);
+	FIELD("MemleakAbi.ProcessEvent.Kind", struct memleak_process_event, kind);
+	FIELD("MemleakAbi.ProcessEvent.Tgid", struct memleak_process_event, tgid);
+	FIELD("MemleakAbi.ProcessEvent.ParentTgid", struct memleak_process_event, parent_tgid);
+	FIELD("MemleakAbi.ProcessEvent.Image", struct memleak_process_event, image);
+	FIELD("MemleakAbi.ProcessEvent.PreviousImage", struct memleak_process_event, previous_image);
+	FIELD("MemleakAbi.ProcessEvent.Reserved", struct memleak_process_event, reserved);
+	FIELD("MemleakAbi.ProcessEvent.Comm", struct memleak_process_event, comm);
+	CONSTANT("MemleakAbi.ProcessEvent.CommBytes", sizeof(((struct memleak_process_event *)0)->comm));
 
 	SIZE("MemleakAbi.Stack", sizeof(struct memleak_stack));
 	FIELD("MemleakAbi.Stack.Depth", struct memleak_stack, depth);
