@@ -241,6 +241,23 @@ internal sealed unsafe class BpfObject : IDisposable
     }
 
     /// <summary>
+    /// Attaches a program to an open perf event (a tracefs uprobe event opened by <see cref="Tracing.InheritedUprobes"/>).
+    /// The link owns <paramref name="perfEventFd"/> from here on, also when the attach fails (it is closed then).
+    /// </summary>
+    public BpfLinkHandle AttachPerfEvent(string programName, int perfEventFd, bool returnProbe)
+    {
+        ThrowIfNotLoaded();
+        IntPtr link = Libbpf.AttachPerfEvent(Program(programName).DangerousGetHandle(), perfEventFd);
+        if (link == IntPtr.Zero)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            LinuxSyscalls.Close(perfEventFd);
+            throw new BpfOperationException($"Cannot attach '{programName}' to its perf event: {ErrnoMessage.Describe(errno)}.", errno);
+        }
+        return Track(link, returnProbe);
+    }
+
+    /// <summary>
     /// Attaches a program loaded with <see cref="AttachTypeUprobeMulti"/> through a multi-uprobe link (BPF_LINK_CREATE,
     /// kernel 6.6+; libbpf 1.1 has no wrapper). Unlike perf-event uprobes, these detach without taking the kernel's
     /// global trace-event mutex, so several links detach in one grace period.

@@ -76,6 +76,9 @@ internal static unsafe partial class Libbpf
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__attach_uprobe_opts", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial IntPtr AttachUprobe(IntPtr program, int pid, string binaryPath, nuint fileOffset, UprobeOptions* options);
 
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__attach_perf_event", SetLastError = true)]
+    internal static partial IntPtr AttachPerfEvent(IntPtr program, int perfEventFd);
+
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__attach", SetLastError = true)]
     internal static partial IntPtr Attach(IntPtr program);
 

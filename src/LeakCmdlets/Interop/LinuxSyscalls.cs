@@ -27,6 +27,31 @@ internal static unsafe partial class LinuxSyscalls
     [LibraryImport(LibraryNames.Libc, EntryPoint = "syscall", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial long Syscall(long number, long directoryFd, string path, void* how, nuint size);
 
+    [LibraryImport(LibraryNames.Libc, EntryPoint = "syscall", SetLastError = true)]
+    private static partial long Syscall(long number, void* argument1, int argument2, int argument3, int argument4, ulong argument5);
+
+    private const ulong PerfFlagFdCloexec = 8;   // PERF_FLAG_FD_CLOEXEC
+
+    /// <summary>perf_event_open(2) for one process (every CPU), close-on-exec; the fd, or -errno.</summary>
+    internal static int PerfEventOpen(ref PerfEventAttr attr, int pid)
+    {
+        fixed (PerfEventAttr* a = &attr)
+        {
+            long rc = Syscall(SyscallNumbers.Current.PerfEventOpen, a, pid, -1, -1, PerfFlagFdCloexec);
+            return rc < 0 ? -Marshal.GetLastPInvokeError() : (int)rc;
+        }
+    }
+
+    /// <summary>mount(2) without data; 0 or -1 with errno set.</summary>
+    [LibraryImport(LibraryNames.Libc, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Mount(string source, string target, string fileSystemType, ulong flags, IntPtr data);
+
+    internal const int UnmountDetach = 2;   // MNT_DETACH
+
+    /// <summary>umount2(2); 0 or -1 with errno set.</summary>
+    [LibraryImport(LibraryNames.Libc, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial int Unmount(string target, int flags);
+
     [LibraryImport(LibraryNames.Libc, EntryPoint = "close")]
     internal static partial int Close(int fd);
 

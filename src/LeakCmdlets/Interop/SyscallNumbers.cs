@@ -7,10 +7,10 @@ namespace LeakTools.Interop;
 /// Numbers of the system calls LeakTools makes directly, per architecture (arch/x86/entry/syscalls/syscall_64.tbl;
 /// include/uapi/asm-generic/unistd.h for arm64). Chosen once from the architecture of this process.
 /// </summary>
-internal readonly record struct SyscallNumbers(long Bpf, long Statx, long Openat2)
+internal readonly record struct SyscallNumbers(long Bpf, long Statx, long Openat2, long PerfEventOpen)
 {
-    public static readonly SyscallNumbers X64 = new(Bpf: 321, Statx: 332, Openat2: 437);
-    public static readonly SyscallNumbers Arm64 = new(Bpf: 280, Statx: 291, Openat2: 437);
+    public static readonly SyscallNumbers X64 = new(Bpf: 321, Statx: 332, Openat2: 437, PerfEventOpen: 298);
+    public static readonly SyscallNumbers Arm64 = new(Bpf: 280, Statx: 291, Openat2: 437, PerfEventOpen: 241);
 
     /// <summary>The table of this process's architecture.</summary>
     public static SyscallNumbers Current { get; } = For(RuntimeInformation.ProcessArchitecture);

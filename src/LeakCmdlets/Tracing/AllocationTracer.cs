@@ -32,6 +32,7 @@ public sealed class AllocationTracer : IDisposable
     private OutstandingMapReader? _outstanding;
     private TracerStatisticsReader? _statistics;
     private ProcessEventReader? _processEvents;
+    private InheritedUprobes? _inheritedUprobes;
     private int _disposed;
     private readonly object _detachGate = new();
 
@@ -165,7 +166,14 @@ public sealed class AllocationTracer : IDisposable
                 return;
             }
             MemleakSettings.Apply(_bpf, _options, (uint)_options.ProcessId);
-            attacher.AttachMemleak(plan!, _sites);
+            try
+            {
+                attacher.AttachMemleak(plan!, _sites);
+            }
+            finally
+            {
+                _inheritedUprobes = attacher.Inherited;   // removed in Dispose, also after a failed attach
+            }
             _processEvents = new ProcessEventReader(_bpf);
         }
         if (_options.StreamEvents) _calls = new StreamedCalls(_bpf, _options);
@@ -267,6 +275,7 @@ public sealed class AllocationTracer : IDisposable
         {
             _calls?.Dispose();   // the ring is unmapped once a read in progress on another thread ends
             _processEvents?.Dispose();
+            _inheritedUprobes?.Dispose();   // after the links: an event in use cannot be removed
             _bpf.Dispose();
         }
     }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using LeakTools.Bpf;
 using LeakTools.Targets;
@@ -14,6 +15,9 @@ internal sealed class UprobeAttacher
     private readonly AllocationTracerOptions _options;
     private readonly TargetLibrary _library;
     private readonly bool _multi;
+
+    /// <summary>Set to 1: following children attaches per inode, not through inherited uprobe events.</summary>
+    public const string PerInodeVariable = "LEAKTOOLS_PER_INODE_UPROBES";
 
     public UprobeAttacher(BpfObject bpf, AllocationTracerOptions options, TargetLibrary library)
     {
@@ -48,6 +52,10 @@ internal sealed class UprobeAttacher
     /// <summary>memleak's programs of the planned functions (the others and the kernel's are not loaded), then their probes.</summary>
     public void AttachMemleak(List<(AllocatorProbe Probe, ProbeSite Site)> plan, List<ProbeSite> attached)
     {
+        // Following children: through inherited perf-event uprobes when tracefs allows (loaded as plain uprobe programs then).
+        // LEAKTOOLS_PER_INODE_UPROBES=1 attaches per inode instead (scripts/Measure-ProcessTreeCost.ps1 compares the two).
+        if (_options.FollowChildren && Environment.GetEnvironmentVariable(PerInodeVariable) != "1") Inherited = InheritedUprobes.TryCreate();
+        bool multi = _multi && Inherited is null;
         var planned = new HashSet<AllocatorFunction>();
         foreach (var (probe, _) in plan) planned.Add(probe.Function);
         foreach (AllocatorProbe probe in AllocatorProbe.UserSpace)
@@ -55,7 +63,7 @@ internal sealed class UprobeAttacher
             bool on = planned.Contains(probe.Function);
             _bpf.SetAutoload(probe.EntryProgram, on);
             if (probe.ReturnProgram is not null) _bpf.SetAutoload(probe.ReturnProgram, on);
-            if (on && _multi)
+            if (on && multi)
             {
                 _bpf.SetExpectedAttachType(probe.EntryProgram, BpfObject.AttachTypeUprobeMulti);
                 if (probe.ReturnProgram is not null) _bpf.SetExpectedAttachType(probe.ReturnProgram, BpfObject.AttachTypeUprobeMulti);
@@ -66,7 +74,11 @@ internal sealed class UprobeAttacher
         _bpf.Load();
         ProcessTreeProbes.SeedAndAttach(_bpf, _options.ProcessId);
         if (_options.FollowChildren)
-            _options.Verbose?.Invoke($"Following the children of process {_options.ProcessId}: the probes go on every process that maps {_library.MappedPath}, and the programs record only the traced ones.");
+        {
+            _options.Verbose?.Invoke(Inherited is not null
+                ? $"Following the children of process {_options.ProcessId}: its probes are uprobe events of {Inherited.Tracefs} opened as perf events it passes on to every child it forks."
+                : $"Following the children of process {_options.ProcessId}: no tracefs with uprobe events is mounted, so the probes go on every process that maps {_library.MappedPath} (each of them pays a trap per allocator call; see docs/engine.md), and the programs record only the traced ones.");
+        }
 
         foreach (var (probe, site) in plan)
         {
@@ -78,8 +90,19 @@ internal sealed class UprobeAttacher
         }
     }
 
+    /// <summary>
+    /// Following children: the tracefs uprobe events the probes are attached through (to be removed once the links are
+    /// gone), or null when they are attached per inode or per pid.
+    /// </summary>
+    public InheritedUprobes? Inherited { get; private set; }
+
     private void Attach(string program, ProbeSite site, bool returnProbe, ulong cookie = 0)
     {
+        if (Inherited is not null && !_options.CountOnly)
+        {
+            Inherited.Attach(_bpf, program, _options.ProcessId, _library.OpenPath, site.ChosenOffset, returnProbe);
+            return;
+        }
         // Following children: on every process that maps the library (pid 0), so a child is probed from its first
         // instruction; the BPF side records only the processes in its "traced" map. Otherwise on the target alone.
         int pid = _options.FollowChildren && !_options.CountOnly ? 0 : _options.ProcessId;

@@ -158,5 +158,6 @@ int main(int argc, char **argv)
 	CONSTANT("SyscallNumbers.Current.Bpf", __NR_bpf);
 	CONSTANT("SyscallNumbers.Current.Statx", __NR_statx);
 	CONSTANT("SyscallNumbers.Current.Openat2", __NR_openat2);
+	CONSTANT("SyscallNumbers.Current.PerfEventOpen", __NR_perf_event_open);
 	return 0;
 }
