@@ -49,7 +49,7 @@ public class TraceLossTests
         Assert.Equal(Bit(MemleakAbi.Stat.MapFull), loss.MapFull);
         Assert.Equal(Bit(MemleakAbi.Stat.StackMapFull) | Bit(MemleakAbi.Stat.StackErrors), loss.StacksLost);
         Assert.Equal(Bit(MemleakAbi.Stat.MissedReturns) | Bit(MemleakAbi.Stat.NestingOverflow) | Bit(MemleakAbi.Stat.PendingErrors), loss.MissedReturns);
-        Assert.Equal(Bit(MemleakAbi.Stat.RingbufDrops), loss.RingBufferDrops);
+        Assert.Equal(Bit(MemleakAbi.Stat.RingbufDrops) | Bit(MemleakAbi.Stat.ProcessEventDrops), loss.RingBufferDrops);
         Assert.Equal(5UL, loss.MismatchedRecords);
     }
 }

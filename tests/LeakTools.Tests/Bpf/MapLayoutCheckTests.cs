@@ -18,8 +18,8 @@ public class MapLayoutCheckTests
         byte[] image = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "abi_mismatch.bpf.o"));
         var e = Assert.Throws<BpfOperationException>(() => BpfObject.Open("memleak", image, MemleakAbi.MapLayouts("memleak")).Dispose());
         Assert.Equal(
-            "The map 'outstanding' of the eBPF object 'memleak' declares 8-byte keys and 32-byte values, " +
-            "but LeakTools reads it with 8-byte keys and 40-byte values: native/memleak.h and Bpf/MemleakAbi.cs disagree.",
+            "The map 'outstanding' of the eBPF object 'memleak' declares 16-byte keys and 32-byte values, " +
+            "but LeakTools reads it with 16-byte keys and 40-byte values: native/memleak.h and Bpf/MemleakAbi.cs disagree.",
             e.Message);
         Assert.Equal((int)Errno.EINVAL, e.Errno);
         Assert.False(e.DuringLoad);

@@ -18,7 +18,7 @@ struct short_alloc_info {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
+	__type(key, struct memleak_alloc_key);
 	__type(value, struct short_alloc_info);
 	__uint(max_entries, 1024);
 } outstanding SEC(".maps");
@@ -37,5 +37,12 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, MEMLEAK_STAT_COUNT);
 } stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct memleak_process);
+	__uint(max_entries, 16);
+} traced SEC(".maps");
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -166,8 +166,8 @@ public class MemleakAbiTests
     }
 
     [Fact]
-    public void OutstandingAllocationStaysAt48Bytes()
-        => Assert.Equal(48, Unsafe.SizeOf<OutstandingAllocation>());
+    public void OutstandingAllocationStaysAt56Bytes()   // 48 before the process tree added its process and image
+        => Assert.Equal(56, Unsafe.SizeOf<OutstandingAllocation>());
 
     private static string Header()
     {
