@@ -9,11 +9,12 @@ namespace LeakTools.Tracing;
 /// Blocks whose allocation the stream did not carry (made before the watch, or dropped) free with size 0.
 /// The same table tells which frees belong to allocations the stream showed, when a size filter or sampling
 /// leaves allocations out (<see cref="StreamedCalls"/>). Bounded: past <c>capacity</c> live blocks, new ones
-/// are not remembered.
+/// are not remembered. Blocks are known by process and address: in a traced process tree a forked child starts with
+/// its parent's addresses.
 /// </summary>
 internal sealed class StreamedBlockSizes
 {
-    private readonly Dictionary<ulong, ulong> _sizes = new();
+    private readonly Dictionary<(uint Process, ulong Address), ulong> _sizes = new();
     private readonly int _capacity;
 
     public StreamedBlockSizes(int capacity) => _capacity = capacity;
@@ -36,12 +37,13 @@ internal sealed class StreamedBlockSizes
         applied = record;
         if (record.IsRelease)
         {
-            if (!_sizes.Remove(record.Address, out ulong size)) return false;
+            if (!_sizes.Remove((record.ProcessId, record.Address), out ulong size)) return false;
             applied = record with { Size = size };
             return true;
         }
-        if (record.PreviousAddress != 0) _sizes.Remove(record.PreviousAddress);
-        if (_sizes.Count < _capacity || _sizes.ContainsKey(record.Address)) _sizes[record.Address] = record.Size;
+        if (record.PreviousAddress != 0) _sizes.Remove((record.ProcessId, record.PreviousAddress));
+        var key = (record.ProcessId, record.Address);
+        if (_sizes.Count < _capacity || _sizes.ContainsKey(key)) _sizes[key] = record.Size;
         return true;
     }
 }

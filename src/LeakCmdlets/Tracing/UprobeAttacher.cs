@@ -25,9 +25,12 @@ internal sealed class UprobeAttacher
         _options = options;
         _library = library;
         _multi = TracerPreflight.KernelHasUprobeMultiLinks();
-        options.Verbose?.Invoke(_multi
-            ? "Attaching through multi-uprobe links (BPF_TRACE_UPROBE_MULTI)."
-            : "This kernel has no multi-uprobe links: attaching through perf-event uprobes (slower to detach).");
+        if (!options.FollowChildren || options.CountOnly)
+        {
+            options.Verbose?.Invoke(_multi
+                ? "Attaching through multi-uprobe links (BPF_TRACE_UPROBE_MULTI)."
+                : "This kernel has no multi-uprobe links: attaching through perf-event uprobes (slower to detach).");
+        }
     }
 
     /// <summary>The allocount floor probe: one counting program pair at every planned site, the function as the cookie.</summary>

@@ -19,6 +19,18 @@ public class StreamedBlockSizesTests
     }
 
     [Fact]
+    public void AForkedChildsFreeOfAnAddressItsParentAllocatedLeavesTheParentsBlockAlone()
+    {
+        // In a traced process tree, a child starts with its parent's addresses: 0x1000 names a block in each.
+        var blocks = new StreamedBlockSizes(16);
+        blocks.Apply(Call(AllocatorFunction.Malloc, 0x1000, 64));
+        var childFree = Call(AllocatorFunction.Free, 0x1000) with { ProcessId = 101 };
+        Assert.False(blocks.TryApply(childFree, out var applied));
+        Assert.Equal(0ul, applied.Size);
+        Assert.Equal(64ul, blocks.Apply(Call(AllocatorFunction.Free, 0x1000)).Size);
+    }
+
+    [Fact]
     public void AFreeOfABlockTheStreamNeverCarriedHasSizeZero()
     {
         var blocks = new StreamedBlockSizes(16);
