@@ -30,5 +30,8 @@ public sealed class AllocationEvent
     /// <summary>The stack as one line, "fibonacci+0x1c ← child+0x4a ← start_thread+0xf3"; only with -IncludeStack.</summary>
     public string? StackText { get; set; }
 
+    /// <summary>The allocator traced (the file name of the object whose malloc the process's calls bind to, e.g. libc.so.6); null in kernel mode.</summary>
+    public string? Allocator { get; set; }
+
     public override string ToString() => $"{Function}(0x{Address:x}, {Size})";
 }

@@ -1,6 +1,5 @@
 using System.Collections.Generic;
 using LeakTools.Bpf;
-using LeakTools.Targets;
 
 namespace LeakTools.Tracing;
 
@@ -12,14 +11,12 @@ internal sealed class UprobeAttacher
 {
     private readonly BpfObject _bpf;
     private readonly AllocationTracerOptions _options;
-    private readonly TargetLibrary _library;
     private readonly bool _multi;
 
-    public UprobeAttacher(BpfObject bpf, AllocationTracerOptions options, TargetLibrary library)
+    public UprobeAttacher(BpfObject bpf, AllocationTracerOptions options)
     {
         _bpf = bpf;
         _options = options;
-        _library = library;
         _multi = TracerPreflight.KernelHasUprobeMultiLinks();
         options.Verbose?.Invoke(_multi
             ? "Attaching through multi-uprobe links (BPF_TRACE_UPROBE_MULTI)."
@@ -77,10 +74,10 @@ internal sealed class UprobeAttacher
     private void Attach(string program, ProbeSite site, bool returnProbe, ulong cookie = 0)
     {
         int pid = _options.ProcessId;
-        if (_multi) _bpf.AttachUprobeMulti(program, pid, _library.OpenPath, site.ChosenOffset, returnProbe, cookie);
-        else _bpf.AttachUprobe(program, pid, _library.OpenPath, site.ChosenOffset, returnProbe, cookie);
+        if (_multi) _bpf.AttachUprobeMulti(program, pid, site.OpenPath, site.ChosenOffset, returnProbe, cookie);
+        else _bpf.AttachUprobe(program, pid, site.OpenPath, site.ChosenOffset, returnProbe, cookie);
     }
 
     private void Report(ProbeSite site)
-        => _options.Verbose?.Invoke($"Probe {site.Symbol}: entry 0x{site.EntryOffset:x} '{site.EntryInstruction}', chosen 0x{site.ChosenOffset:x} (+0x{site.Displacement:x}) '{site.ChosenInstruction}' — {site.Reason}.");
+        => _options.Verbose?.Invoke($"Probe {site.Symbol} in {site.LibraryPath}: entry 0x{site.EntryOffset:x} '{site.EntryInstruction}', chosen 0x{site.ChosenOffset:x} (+0x{site.Displacement:x}) '{site.ChosenInstruction}' — {site.Reason}.");
 }
