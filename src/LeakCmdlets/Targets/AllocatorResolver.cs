@@ -53,7 +53,7 @@ internal static class AllocatorResolver
             {
                 TargetLibrary chosen = TargetLibrary.Resolve(pid, library, objects, definerNames, launched);
                 verbose?.Invoke($"Allocator of process {pid}: {chosen.MappedPath}, as -Library names it (opened as {chosen.OpenPath}{(chosen.Mapped ? "" : ", not mapped yet")}).");
-                return new TargetAllocator(chosen, new Dictionary<AllocatorFunction, TargetLibrary>(), definerNames);
+                return new TargetAllocator(chosen, new Dictionary<AllocatorFunction, TargetLibrary>(), definerNames, NameOf(chosen, images));
             }
             if (definers.Count == 0) throw NoAllocator(pid, objects, malloc);
 
@@ -73,12 +73,20 @@ internal static class AllocatorResolver
                     verbose?.Invoke($"{probe.Symbol} binds to {owner.MappedPath}, not to the allocator.");
                 }
             }
-            return new TargetAllocator(winner, mapping, definerNames);
+            return new TargetAllocator(winner, mapping, definerNames, NameOf(winner, images));
         }
         finally
         {
             foreach (ElfImage? image in images.Values) image?.Dispose();
         }
+    }
+
+    /// <summary>What users know the allocator by: its soname (libtcmalloc_minimal.so.4, not the file .so.4.5.10), else its file name.</summary>
+    private static string NameOf(TargetLibrary library, Dictionary<TargetLibrary, ElfImage?> images)
+    {
+        string fileName = Path.GetFileName(library.MappedPath);
+        try { return ElfDynamicSection.Read(Image(library, images)).SharedObjectName is { Length: > 0 } soname ? soname : fileName; }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException) { return fileName; }
     }
 
     private static ElfImage Image(TargetLibrary library, Dictionary<TargetLibrary, ElfImage?> images)
@@ -152,8 +160,12 @@ internal static class AllocatorResolver
         var exe = objects.FirstOrDefault(o => entry is ulong e && mappings.Any(m => m.Path == o.Mapping.Path && m.Inode == o.Mapping.Inode && e >= m.Start && e < m.End));
         Add(exe.Library ?? (objects.Count > 0 ? objects[0].Library : null));
 
+        // A preload is named as the user wrote it: a path, maybe through a symlink (libtcmalloc.so.4 → .so.4.5.10), or a name.
         foreach (string preload in ReadPreloads(pid))
-            Add(objects.FirstOrDefault(o => o.Mapping.Path == preload || Path.GetFileName(o.Mapping.Path) == preload).Library);
+        {
+            ulong? inode = preload.Contains('/') && FileIdentity.TryGetInode(ProcessDirectory.PathOf(pid, "root") + preload, out ulong found) ? found : null;
+            Add(objects.FirstOrDefault(o => o.Mapping.Path == preload || o.Mapping.Inode == inode || Path.GetFileName(o.Mapping.Path) == preload).Library);
+        }
 
         // Breadth first along DT_NEEDED from the executable and the preloads, names matched to mapped objects by
         // their soname or file name (the linker found them; we need not search its paths again).

@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.IO;
 using LeakTools.Tracing;
 
 namespace LeakTools.Targets;
@@ -10,12 +9,10 @@ namespace LeakTools.Targets;
 /// that defines it, listed in <see cref="MappingLibraries"/> when that is another object (libc, under jemalloc).
 /// </summary>
 /// <param name="MallocDefiners">The objects that define malloc, in the order the dynamic linker binds (file names).</param>
+/// <param name="Name">What reports show: the allocator's soname (libjemalloc.so.2, libc.so.6), or the file name of an object without one (a static executable).</param>
 internal sealed record TargetAllocator(TargetLibrary Library, IReadOnlyDictionary<AllocatorFunction, TargetLibrary> MappingLibraries,
-    IReadOnlyList<string> MallocDefiners)
+    IReadOnlyList<string> MallocDefiners, string Name)
 {
-    /// <summary>The allocator's file name as the process maps it, e.g. libjemalloc.so.2 or libc.so.6: what reports show.</summary>
-    public string Name => Path.GetFileName(Library.MappedPath);
-
     /// <summary>The object whose <paramref name="probe"/> function the calls reach.</summary>
     public TargetLibrary LibraryOf(AllocatorProbe probe)
         => MappingLibraries.TryGetValue(probe.Function, out TargetLibrary? library) ? library : Library;

@@ -60,12 +60,13 @@ internal static class ProbePlan
     {
         var plan = new List<(AllocatorProbe, ProbeSite)>();
         var seen = new Dictionary<ulong, AllocatorFunction>();
+        var missing = new List<string>();
         foreach (AllocatorProbe probe in probes)
         {
             string symbol = (symbolPrefix ?? "") + probe.Symbol;
             if (!image.TryFindFunction(symbol, out ElfFunction function))
             {
-                verbose?.Invoke($"{library.MappedPath} has no {symbol}: not probed.");
+                missing.Add(symbol);
                 continue;
             }
             if (!image.TryGetFileOffset(function.Value, out ulong fileOffset)) continue;
@@ -81,7 +82,7 @@ internal static class ProbePlan
             };
             if (seen.TryGetValue(function.Value, out AllocatorFunction first))
             {
-                verbose?.Invoke($"{symbol} is an alias of {first} (same code): not probed twice.");
+                verbose?.Invoke($"{symbol} is an alias of {AllocatorProbe.Of(first).Symbol} (same code): probed once, as {AllocatorProbe.NameOf(first)}.");
                 continue;
             }
             seen[function.Value] = probe.Function;
@@ -107,6 +108,8 @@ internal static class ProbePlan
             plan.Add((probe, site));
         }
 
+        // One line: most allocators define a family or two of the table's functions.
+        if (missing.Count > 0) verbose?.Invoke($"{library.MappedPath} does not define {string.Join(", ", missing)}: not probed.");
         return plan;
     }
 }
