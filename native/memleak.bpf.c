@@ -529,11 +529,13 @@ static __always_inline __u64 unmap_range(__u64 start, __u64 length)
 	if (length == 0)
 		return 0;
 	__u64 end = start + length;
-	/* The usual case: the whole of one recorded mapping. */
+	/* The usual case: exactly one whole recorded mapping. */
 	__u64 *known = bpf_map_lookup_elem(&mappings, &start);
-	if (known && *known <= length) {
+	if (known && *known == length) {
+		__u64 size = *known;
 		bpf_map_delete_elem(&mappings, &start);
-		return release(start);
+		release(start);
+		return size;
 	}
 	struct unmap_search search = { .start = start, .end = end };
 	bpf_for_each_map_elem(&mappings, find_overlap, &search, 0);
@@ -572,6 +574,31 @@ static __always_inline __u64 unmap_range(__u64 start, __u64 length)
 	if (search.found == 0)
 		return release(start);   /* not a recorded mapping (e.g. a block of another allocator function) */
 	return gone;
+}
+
+/*
+ * For the unit tests of the split (tests/LeakTools.Tests/Tracing/MappingSplitTests.cs), run through BPF_PROG_TEST_RUN:
+ * op 0 records a mapping as mmap's return does, op 1 unmaps a range as munmap's entry does and returns the bytes
+ * that were recorded there. Not loaded unless a test asks ("?": no autoload); never attached.
+ */
+struct memleak_mapping_test {
+	__u64 op;
+	__u64 address;
+	__u64 length;
+};
+
+SEC("?syscall")
+int memleak__mapping_test(struct memleak_mapping_test *args)
+{
+	__u64 address = args->address;
+	__u64 length = args->length;
+	if (args->op == 0) {
+		struct memleak_alloc_info info = { .size = length, .caller = address };
+		bpf_map_update_elem(&outstanding, &address, &info, BPF_ANY);
+		record_mapping(address, length);
+		return 0;
+	}
+	return (int)unmap_range(address, length);
 }
 
 /* ---------------------------------------------------------------- user space: entry / return */
