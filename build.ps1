@@ -76,6 +76,11 @@ $DebianPackages = [ordered]@{
     'unshare'                                 = 'util-linux'
     'python3'                                 = 'python3'
     '/usr/share/doc/libc6-dbg/copyright'      = 'libc6-dbg'
+    # The allocator fixtures (tests/fixtures/allocator_leaks*): one build per allocator, C and C++.
+    'g++'                                     = 'g++'
+    '/usr/include/jemalloc/jemalloc.h'        = 'libjemalloc-dev'
+    '/usr/include/gperftools/tcmalloc.h'      = 'libgoogle-perftools-dev'
+    '/usr/include/mimalloc.h'                 = 'libmimalloc-dev'
 }
 
 function Write-Step([string] $Message) {

@@ -122,6 +122,20 @@ struct {
 	__uint(max_entries, 1);
 } clock_cache SEC(".maps");
 
+/*
+ * The recorded mappings (mmap, mremap) by start address, with their length: a munmap or mremap of part of one
+ * finds it here and splits or trims its record in "outstanding". Only the process's own mmap calls are recorded
+ * (the allocator's are nested), so this stays small and a scan of it is cheap; munmap of a whole recorded
+ * mapping, the usual case, takes one lookup and no scan.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct memleak_alloc_key);
+	__type(value, __u64);
+	__uint(max_entries, 1 << 14);
+} mappings SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
@@ -136,6 +150,7 @@ struct pending_frame {
 	__u64 sp;        /* stack pointer at entry; nested calls have a lower one */
 	__u64 size;
 	__u64 arg;       /* old pointer (realloc, mremap) or out-pointer (posix_memalign) */
+	__u64 arg2;      /* mremap: the old size */
 	__u32 flags;
 	__u32 reserved;
 };
@@ -531,6 +546,127 @@ static __always_inline bool sampled_in(__u64 size)
 	return true;
 }
 
+/* ---------------------------------------------------------------- mappings: partial munmap and mremap */
+
+#define MAX_UNMAP_OVERLAPS 8   /* recorded mappings one munmap can trim; more are left as they are */
+
+/* Keys are those of "outstanding" (address, tgid, image): a forked child has its own copy of each mapping. */
+struct unmap_search {
+	struct memleak_alloc_key range;   /* address = start of the range; tgid and image = the calling process */
+	__u64 end;
+	__u32 found;
+	__u32 reserved;
+	__u64 starts[MAX_UNMAP_OVERLAPS];
+};
+
+static long find_overlap(struct bpf_map *map, struct memleak_alloc_key *key, __u64 *length, struct unmap_search *search)
+{
+	if (key->tgid != search->range.tgid || key->image != search->range.image)
+		return 0;
+	__u64 end = key->address + *length;
+	if (key->address < search->end && search->range.address < end) {
+		__u32 i = search->found;
+		if (i >= MAX_UNMAP_OVERLAPS)
+			return 1;
+		search->starts[i] = key->address;
+		search->found = i + 1;
+	}
+	return 0;
+}
+
+static __always_inline void record_mapping(__u64 start, __u32 image, __u64 length)
+{
+	if (!memleak_settings.track_outstanding)
+		return;
+	struct memleak_alloc_key key = alloc_key(start, image);
+	bpf_map_update_elem(&mappings, &key, &length, BPF_ANY);
+}
+
+/*
+ * [start, start + length) is no longer mapped: every recorded mapping it overlaps loses those bytes. What is left
+ * before the range keeps the record (its size trimmed); what is left after it becomes a record of its own with
+ * the same stack and time. Returns the bytes that were recorded and are now gone.
+ */
+static __always_inline __u64 unmap_range(__u64 start, __u32 image, __u64 length)
+{
+	if (length == 0)
+		return 0;
+	__u64 end = start + length;
+	struct memleak_alloc_key key = alloc_key(start, image);
+	/* The usual case: exactly one whole recorded mapping. */
+	__u64 *known = bpf_map_lookup_elem(&mappings, &key);
+	if (known && *known == length) {
+		__u64 size = *known;
+		bpf_map_delete_elem(&mappings, &key);
+		release(start, image);
+		return size;
+	}
+	struct unmap_search search = { .range = key, .end = end };
+	bpf_for_each_map_elem(&mappings, find_overlap, &search, 0);
+	__u64 gone = 0;
+	for (int i = 0; i < MAX_UNMAP_OVERLAPS; i++) {
+		if (i >= search.found)
+			break;
+		struct memleak_alloc_key first = alloc_key(search.starts[i], image);
+		struct memleak_alloc_info *info = bpf_map_lookup_elem(&outstanding, &first);
+		if (!info) {
+			bpf_map_delete_elem(&mappings, &first);
+			continue;
+		}
+		struct memleak_alloc_info kept = *info;
+		__u64 last = first.address + kept.size;
+		__u64 head = start > first.address ? start - first.address : 0;
+		__u64 tail = last > end ? last - end : 0;
+		gone += kept.size - head - tail;
+		if (head) {
+			info->size = head;
+			bpf_map_update_elem(&mappings, &first, &head, BPF_ANY);
+		} else {
+			bpf_map_delete_elem(&outstanding, &first);
+			bpf_map_delete_elem(&mappings, &first);
+			if (!tail)
+				stat_add(MEMLEAK_STAT_FREES, 1);
+		}
+		if (tail) {
+			struct memleak_alloc_key after = alloc_key(end, image);
+			kept.size = tail;
+			if (bpf_map_update_elem(&outstanding, &after, &kept, BPF_ANY) == 0)
+				bpf_map_update_elem(&mappings, &after, &tail, BPF_ANY);
+			else
+				stat_add(MEMLEAK_STAT_MAP_FULL, 1);
+		}
+	}
+	if (search.found == 0)
+		return release(start, image);   /* not a recorded mapping (e.g. a block of another allocator function) */
+	return gone;
+}
+
+/*
+ * For the unit tests of the split (tests/LeakTools.Tests/Tracing/MappingSplitTests.cs), run through BPF_PROG_TEST_RUN:
+ * op 0 records a mapping as mmap's return does, op 1 unmaps a range as munmap's entry does and returns the bytes
+ * that were recorded there. Not loaded unless a test asks ("?": no autoload); never attached.
+ */
+struct memleak_mapping_test {
+	__u64 op;
+	__u64 address;
+	__u64 length;
+};
+
+SEC("?syscall")
+int memleak__mapping_test(struct memleak_mapping_test *args)
+{
+	__u64 address = args->address;
+	__u64 length = args->length;
+	if (args->op == 0) {
+		struct memleak_alloc_info info = { .size = length, .caller = address };
+		struct memleak_alloc_key key = alloc_key(address, 0);
+		bpf_map_update_elem(&outstanding, &key, &info, BPF_ANY);
+		record_mapping(address, 0, length);
+		return 0;
+	}
+	return (int)unmap_range(address, 0, length);
+}
+
 /* ---------------------------------------------------------------- user space: entry / return */
 
 /* The semantics column of MEMLEAK_ALLOCATOR_FUNCTIONS. fn is a constant in every caller: this folds away. */
@@ -545,14 +681,21 @@ static __always_inline enum memleak_semantics semantics_of(enum memleak_function
 	}
 }
 
-/* realloc, reallocarray, mremap: the call replaces the block its argument names. */
+/* realloc, reallocarray, mremap, xallocx: the call replaces (or resizes) the block its argument names. */
 static __always_inline bool replaces_block(enum memleak_function fn)
 {
 	enum memleak_semantics semantics = semantics_of(fn);
-	return semantics == MEMLEAK_SEMANTICS_REALLOCATES || semantics == MEMLEAK_SEMANTICS_REMAPS;
+	return semantics == MEMLEAK_SEMANTICS_REALLOCATES || semantics == MEMLEAK_SEMANTICS_REMAPS ||
+	       semantics == MEMLEAK_SEMANTICS_RESIZES;
 }
 
-static __always_inline int alloc_enter(struct pt_regs *ctx, enum memleak_function fn, __u64 size, __u64 arg)
+/* posix_memalign and its copies: the result goes through an out-pointer, the return value is an error number. */
+static __always_inline bool returns_through_pointer(enum memleak_function fn)
+{
+	return fn == MEMLEAK_FN_POSIX_MEMALIGN || fn == MEMLEAK_FN_TC_POSIX_MEMALIGN || fn == MEMLEAK_FN_MI_POSIX_MEMALIGN;
+}
+
+static __always_inline int alloc_enter2(struct pt_regs *ctx, enum memleak_function fn, __u64 size, __u64 arg, __u64 arg2)
 {
 	__u32 image;
 	if (!is_target(&image))
@@ -576,6 +719,7 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, enum memleak_functio
 	frame->sp = sp;
 	frame->size = size;
 	frame->arg = arg;
+	frame->arg2 = arg2;
 	frame->flags = 0;
 	if (depth > 0) {
 		frame->flags = FRAME_NESTED;
@@ -587,6 +731,11 @@ static __always_inline int alloc_enter(struct pt_regs *ctx, enum memleak_functio
 	}
 	state->depth = depth + 1;
 	return 0;
+}
+
+static __always_inline int alloc_enter(struct pt_regs *ctx, enum memleak_function fn, __u64 size, __u64 arg)
+{
+	return alloc_enter2(ctx, fn, size, arg, 0);
 }
 
 static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_function fn)
@@ -617,8 +766,8 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 	__u64 caller = PT_REGS_IP(ctx);
 	__u64 address = rc;
 
-	switch (fn) {
-	case MEMLEAK_FN_POSIX_MEMALIGN:
+	enum memleak_semantics semantics = semantics_of(fn);
+	if (returns_through_pointer(fn)) {
 		if ((int)rc != 0) {
 			stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
 			return 0;
@@ -628,22 +777,27 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 			stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
 			return 0;
 		}
-		break;
-	case MEMLEAK_FN_MMAP:
+	} else if (semantics == MEMLEAK_SEMANTICS_MAPS) {
 		if (rc == (__u64)-1) {
 			stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
 			return 0;
 		}
-		break;
-	case MEMLEAK_FN_MREMAP:
+	} else if (semantics == MEMLEAK_SEMANTICS_REMAPS) {
 		if (rc == (__u64)-1) {
 			stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
 			return 0;
 		}
-		release(frame->arg, image);
-		break;
-	case MEMLEAK_FN_REALLOC:
-	case MEMLEAK_FN_REALLOCARRAY:
+		/* The old range, whole or part of a recorded mapping, is gone; the new one is recorded below. */
+		if (memleak_settings.track_outstanding)
+			unmap_range(frame->arg, image, frame->arg2);
+		else
+			release(frame->arg, image);
+	} else if (semantics == MEMLEAK_SEMANTICS_RESIZES) {
+		/* xallocx(ptr, size, extra, flags): the block stays where it is and the result is its new size. */
+		address = frame->arg;
+		size = rc;
+		release(address, image);
+	} else if (semantics == MEMLEAK_SEMANTICS_REALLOCATES) {
 		if (rc == 0) {
 			if (size == 0 && frame->arg != 0) {
 				/* realloc(p, 0) frees p and returns NULL */
@@ -655,24 +809,22 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 		}
 		if (frame->arg != 0)
 			release(frame->arg, image);
-		break;
-	default:
-		if (rc == 0) {
-			stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
-			return 0;
-		}
-		break;
+	} else if (rc == 0) {
+		stat_add(MEMLEAK_STAT_FAILED_ALLOCS, 1);
+		return 0;
 	}
 	if (record_it) {
 		/* The caller's frames are as they were at entry: rsp is one slot up (ret popped it), rbp restored. */
 		__u64 stack_key = capture_user_stack(ctx, caller, PT_REGS_SP(ctx));
 		record(address, image, size, caller, stack_key);
+		if (semantics == MEMLEAK_SEMANTICS_MAPS || semantics == MEMLEAK_SEMANTICS_REMAPS)
+			record_mapping(address, image, size);
 		emit(fn, address, size, caller, stack_key, replaces_block(fn) ? frame->arg : 0);
 	}
 	return 0;
 }
 
-static __always_inline int free_enter(struct pt_regs *ctx, enum memleak_function fn, __u64 address)
+static __always_inline int free_enter(struct pt_regs *ctx, enum memleak_function fn, __u64 address, __u64 length)
 {
 	__u32 image;
 	if (!is_target(&image))
@@ -689,7 +841,8 @@ static __always_inline int free_enter(struct pt_regs *ctx, enum memleak_function
 	}
 	if (address == 0)
 		return 0;
-	__u64 size = release(address, image);
+	__u64 size = semantics_of(fn) == MEMLEAK_SEMANTICS_UNMAPS && memleak_settings.track_outstanding
+		? unmap_range(address, image, length) : release(address, image);
 	if (memleak_settings.stream_events) {
 		/* Who freed it is shown only with stacks; reading user memory is a good part of a free's cost. */
 		__u64 caller = 0;
@@ -744,7 +897,7 @@ SEC("uretprobe")
 int BPF_KRETPROBE(memleak__reallocarray_return) { return alloc_return(ctx, MEMLEAK_FN_REALLOCARRAY); }
 
 SEC("uprobe")
-int BPF_KPROBE(memleak__free_enter, void *ptr) { return free_enter(ctx, MEMLEAK_FN_FREE, (__u64)ptr); }
+int BPF_KPROBE(memleak__free_enter, void *ptr) { return free_enter(ctx, MEMLEAK_FN_FREE, (__u64)ptr, 0); }
 
 SEC("uprobe")
 int BPF_KPROBE(memleak__posix_memalign_enter, void **memptr, size_t alignment, size_t size)
@@ -789,15 +942,115 @@ SEC("uretprobe")
 int BPF_KRETPROBE(memleak__mmap_return) { return alloc_return(ctx, MEMLEAK_FN_MMAP); }
 
 SEC("uprobe")
-int BPF_KPROBE(memleak__munmap_enter, void *address) { return free_enter(ctx, MEMLEAK_FN_MUNMAP, (__u64)address); }
+int BPF_KPROBE(memleak__munmap_enter, void *address, size_t length)
+{
+	return free_enter(ctx, MEMLEAK_FN_MUNMAP, (__u64)address, length);
+}
 
 SEC("uprobe")
 int BPF_KPROBE(memleak__mremap_enter, void *old_address, size_t old_size, size_t new_size)
 {
-	return alloc_enter(ctx, MEMLEAK_FN_MREMAP, new_size, (__u64)old_address);
+	return alloc_enter2(ctx, MEMLEAK_FN_MREMAP, new_size, (__u64)old_address, old_size);
 }
 SEC("uretprobe")
 int BPF_KRETPROBE(memleak__mremap_return) { return alloc_return(ctx, MEMLEAK_FN_MREMAP); }
+
+/*
+ * The allocator families (the rows after the kernel's in MEMLEAK_ALLOCATOR_FUNCTIONS): one entry program, and for
+ * allocations a return program, per row, named after it. Sizes are read from the argument registers the row lists.
+ */
+#define ALLOC_PROBES(name, id, size, arg) \
+	SEC("uprobe") int BPF_KPROBE(memleak__##name##_enter) { return alloc_enter(ctx, MEMLEAK_FN_##id, size, arg); } \
+	SEC("uretprobe") int BPF_KRETPROBE(memleak__##name##_return) { return alloc_return(ctx, MEMLEAK_FN_##id); }
+#define FREE_PROBE(name, id) \
+	SEC("uprobe") int BPF_KPROBE(memleak__##name##_enter) { return free_enter(ctx, MEMLEAK_FN_##id, PT_REGS_PARM1(ctx), 0); }
+
+ALLOC_PROBES(_Znwm, OPERATOR_NEW, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(_Znam, OPERATOR_NEW_ARRAY, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(_ZnwmRKSt9nothrow_t, OPERATOR_NEW_NOTHROW, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(_ZnamRKSt9nothrow_t, OPERATOR_NEW_ARRAY_NOTHROW, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(_ZnwmSt11align_val_t, OPERATOR_NEW_ALIGNED, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(_ZnamSt11align_val_t, OPERATOR_NEW_ARRAY_ALIGNED, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(_ZnwmSt11align_val_tRKSt9nothrow_t, OPERATOR_NEW_ALIGNED_NOTHROW, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(_ZnamSt11align_val_tRKSt9nothrow_t, OPERATOR_NEW_ARRAY_ALIGNED_NOTHROW, PT_REGS_PARM1(ctx), 0)
+FREE_PROBE(_ZdlPv, OPERATOR_DELETE)
+FREE_PROBE(_ZdaPv, OPERATOR_DELETE_ARRAY)
+FREE_PROBE(_ZdlPvm, OPERATOR_DELETE_SIZED)
+FREE_PROBE(_ZdaPvm, OPERATOR_DELETE_ARRAY_SIZED)
+FREE_PROBE(_ZdlPvRKSt9nothrow_t, OPERATOR_DELETE_NOTHROW)
+FREE_PROBE(_ZdaPvRKSt9nothrow_t, OPERATOR_DELETE_ARRAY_NOTHROW)
+FREE_PROBE(_ZdlPvSt11align_val_t, OPERATOR_DELETE_ALIGNED)
+FREE_PROBE(_ZdaPvSt11align_val_t, OPERATOR_DELETE_ARRAY_ALIGNED)
+FREE_PROBE(_ZdlPvmSt11align_val_t, OPERATOR_DELETE_SIZED_ALIGNED)
+FREE_PROBE(_ZdaPvmSt11align_val_t, OPERATOR_DELETE_ARRAY_SIZED_ALIGNED)
+FREE_PROBE(_ZdlPvSt11align_val_tRKSt9nothrow_t, OPERATOR_DELETE_ALIGNED_NOTHROW)
+FREE_PROBE(_ZdaPvSt11align_val_tRKSt9nothrow_t, OPERATOR_DELETE_ARRAY_ALIGNED_NOTHROW)
+ALLOC_PROBES(mallocx, MALLOCX, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(rallocx, RALLOCX, PT_REGS_PARM2(ctx), PT_REGS_PARM1(ctx))
+ALLOC_PROBES(xallocx, XALLOCX, PT_REGS_PARM2(ctx), PT_REGS_PARM1(ctx))
+FREE_PROBE(sdallocx, SDALLOCX)
+FREE_PROBE(dallocx, DALLOCX)
+ALLOC_PROBES(tc_malloc, TC_MALLOC, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(tc_malloc_skip_new_handler, TC_MALLOC_SKIP_NEW_HANDLER, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(tc_calloc, TC_CALLOC, checked_product(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx)), 0)
+ALLOC_PROBES(tc_realloc, TC_REALLOC, PT_REGS_PARM2(ctx), PT_REGS_PARM1(ctx))
+ALLOC_PROBES(tc_memalign, TC_MEMALIGN, PT_REGS_PARM2(ctx), 0)
+ALLOC_PROBES(tc_posix_memalign, TC_POSIX_MEMALIGN, PT_REGS_PARM3(ctx), PT_REGS_PARM1(ctx))
+ALLOC_PROBES(tc_valloc, TC_VALLOC, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(tc_pvalloc, TC_PVALLOC, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(tc_new, TC_NEW, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(tc_newarray, TC_NEWARRAY, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(tc_new_nothrow, TC_NEW_NOTHROW, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(tc_newarray_nothrow, TC_NEWARRAY_NOTHROW, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(tc_new_aligned, TC_NEW_ALIGNED, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(tc_newarray_aligned, TC_NEWARRAY_ALIGNED, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(tc_new_aligned_nothrow, TC_NEW_ALIGNED_NOTHROW, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(tc_newarray_aligned_nothrow, TC_NEWARRAY_ALIGNED_NOTHROW, PT_REGS_PARM1(ctx), 0)
+FREE_PROBE(tc_free, TC_FREE)
+FREE_PROBE(tc_free_sized, TC_FREE_SIZED)
+FREE_PROBE(tc_cfree, TC_CFREE)
+FREE_PROBE(tc_delete, TC_DELETE)
+FREE_PROBE(tc_deletearray, TC_DELETEARRAY)
+FREE_PROBE(tc_delete_sized, TC_DELETE_SIZED)
+FREE_PROBE(tc_deletearray_sized, TC_DELETEARRAY_SIZED)
+FREE_PROBE(tc_delete_nothrow, TC_DELETE_NOTHROW)
+FREE_PROBE(tc_deletearray_nothrow, TC_DELETEARRAY_NOTHROW)
+FREE_PROBE(tc_delete_aligned, TC_DELETE_ALIGNED)
+FREE_PROBE(tc_deletearray_aligned, TC_DELETEARRAY_ALIGNED)
+FREE_PROBE(tc_delete_sized_aligned, TC_DELETE_SIZED_ALIGNED)
+FREE_PROBE(tc_deletearray_sized_aligned, TC_DELETEARRAY_SIZED_ALIGNED)
+FREE_PROBE(tc_delete_aligned_nothrow, TC_DELETE_ALIGNED_NOTHROW)
+FREE_PROBE(tc_deletearray_aligned_nothrow, TC_DELETEARRAY_ALIGNED_NOTHROW)
+ALLOC_PROBES(mi_malloc, MI_MALLOC, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_zalloc, MI_ZALLOC, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_malloc_small, MI_MALLOC_SMALL, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_zalloc_small, MI_ZALLOC_SMALL, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_new, MI_NEW, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_new_nothrow, MI_NEW_NOTHROW, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_valloc, MI_VALLOC, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_pvalloc, MI_PVALLOC, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_malloc_aligned, MI_MALLOC_ALIGNED, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_zalloc_aligned, MI_ZALLOC_ALIGNED, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_new_aligned, MI_NEW_ALIGNED, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_new_aligned_nothrow, MI_NEW_ALIGNED_NOTHROW, PT_REGS_PARM1(ctx), 0)
+ALLOC_PROBES(mi_calloc, MI_CALLOC, checked_product(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx)), 0)
+ALLOC_PROBES(mi_mallocn, MI_MALLOCN, checked_product(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx)), 0)
+ALLOC_PROBES(mi_new_n, MI_NEW_N, checked_product(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx)), 0)
+ALLOC_PROBES(mi_calloc_aligned, MI_CALLOC_ALIGNED, checked_product(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx)), 0)
+ALLOC_PROBES(mi_memalign, MI_MEMALIGN, PT_REGS_PARM2(ctx), 0)
+ALLOC_PROBES(mi_aligned_alloc, MI_ALIGNED_ALLOC, PT_REGS_PARM2(ctx), 0)
+ALLOC_PROBES(mi_posix_memalign, MI_POSIX_MEMALIGN, PT_REGS_PARM3(ctx), PT_REGS_PARM1(ctx))
+ALLOC_PROBES(mi_realloc, MI_REALLOC, PT_REGS_PARM2(ctx), PT_REGS_PARM1(ctx))
+ALLOC_PROBES(mi_rezalloc, MI_REZALLOC, PT_REGS_PARM2(ctx), PT_REGS_PARM1(ctx))
+ALLOC_PROBES(mi_realloc_aligned, MI_REALLOC_ALIGNED, PT_REGS_PARM2(ctx), PT_REGS_PARM1(ctx))
+ALLOC_PROBES(mi_rezalloc_aligned, MI_REZALLOC_ALIGNED, PT_REGS_PARM2(ctx), PT_REGS_PARM1(ctx))
+ALLOC_PROBES(mi_reallocn, MI_REALLOCN, checked_product(PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx)), PT_REGS_PARM1(ctx))
+ALLOC_PROBES(mi_recalloc, MI_RECALLOC, checked_product(PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx)), PT_REGS_PARM1(ctx))
+FREE_PROBE(mi_free, MI_FREE)
+FREE_PROBE(mi_cfree, MI_CFREE)
+FREE_PROBE(mi_free_size, MI_FREE_SIZE)
+FREE_PROBE(mi_free_aligned, MI_FREE_ALIGNED)
+FREE_PROBE(mi_free_size_aligned, MI_FREE_SIZE_ALIGNED)
 
 /* ---------------------------------------------------------------- kernel mode: tracepoints */
 

@@ -20,6 +20,10 @@
  *              kernel: the tracepoint's fields), as a string.
  *  return_probe 1 when a return probe completes the call (allocations: the result is known there), 0 when all is
  *              done at entry (frees: that saves a trap).
+ * The C API comes first, then the kernel's tracepoints, then the allocator families: C++ operator new/delete in all
+ * their variants (libstdc++'s call malloc; jemalloc, tcmalloc and mimalloc define their own), jemalloc's *allocx,
+ * tcmalloc's tc_* and mimalloc's mi_*. Only the functions the traced allocator defines are probed; where several
+ * names share one address (tcmalloc's malloc is tc_malloc) the probe is named after the first row.
  */
 #define MEMLEAK_ALLOCATOR_FUNCTIONS(X) \
 	X(MALLOC,           malloc,              USER,   ALLOCATES,   "size",                             1) \
@@ -33,7 +37,7 @@
 	X(VALLOC,           valloc,              USER,   ALLOCATES,   "size",                             1) \
 	X(PVALLOC,          pvalloc,             USER,   ALLOCATES,   "size",                             1) \
 	X(MMAP,             mmap,                USER,   MAPS,        "addr, length",                     1) \
-	X(MUNMAP,           munmap,              USER,   UNMAPS,      "addr",                             0) \
+	X(MUNMAP,           munmap,              USER,   UNMAPS,      "addr, length",                     0) \
 	X(MREMAP,           mremap,              USER,   REMAPS,      "old_address, old_size, new_size",  1) \
 	X(KMALLOC,          kmalloc,             KERNEL, ALLOCATES,   "call_site, ptr, bytes_alloc",      0) \
 	X(KFREE,            kfree,               KERNEL, FREES,       "call_site, ptr",                   0) \
@@ -42,7 +46,93 @@
 	X(PAGE_ALLOC,       mm_page_alloc,       KERNEL, ALLOCATES,   "page, order",                      0) \
 	X(PAGE_FREE,        mm_page_free,        KERNEL, FREES,       "page",                             0) \
 	X(PERCPU_ALLOC,     percpu_alloc_percpu, KERNEL, ALLOCATES,   "call_site, ptr, bytes_alloc",      0) \
-	X(PERCPU_FREE,      percpu_free_percpu,  KERNEL, FREES,       "ptr",                              0)
+	X(PERCPU_FREE,      percpu_free_percpu,  KERNEL, FREES,       "ptr",                              0) \
+	X(OPERATOR_NEW,                          _Znwm,                               USER,   ALLOCATES,   "size",                             1) \
+	X(OPERATOR_NEW_ARRAY,                    _Znam,                               USER,   ALLOCATES,   "size",                             1) \
+	X(OPERATOR_NEW_NOTHROW,                  _ZnwmRKSt9nothrow_t,                 USER,   ALLOCATES,   "size",                             1) \
+	X(OPERATOR_NEW_ARRAY_NOTHROW,            _ZnamRKSt9nothrow_t,                 USER,   ALLOCATES,   "size",                             1) \
+	X(OPERATOR_NEW_ALIGNED,                  _ZnwmSt11align_val_t,                USER,   ALLOCATES,   "size",                             1) \
+	X(OPERATOR_NEW_ARRAY_ALIGNED,            _ZnamSt11align_val_t,                USER,   ALLOCATES,   "size",                             1) \
+	X(OPERATOR_NEW_ALIGNED_NOTHROW,          _ZnwmSt11align_val_tRKSt9nothrow_t,  USER,   ALLOCATES,   "size",                             1) \
+	X(OPERATOR_NEW_ARRAY_ALIGNED_NOTHROW,    _ZnamSt11align_val_tRKSt9nothrow_t,  USER,   ALLOCATES,   "size",                             1) \
+	X(OPERATOR_DELETE,                       _ZdlPv,                              USER,   FREES,       "ptr",                              0) \
+	X(OPERATOR_DELETE_ARRAY,                 _ZdaPv,                              USER,   FREES,       "ptr",                              0) \
+	X(OPERATOR_DELETE_SIZED,                 _ZdlPvm,                             USER,   FREES,       "ptr",                              0) \
+	X(OPERATOR_DELETE_ARRAY_SIZED,           _ZdaPvm,                             USER,   FREES,       "ptr",                              0) \
+	X(OPERATOR_DELETE_NOTHROW,               _ZdlPvRKSt9nothrow_t,                USER,   FREES,       "ptr",                              0) \
+	X(OPERATOR_DELETE_ARRAY_NOTHROW,         _ZdaPvRKSt9nothrow_t,                USER,   FREES,       "ptr",                              0) \
+	X(OPERATOR_DELETE_ALIGNED,               _ZdlPvSt11align_val_t,               USER,   FREES,       "ptr",                              0) \
+	X(OPERATOR_DELETE_ARRAY_ALIGNED,         _ZdaPvSt11align_val_t,               USER,   FREES,       "ptr",                              0) \
+	X(OPERATOR_DELETE_SIZED_ALIGNED,         _ZdlPvmSt11align_val_t,              USER,   FREES,       "ptr",                              0) \
+	X(OPERATOR_DELETE_ARRAY_SIZED_ALIGNED,   _ZdaPvmSt11align_val_t,              USER,   FREES,       "ptr",                              0) \
+	X(OPERATOR_DELETE_ALIGNED_NOTHROW,       _ZdlPvSt11align_val_tRKSt9nothrow_t, USER,   FREES,       "ptr",                              0) \
+	X(OPERATOR_DELETE_ARRAY_ALIGNED_NOTHROW, _ZdaPvSt11align_val_tRKSt9nothrow_t, USER,   FREES,       "ptr",                              0) \
+	X(MALLOCX,                               mallocx,                             USER,   ALLOCATES,   "size",                             1) \
+	X(RALLOCX,                               rallocx,                             USER,   REALLOCATES, "ptr, size",                        1) \
+	X(XALLOCX,                               xallocx,                             USER,   RESIZES,     "ptr, size",                        1) \
+	X(SDALLOCX,                              sdallocx,                            USER,   FREES,       "ptr",                              0) \
+	X(DALLOCX,                               dallocx,                             USER,   FREES,       "ptr",                              0) \
+	X(TC_MALLOC,                             tc_malloc,                           USER,   ALLOCATES,   "size",                             1) \
+	X(TC_MALLOC_SKIP_NEW_HANDLER,            tc_malloc_skip_new_handler,          USER,   ALLOCATES,   "size",                             1) \
+	X(TC_CALLOC,                             tc_calloc,                           USER,   ALLOCATES,   "nmemb, size",                      1) \
+	X(TC_REALLOC,                            tc_realloc,                          USER,   REALLOCATES, "ptr, size",                        1) \
+	X(TC_MEMALIGN,                           tc_memalign,                         USER,   ALLOCATES,   "alignment, size",                  1) \
+	X(TC_POSIX_MEMALIGN,                     tc_posix_memalign,                   USER,   ALLOCATES,   "memptr, alignment, size",          1) \
+	X(TC_VALLOC,                             tc_valloc,                           USER,   ALLOCATES,   "size",                             1) \
+	X(TC_PVALLOC,                            tc_pvalloc,                          USER,   ALLOCATES,   "size",                             1) \
+	X(TC_NEW,                                tc_new,                              USER,   ALLOCATES,   "size",                             1) \
+	X(TC_NEWARRAY,                           tc_newarray,                         USER,   ALLOCATES,   "size",                             1) \
+	X(TC_NEW_NOTHROW,                        tc_new_nothrow,                      USER,   ALLOCATES,   "size",                             1) \
+	X(TC_NEWARRAY_NOTHROW,                   tc_newarray_nothrow,                 USER,   ALLOCATES,   "size",                             1) \
+	X(TC_NEW_ALIGNED,                        tc_new_aligned,                      USER,   ALLOCATES,   "size",                             1) \
+	X(TC_NEWARRAY_ALIGNED,                   tc_newarray_aligned,                 USER,   ALLOCATES,   "size",                             1) \
+	X(TC_NEW_ALIGNED_NOTHROW,                tc_new_aligned_nothrow,              USER,   ALLOCATES,   "size",                             1) \
+	X(TC_NEWARRAY_ALIGNED_NOTHROW,           tc_newarray_aligned_nothrow,         USER,   ALLOCATES,   "size",                             1) \
+	X(TC_FREE,                               tc_free,                             USER,   FREES,       "ptr",                              0) \
+	X(TC_FREE_SIZED,                         tc_free_sized,                       USER,   FREES,       "ptr",                              0) \
+	X(TC_CFREE,                              tc_cfree,                            USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETE,                             tc_delete,                           USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETEARRAY,                        tc_deletearray,                      USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETE_SIZED,                       tc_delete_sized,                     USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETEARRAY_SIZED,                  tc_deletearray_sized,                USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETE_NOTHROW,                     tc_delete_nothrow,                   USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETEARRAY_NOTHROW,                tc_deletearray_nothrow,              USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETE_ALIGNED,                     tc_delete_aligned,                   USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETEARRAY_ALIGNED,                tc_deletearray_aligned,              USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETE_SIZED_ALIGNED,               tc_delete_sized_aligned,             USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETEARRAY_SIZED_ALIGNED,          tc_deletearray_sized_aligned,        USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETE_ALIGNED_NOTHROW,             tc_delete_aligned_nothrow,           USER,   FREES,       "ptr",                              0) \
+	X(TC_DELETEARRAY_ALIGNED_NOTHROW,        tc_deletearray_aligned_nothrow,      USER,   FREES,       "ptr",                              0) \
+	X(MI_MALLOC,                             mi_malloc,                           USER,   ALLOCATES,   "size",                             1) \
+	X(MI_ZALLOC,                             mi_zalloc,                           USER,   ALLOCATES,   "size",                             1) \
+	X(MI_MALLOC_SMALL,                       mi_malloc_small,                     USER,   ALLOCATES,   "size",                             1) \
+	X(MI_ZALLOC_SMALL,                       mi_zalloc_small,                     USER,   ALLOCATES,   "size",                             1) \
+	X(MI_NEW,                                mi_new,                              USER,   ALLOCATES,   "size",                             1) \
+	X(MI_NEW_NOTHROW,                        mi_new_nothrow,                      USER,   ALLOCATES,   "size",                             1) \
+	X(MI_VALLOC,                             mi_valloc,                           USER,   ALLOCATES,   "size",                             1) \
+	X(MI_PVALLOC,                            mi_pvalloc,                          USER,   ALLOCATES,   "size",                             1) \
+	X(MI_MALLOC_ALIGNED,                     mi_malloc_aligned,                   USER,   ALLOCATES,   "size",                             1) \
+	X(MI_ZALLOC_ALIGNED,                     mi_zalloc_aligned,                   USER,   ALLOCATES,   "size",                             1) \
+	X(MI_NEW_ALIGNED,                        mi_new_aligned,                      USER,   ALLOCATES,   "size",                             1) \
+	X(MI_NEW_ALIGNED_NOTHROW,                mi_new_aligned_nothrow,              USER,   ALLOCATES,   "size",                             1) \
+	X(MI_CALLOC,                             mi_calloc,                           USER,   ALLOCATES,   "count, size",                      1) \
+	X(MI_MALLOCN,                            mi_mallocn,                          USER,   ALLOCATES,   "count, size",                      1) \
+	X(MI_NEW_N,                              mi_new_n,                            USER,   ALLOCATES,   "count, size",                      1) \
+	X(MI_CALLOC_ALIGNED,                     mi_calloc_aligned,                   USER,   ALLOCATES,   "count, size",                      1) \
+	X(MI_MEMALIGN,                           mi_memalign,                         USER,   ALLOCATES,   "alignment, size",                  1) \
+	X(MI_ALIGNED_ALLOC,                      mi_aligned_alloc,                    USER,   ALLOCATES,   "alignment, size",                  1) \
+	X(MI_POSIX_MEMALIGN,                     mi_posix_memalign,                   USER,   ALLOCATES,   "memptr, alignment, size",          1) \
+	X(MI_REALLOC,                            mi_realloc,                          USER,   REALLOCATES, "ptr, size",                        1) \
+	X(MI_REZALLOC,                           mi_rezalloc,                         USER,   REALLOCATES, "ptr, size",                        1) \
+	X(MI_REALLOC_ALIGNED,                    mi_realloc_aligned,                  USER,   REALLOCATES, "ptr, size",                        1) \
+	X(MI_REZALLOC_ALIGNED,                   mi_rezalloc_aligned,                 USER,   REALLOCATES, "ptr, size",                        1) \
+	X(MI_REALLOCN,                           mi_reallocn,                         USER,   REALLOCATES, "ptr, count, size",                 1) \
+	X(MI_RECALLOC,                           mi_recalloc,                         USER,   REALLOCATES, "ptr, count, size",                 1) \
+	X(MI_FREE,                               mi_free,                             USER,   FREES,       "ptr",                              0) \
+	X(MI_CFREE,                              mi_cfree,                            USER,   FREES,       "ptr",                              0) \
+	X(MI_FREE_SIZE,                          mi_free_size,                        USER,   FREES,       "ptr",                              0) \
+	X(MI_FREE_ALIGNED,                       mi_free_aligned,                     USER,   FREES,       "ptr",                              0) \
+	X(MI_FREE_SIZE_ALIGNED,                  mi_free_size_aligned,                USER,   FREES,       "ptr",                              0)
 
 /* What a call does to blocks (the semantics column). */
 enum memleak_semantics {
@@ -52,6 +142,7 @@ enum memleak_semantics {
 	MEMLEAK_SEMANTICS_MAPS,            /* returns a new mapping (or MAP_FAILED) */
 	MEMLEAK_SEMANTICS_UNMAPS,          /* releases a mapping */
 	MEMLEAK_SEMANTICS_REMAPS,          /* replaces a mapping (or MAP_FAILED) */
+	MEMLEAK_SEMANTICS_RESIZES,         /* resizes a block in place and returns its new size (jemalloc's xallocx) */
 };
 
 enum memleak_function {

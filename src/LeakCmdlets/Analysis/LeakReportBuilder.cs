@@ -31,6 +31,9 @@ public sealed class LeakReportBuilder
 
     public TraceLoss Lost { get; init; } = new();
 
+    /// <summary>The traced allocator's file name (libc.so.6, libjemalloc.so.2), null for the kernel.</summary>
+    public string? Allocator { get; init; }
+
     /// <summary>Names a stack of raw addresses.</summary>
     public required Func<ulong[], StackFrame[]> Symbolize { get; init; }
 
@@ -68,6 +71,7 @@ public sealed class LeakReportBuilder
                 Timestamp = Timestamp,
                 TraceDuration = traced,
                 Lost = Lost,
+                Allocator = Allocator,
             });
         }
         return leaks;

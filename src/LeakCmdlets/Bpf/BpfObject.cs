@@ -326,6 +326,24 @@ internal sealed unsafe class BpfObject : IDisposable
         return rc < 0 ? rc : (int)attr.ReturnValue;
     }
 
+    /// <summary>
+    /// Runs a loaded syscall program once with <paramref name="context"/> as its argument (BPF_PROG_TEST_RUN).
+    /// Returns the program's return value, or -errno.
+    /// </summary>
+    public unsafe int Run<TContext>(string programName, TContext context) where TContext : unmanaged
+    {
+        ThrowIfNotLoaded();
+        const int BpfProgTestRun = 10;
+        var attr = new BpfTestRunAttr
+        {
+            ProgramFd = (uint)Libbpf.ProgramFd(Program(programName).DangerousGetHandle()),
+            ContextSizeIn = (uint)sizeof(TContext),
+            ContextIn = (ulong)&context,
+        };
+        int rc = LinuxSyscalls.Bpf(BpfProgTestRun, ref attr);
+        return rc < 0 ? rc : (int)attr.ReturnValue;
+    }
+
     /// <summary>Maps a loaded ring buffer map of <paramref name="dataBytes"/> (its max_entries) for reading in place.</summary>
     public RingBufferReader MapRingBuffer(string mapName, uint dataBytes)
     {

@@ -17,7 +17,7 @@ namespace LeakTools.Bpf;
 internal static class MemleakAbi
 {
     public const int MaxStackDepth = 127;          // MEMLEAK_MAX_STACK_DEPTH
-    public const int FunctionCount = 21;           // MEMLEAK_FN_COUNT
+    public const int FunctionCount = 107;          // MEMLEAK_FN_COUNT
     public const int AllocountSlots = FunctionCount * 2;
     public const int KeyTagShift = 56;             // MEMLEAK_KEY_TAG_SHIFT
     public const ulong KeyTagPercpu = 2;           // MEMLEAK_KEY_TAG_PERCPU

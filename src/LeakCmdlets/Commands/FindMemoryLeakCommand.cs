@@ -200,6 +200,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                     Timestamp = timestamp,
                     Lost = loss,
                     Symbolize = process.Symbolize,
+                    Allocator = target.Tracer.AllocatorName,
                 };
                 var aggregator = builder.NewAggregator();
                 builders.Add(process, (builder, aggregator));

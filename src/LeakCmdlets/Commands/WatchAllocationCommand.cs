@@ -160,6 +160,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             Address = record.Address,
             Size = record.Size,
             PreviousAddress = record.PreviousAddress,
+            Allocator = target.Tracer.AllocatorName,
         };
         if (IncludeStack)
         {

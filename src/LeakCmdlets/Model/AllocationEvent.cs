@@ -33,5 +33,8 @@ public sealed class AllocationEvent
     /// <summary>The name (comm) of the process that made the call: with -Command or -IncludeChildren, a child's own.</summary>
     public string? ProcessName { get; set; }
 
+    /// <summary>The allocator traced (the file name of the object whose malloc the process's calls bind to, e.g. libc.so.6); null in kernel mode.</summary>
+    public string? Allocator { get; set; }
+
     public override string ToString() => $"{Function}(0x{Address:x}, {Size})";
 }

@@ -48,5 +48,12 @@ public sealed class MemoryLeak
     /// <summary>What the whole trace of this process lost so far (the same object for every leak of one report).</summary>
     public TraceLoss Lost { get; set; } = new();
 
+    /// <summary>
+    /// The allocator traced, as the process maps it: the file name of the object whose malloc its calls bind to
+    /// (libc.so.6, libjemalloc.so.2, libtcmalloc_minimal.so.4, or the executable itself when it is static); null for
+    /// kernel allocations.
+    /// </summary>
+    public string? Allocator { get; set; }
+
     public override string ToString() => $"{Bytes} bytes in {Count} allocations from {StackText}";
 }

@@ -104,7 +104,7 @@ internal static partial class ExecutableCheck
     }
 
     /// <summary>The absolute interpreter of a #! script; null for anything else (a relative one is left to exec).</summary>
-    private static string? ReadInterpreter(string path)
+    internal static string? ReadInterpreter(string path)
     {
         var head = new byte[ShebangLimit];
         int length;

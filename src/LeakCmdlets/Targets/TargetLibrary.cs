@@ -18,62 +18,62 @@ namespace LeakTools.Targets;
 /// </summary>
 internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Mapped)
 {
-    private static readonly Regex s_libc = new(@"^(libc\.so(\.\d+)*|libc-[\d.]+\.so|ld-musl-[^/]+\.so(\.\d+)*)$", RegexOptions.CultureInvariant);
-
-    /// <param name="library">null for the target's libc; else a path or a file name (soname) as mapped by the target.</param>
-    public static TargetLibrary Resolve(int pid, string? library)
+    /// <summary>
+    /// The object named by -Library: a path or a file name (soname) among <paramref name="objects"/>, the objects the
+    /// target maps (or, paused before its exec, will map) in resolution order. A library it does not map is an error
+    /// that lists the mapped objects defining malloc, except a path inside the root of a command not started yet
+    /// (it may dlopen the library later).
+    /// </summary>
+    public static TargetLibrary Resolve(int pid, string library, IReadOnlyList<TargetLibrary> objects, IReadOnlyList<string> mallocDefiners, bool launched)
     {
-        SymbolizerMapping[] mappings = ReadFileMappings(pid);
-
-        SymbolizerMapping? match = null;
-        if (library is null)
-        {
-            match = mappings.Where(m => s_libc.IsMatch(Path.GetFileName(m.Path))).Cast<SymbolizerMapping?>().FirstOrDefault();
-            if (match is null)
+        TargetLibrary? match = library.Contains('/')
+            ? objects.FirstOrDefault(o => o.MappedPath == library)
+            : objects.FirstOrDefault(o =>
             {
-                throw new TracerException(
-                    $"Process {pid} maps no C library (is it statically linked?), so there is no malloc to probe.",
-                    ErrorIds.AllocatorNotFound, ErrorCategory.ObjectNotFound, pid,
-                    "Name the binary or library that contains the allocator with -Library (a path as the process sees it).");
-            }
-        }
-        else if (library.Contains('/'))
-        {
-            match = mappings.Where(m => m.Path == library).Cast<SymbolizerMapping?>().FirstOrDefault();
-        }
-        else
-        {
-            match = mappings.Where(m =>
-            {
-                string name = Path.GetFileName(m.Path);
+                string name = Path.GetFileName(o.MappedPath);
                 return name == library || name.StartsWith(library + ".", StringComparison.Ordinal)
                     || name.StartsWith("lib" + library + ".so", StringComparison.Ordinal) || name.StartsWith("lib" + library + "-", StringComparison.Ordinal);
-            }).Cast<SymbolizerMapping?>().FirstOrDefault();
-        }
+            });
+        if (match is not null) return match;
 
-        if (match is { } m)
-        {
-            string viaRoot = ProcessDirectory.PathOf(pid, "root") + m.Path;
-            // The mapped file through the target's root: a stable path (map_files needs CAP_SYS_ADMIN, and its entry
-            // goes with the mapping). Otherwise (deleted, replaced, a symlink aimed elsewhere) the mapping itself.
-            if (!m.Deleted && NamesOneRegularFile(viaRoot, m.Inode))
-                return new TargetLibrary(m.Path, viaRoot, true);
-            string viaMapFiles = ProcessDirectory.PathOf(pid, "map_files") + "/" + m.Range;
-            return new TargetLibrary(m.Path, viaMapFiles, true);
-        }
-
-        // Not mapped (yet): a path inside the target's root still works, e.g. for a -Command target paused before exec.
-        if (library is not null && library.Contains('/'))
+        if (launched && library.Contains('/'))
         {
             string viaRoot = ProcessDirectory.PathOf(pid, "root") + library;
             if (NamesOneRegularFile(viaRoot, expectedInode: null)) return new TargetLibrary(library, viaRoot, false);
         }
-        var candidates = mappings.Select(x => Path.GetFileName(x.Path)).Where(n => n.Contains(".so")).Distinct().Take(12);
+        string definers = mallocDefiners.Count == 0 ? "none" : string.Join(", ", mallocDefiners);
         throw new TracerException(
-            $"The library '{library}' is neither mapped by process {pid} nor a regular file inside its root. Mapped libraries: {string.Join(", ", candidates)}.",
+            $"Process {pid} does not map the library '{library}'. The objects it maps that define malloc, in the order the dynamic linker binds: {definers}.",
             ErrorIds.LibraryNotFound, ErrorCategory.ObjectNotFound, library,
-            "Give -Library as a path inside the target's file system or as the file name it maps (see Get-ProcessMemoryMap).");
+            "Leave out -Library to trace the allocator the process uses, or give one of the objects above (a path as the process sees it, or its file name; see Get-ProcessMemoryMap).");
     }
+
+    /// <summary>A mapped file, opened through the target's root when that is the mapped file, else through map_files.</summary>
+    public static TargetLibrary FromMapping(int pid, SymbolizerMapping m)
+    {
+        string viaRoot = ProcessDirectory.PathOf(pid, "root") + m.Path;
+        // The mapped file through the target's root: a stable path (map_files needs CAP_SYS_ADMIN, and its entry
+        // goes with the mapping). Otherwise (deleted, replaced, a symlink aimed elsewhere) the mapping itself.
+        if (!m.Deleted && NamesOneRegularFile(viaRoot, m.Inode))
+            return new TargetLibrary(m.Path, viaRoot, true);
+        return new TargetLibrary(m.Path, ProcessDirectory.PathOf(pid, "map_files") + "/" + m.Range, true);
+    }
+
+    /// <summary>A file the target does not map yet (a command paused before its exec), opened inside its root; null when there is none.</summary>
+    public static TargetLibrary? FromUnmappedPath(int pid, string path)
+    {
+        string viaRoot = ProcessDirectory.PathOf(pid, "root") + path;
+        return NamesOneRegularFile(viaRoot, expectedInode: null) ? new TargetLibrary(path, viaRoot, false) : null;
+    }
+
+    /// <summary>The error for a library whose file cannot be read or is no valid ELF file (the file comes from the target's root).</summary>
+    public TracerException Unreadable(Exception e) => e is InvalidDataException
+        ? new TracerException($"The allocator library '{MappedPath}' ({OpenPath}) is not a valid ELF file: {e.Message}",
+            ErrorIds.LibraryUnreadable, ErrorCategory.InvalidData, MappedPath,
+            "The file the target maps is corrupt or truncated (check it with readelf -h -S): reinstall it in the target, or give -Library another allocator library.", e)
+        : new TracerException($"Cannot read the allocator library '{MappedPath}' ({OpenPath}): {e.Message}",
+            ErrorIds.LibraryUnreadable, ErrorCategory.ReadError, MappedPath,
+            $"Give -Library as a readable ELF shared object or executable that the target maps: a regular file of at most {TargetFileOpener.MaxElfFileBytes >> 20} MiB.", e);
 
     /// <summary>
     /// True when <paramref name="viaRoot"/> (/proc/PID/root/…) is a regular file, the same one whether resolved inside
@@ -96,7 +96,7 @@ internal sealed record TargetLibrary(string MappedPath, string OpenPath, bool Ma
     }
 
     /// <summary>The mappings with a path (files, also deleted ones and memfd); the same parser the symbolizer uses.</summary>
-    private static SymbolizerMapping[] ReadFileMappings(int pid)
+    public static SymbolizerMapping[] ReadFileMappings(int pid)
     {
         try { return SymbolizerMapsReader.Read(pid).Where(m => m.Path.StartsWith('/')).ToArray(); }
         catch (UnauthorizedAccessException e) when (ProcessDirectory.Exists(pid))

@@ -8,7 +8,6 @@ namespace LeakTools.Tracing;
 public readonly record struct AllocationRecord(ulong TimestampNs, uint ProcessId, uint ThreadId, AllocatorFunction Function,
     ulong Address, ulong Size, ulong StackKey, ulong CallerAddress, ulong PreviousAddress)
 {
-    /// <summary>True for the calls that give memory back (free, munmap, kfree, ...).</summary>
-    public bool IsRelease => Function is AllocatorFunction.Free or AllocatorFunction.Munmap or AllocatorFunction.Kfree
-        or AllocatorFunction.KmemCacheFree or AllocatorFunction.PageFree or AllocatorFunction.PercpuFree;
+    /// <summary>True for the calls that give memory back (free, operator delete, munmap, kfree, ...).</summary>
+    public bool IsRelease => AllocatorProbe.Releases(Function);
 }

@@ -40,6 +40,9 @@ public sealed class AllocationTracer : IDisposable
 
     public AllocationTracerOptions Options => _options;
 
+    /// <summary>The file name of the allocator the probes are on (e.g. libc.so.6, libjemalloc.so.2); null in kernel mode.</summary>
+    public string? AllocatorName { get; private init; }
+
     /// <summary>The stacks the BPF side kept, by key (plus the direct caller).</summary>
     public StackReader Stacks { get; }
 
@@ -68,12 +71,11 @@ public sealed class AllocationTracer : IDisposable
         ProcessIdentity? target = options.Kernel ? null : CaptureIdentity(options.ProcessId);
 
         List<(AllocatorProbe Probe, ProbeSite Site)>? plan = null;
-        TargetLibrary? library = null;
+        TargetAllocator? allocator = null;
         if (!options.Kernel)
         {
-            library = TargetLibrary.Resolve(options.ProcessId, options.LibraryPath);
-            options.Verbose?.Invoke($"Allocator library of process {options.ProcessId}: {library.MappedPath} (opened as {library.OpenPath}{(library.Mapped ? "" : ", not mapped yet")}).");
-            plan = ProbePlan.Build(library, options.SymbolPrefix, options.ForceEntrySites, options.Verbose);
+            allocator = AllocatorResolver.Resolve(options.ProcessId, options.LibraryPath, options.SymbolPrefix, options.Verbose);
+            plan = ProbePlan.Build(allocator, options.SymbolPrefix, options.ForceEntrySites, options.Verbose);
         }
 
         BpfObject bpf;
@@ -93,10 +95,10 @@ public sealed class AllocationTracer : IDisposable
                 "Rebuild the module with build.ps1.", e);
         }
 
-        var tracer = new AllocationTracer(options, target, bpf);
+        var tracer = new AllocationTracer(options, target, bpf) { AllocatorName = allocator?.Name };
         try
         {
-            tracer.Attach(library, plan);
+            tracer.Attach(plan);
             return tracer;
         }
         catch (BpfOperationException e) when (tracer.TargetExited)
@@ -150,7 +152,7 @@ public sealed class AllocationTracer : IDisposable
     }
 
     /// <summary>Configures, loads and attaches the programs, then opens the event stream when asked.</summary>
-    private void Attach(TargetLibrary? library, List<(AllocatorProbe Probe, ProbeSite Site)>? plan)
+    private void Attach(List<(AllocatorProbe Probe, ProbeSite Site)>? plan)
     {
         if (_options.Kernel)
         {
@@ -159,7 +161,7 @@ public sealed class AllocationTracer : IDisposable
         }
         else
         {
-            var attacher = new UprobeAttacher(_bpf, _options, library!);
+            var attacher = new UprobeAttacher(_bpf, _options);
             if (_options.CountOnly)
             {
                 attacher.AttachCounters(plan!, _sites);

@@ -10,7 +10,7 @@ public sealed class AllocationTracerOptions
     public int ProcessId { get; set; }
     /// <summary>Trace kernel allocations (kmem/percpu tracepoints) instead of a process's allocator.</summary>
     public bool Kernel { get; set; }
-    /// <summary>Allocator library: a path or soname as mapped by the target; null = the target's libc.</summary>
+    /// <summary>Allocator library: a path or soname as mapped by the target; null = the allocator its calls bind to (see AllocatorResolver).</summary>
     public string? LibraryPath { get; set; }
     /// <summary>Prefix of the allocator's symbols, e.g. "je_" for a prefixed jemalloc build.</summary>
     public string? SymbolPrefix { get; set; }

@@ -15,4 +15,6 @@ public enum AllocatorSemantics
     Unmaps,
     /// <summary>Replaces a mapping, or MAP_FAILED.</summary>
     Remaps,
+    /// <summary>Resizes the block its argument names in place and returns the new size (jemalloc's xallocx).</summary>
+    Resizes,
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Management.Automation;
 using LeakTools.Procfs;
 using LeakTools.Symbols;
@@ -18,41 +19,54 @@ internal static class ProbePlan
     private const int CodeWindow = 64;
 
     /// <summary>
-    /// The probes for <paramref name="library"/>. Throws <see cref="TracerException"/> (<see cref="ErrorIds.LibraryUnreadable"/>)
-    /// when the file cannot be read or is no valid ELF file anywhere we look, headers or symbol tables: the file comes
-    /// from the target's root, which may be a container's, and must not end the command with a raw exception.
+    /// The probes for <paramref name="allocator"/>: each user-space function in the object its calls bind to (the
+    /// allocator, or for mmap and friends the object that defines them first). Throws <see cref="TracerException"/>
+    /// (<see cref="ErrorIds.LibraryUnreadable"/>) when a file cannot be read or is no valid ELF file anywhere we look,
+    /// headers or symbol tables: the file comes from the target's root, which may be a container's, and must not end
+    /// the command with a raw exception.
     /// </summary>
-    public static List<(AllocatorProbe Probe, ProbeSite Site)> Build(TargetLibrary library, string? symbolPrefix, bool forceEntrySites, Action<string>? verbose)
+    public static List<(AllocatorProbe Probe, ProbeSite Site)> Build(TargetAllocator allocator, string? symbolPrefix, bool forceEntrySites, Action<string>? verbose)
     {
-        try
+        var plan = new List<(AllocatorProbe, ProbeSite)>();
+        foreach (var group in AllocatorProbe.UserSpace.GroupBy(allocator.LibraryOf))
         {
-            using ElfImage image = ElfImage.Open(library.OpenPath);
-            return Build(image, library, symbolPrefix, forceEntrySites, verbose);
+            TargetLibrary library = group.Key;
+            try
+            {
+                using ElfImage image = ElfImage.Open(library.OpenPath);
+                string? prefix = library == allocator.Library ? symbolPrefix : null;
+                plan.AddRange(Build(image, library, group, prefix, forceEntrySites, verbose));
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                throw library.Unreadable(e);
+            }
         }
-        catch (InvalidDataException e)
+
+        bool hasMalloc = plan.Exists(p => p.Item1.Function == AllocatorFunction.Malloc);
+        bool hasFree = plan.Exists(p => p.Item1.Function == AllocatorFunction.Free);
+        if (!hasMalloc && !hasFree)
         {
-            throw new TracerException($"The allocator library '{library.MappedPath}' ({library.OpenPath}) is not a valid ELF file: {e.Message}",
-                ErrorIds.LibraryUnreadable, ErrorCategory.InvalidData, library.MappedPath,
-                "The file the target maps is corrupt or truncated (check it with readelf -h -S): reinstall it in the target, or give -Library another allocator library.", e);
+            throw new TracerException(
+                $"'{allocator.Library.MappedPath}' defines neither {symbolPrefix}malloc nor {symbolPrefix}free, so there is nothing to trace.",
+                ErrorIds.AllocatorNotFound, ErrorCategory.ObjectNotFound, allocator.Library.MappedPath,
+                "Point -Library at the allocator (libc, libjemalloc, libtcmalloc) and give -SymbolPrefix if its symbols are prefixed (e.g. je_).");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new TracerException($"Cannot read the allocator library '{library.MappedPath}' ({library.OpenPath}): {e.Message}",
-                ErrorIds.LibraryUnreadable, ErrorCategory.ReadError, library.MappedPath,
-                $"Give -Library as a readable ELF shared object or executable that the target maps: a regular file of at most {TargetFileOpener.MaxElfFileBytes >> 20} MiB.", e);
-        }
+        return plan;
     }
 
-    private static List<(AllocatorProbe Probe, ProbeSite Site)> Build(ElfImage image, TargetLibrary library, string? symbolPrefix, bool forceEntrySites, Action<string>? verbose)
+    private static List<(AllocatorProbe Probe, ProbeSite Site)> Build(ElfImage image, TargetLibrary library, IEnumerable<AllocatorProbe> probes,
+        string? symbolPrefix, bool forceEntrySites, Action<string>? verbose)
     {
         var plan = new List<(AllocatorProbe, ProbeSite)>();
         var seen = new Dictionary<ulong, AllocatorFunction>();
-        foreach (AllocatorProbe probe in AllocatorProbe.UserSpace)
+        var missing = new List<string>();
+        foreach (AllocatorProbe probe in probes)
         {
             string symbol = (symbolPrefix ?? "") + probe.Symbol;
             if (!image.TryFindFunction(symbol, out ElfFunction function))
             {
-                verbose?.Invoke($"{library.MappedPath} has no {symbol}: not probed.");
+                missing.Add(symbol);
                 continue;
             }
             if (!image.TryGetFileOffset(function.Value, out ulong fileOffset)) continue;
@@ -62,12 +76,13 @@ internal static class ProbePlan
                 Function = probe.Function,
                 Symbol = symbol,
                 LibraryPath = library.MappedPath,
+                OpenPath = library.OpenPath,
                 EntryOffset = fileOffset,
                 HasReturnProbe = probe.ReturnProgram is not null,
             };
             if (seen.TryGetValue(function.Value, out AllocatorFunction first))
             {
-                verbose?.Invoke($"{symbol} is an alias of {first} (same code): not probed twice.");
+                verbose?.Invoke($"{symbol} is an alias of {AllocatorProbe.Of(first).Symbol} (same code): probed once, as {AllocatorProbe.NameOf(first)}.");
                 continue;
             }
             seen[function.Value] = probe.Function;
@@ -93,15 +108,8 @@ internal static class ProbePlan
             plan.Add((probe, site));
         }
 
-        bool hasMalloc = plan.Exists(p => p.Item1.Function == AllocatorFunction.Malloc);
-        bool hasFree = plan.Exists(p => p.Item1.Function == AllocatorFunction.Free);
-        if (!hasMalloc && !hasFree)
-        {
-            throw new TracerException(
-                $"'{library.MappedPath}' defines neither {symbolPrefix}malloc nor {symbolPrefix}free, so there is nothing to trace.",
-                ErrorIds.AllocatorNotFound, ErrorCategory.ObjectNotFound, library.MappedPath,
-                "Point -Library at the allocator (libc, libjemalloc, libtcmalloc) and give -SymbolPrefix if its symbols are prefixed (e.g. je_).");
-        }
+        // One line: most allocators define a family or two of the table's functions.
+        if (missing.Count > 0) verbose?.Invoke($"{library.MappedPath} does not define {string.Join(", ", missing)}: not probed.");
         return plan;
     }
 }

@@ -10,6 +10,8 @@ public sealed class ProbeSite
     public AllocatorFunction Function { get; set; }
     public string Symbol { get; set; } = "";
     public string LibraryPath { get; set; } = "";
+    /// <summary>Where the probe attaches: <see cref="LibraryPath"/> through the target's root or its map_files entry.</summary>
+    internal string OpenPath { get; set; } = "";
     public ulong EntryOffset { get; set; }
     public ulong ChosenOffset { get; set; }
     public string EntryInstruction { get; set; } = "";

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using LeakTools.Bpf;
-using LeakTools.Targets;
 
 namespace LeakTools.Tracing;
 
@@ -13,17 +12,15 @@ internal sealed class UprobeAttacher
 {
     private readonly BpfObject _bpf;
     private readonly AllocationTracerOptions _options;
-    private readonly TargetLibrary _library;
     private readonly bool _multi;
 
     /// <summary>Set to 1: following children attaches per inode, not through inherited uprobe events.</summary>
     public const string PerInodeVariable = "LEAKTOOLS_PER_INODE_UPROBES";
 
-    public UprobeAttacher(BpfObject bpf, AllocationTracerOptions options, TargetLibrary library)
+    public UprobeAttacher(BpfObject bpf, AllocationTracerOptions options)
     {
         _bpf = bpf;
         _options = options;
-        _library = library;
         _multi = TracerPreflight.KernelHasUprobeMultiLinks();
         if (!options.FollowChildren || options.CountOnly)
         {
@@ -80,7 +77,7 @@ internal sealed class UprobeAttacher
         {
             _options.Verbose?.Invoke(Inherited is not null
                 ? $"Following the children of process {_options.ProcessId}: its probes are uprobe events of {Inherited.Tracefs} opened as perf events it passes on to every child it forks."
-                : $"Following the children of process {_options.ProcessId}: no tracefs with uprobe events is mounted, so the probes go on every process that maps {_library.MappedPath} (each of them pays a trap per allocator call; see docs/engine.md), and the programs record only the traced ones.");
+                : $"Following the children of process {_options.ProcessId}: no tracefs with uprobe events is mounted, so the probes go on every process that maps the allocator's library (each of them pays a trap per allocator call; see docs/engine.md), and the programs record only the traced ones.");
         }
 
         foreach (var (probe, site) in plan)
@@ -103,16 +100,16 @@ internal sealed class UprobeAttacher
     {
         if (Inherited is not null && !_options.CountOnly)
         {
-            Inherited.Attach(_bpf, program, _options.ProcessId, _library.OpenPath, site.ChosenOffset, returnProbe);
+            Inherited.Attach(_bpf, program, _options.ProcessId, site.OpenPath, site.ChosenOffset, returnProbe);
             return;
         }
         // Following children: on every process that maps the library (pid 0), so a child is probed from its first
         // instruction; the BPF side records only the processes in its "traced" map. Otherwise on the target alone.
         int pid = _options.FollowChildren && !_options.CountOnly ? 0 : _options.ProcessId;
-        if (_multi) _bpf.AttachUprobeMulti(program, pid, _library.OpenPath, site.ChosenOffset, returnProbe, cookie);
-        else _bpf.AttachUprobe(program, pid == 0 ? -1 : pid, _library.OpenPath, site.ChosenOffset, returnProbe, cookie);   // perf: -1 = all
+        if (_multi) _bpf.AttachUprobeMulti(program, pid, site.OpenPath, site.ChosenOffset, returnProbe, cookie);
+        else _bpf.AttachUprobe(program, pid == 0 ? -1 : pid, site.OpenPath, site.ChosenOffset, returnProbe, cookie);   // perf: -1 = all
     }
 
     private void Report(ProbeSite site)
-        => _options.Verbose?.Invoke($"Probe {site.Symbol}: entry 0x{site.EntryOffset:x} '{site.EntryInstruction}', chosen 0x{site.ChosenOffset:x} (+0x{site.Displacement:x}) '{site.ChosenInstruction}' — {site.Reason}.");
+        => _options.Verbose?.Invoke($"Probe {site.Symbol} in {site.LibraryPath}: entry 0x{site.EntryOffset:x} '{site.EntryInstruction}', chosen 0x{site.ChosenOffset:x} (+0x{site.Displacement:x}) '{site.ChosenInstruction}' — {site.Reason}.");
 }
