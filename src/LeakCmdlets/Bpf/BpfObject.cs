@@ -348,10 +348,19 @@ internal sealed unsafe class BpfObject : IDisposable
     /// kernel; multi-uprobe links are released from several threads so their waits overlap (perf-event uprobes
     /// serialize on a kernel mutex, so for them threads would not help).
     /// </summary>
-    public void DetachAll()
+    public void DetachAll() => DetachOldest(_links.Count);
+
+    /// <summary>How many probes are attached: a mark for <see cref="DetachOldest"/>.</summary>
+    public int AttachedLinks => _links.Count;
+
+    /// <summary>
+    /// Detaches the <paramref name="count"/> probes attached first, as <see cref="DetachAll"/> does, and keeps the
+    /// later ones (a sampled trace attaches its next probes before it lets go of the last ones).
+    /// </summary>
+    public void DetachOldest(int count)
     {
-        var links = _links.ToArray();
-        _links.Clear();
+        var links = _links.GetRange(0, Math.Min(count, _links.Count)).ToArray();
+        _links.RemoveRange(0, links.Length);
         Release(Array.ConvertAll(Array.FindAll(links, l => !l.ReturnProbe), l => l.Link));
         Release(Array.ConvertAll(Array.FindAll(links, l => l.ReturnProbe), l => l.Link));
     }

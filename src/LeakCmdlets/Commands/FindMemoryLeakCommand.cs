@@ -52,6 +52,9 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     [Parameter]
     public SwitchParameter IncludeAddresses { get; set; }
 
+    /// <summary>-SampleRate attaches the probes part of the time (a process's allocator; the kernel samples calls).</summary>
+    private protected override bool SamplesByWindows => true;
+
     protected override string LossAdvice(TraceLoss grown)
     {
         var advice = new List<string>();
@@ -109,6 +112,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             var due = Min(nextReport, deadline);
             bool stopped = WaitForStop(Min(Tick, due - clock.Elapsed));
             var now = clock.Elapsed;
+            foreach (var target in Targets) target.Tracer.AdvanceSampling();
             if (now - lastRefresh >= SymbolRefreshPeriod)
             {
                 RefreshSymbols();
@@ -187,6 +191,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 IncludeAddresses = IncludeAddresses,
                 Timestamp = timestamp,
                 Lost = loss,
+                SampleRate = SampleRate,
                 Symbolize = target.Symbolize,
             };
             var watch = Stopwatch.StartNew();

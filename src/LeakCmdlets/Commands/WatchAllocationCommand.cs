@@ -156,6 +156,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             Address = record.Address,
             Size = record.Size,
             PreviousAddress = record.PreviousAddress,
+            SampleRate = SampleRate,
         };
         if (IncludeStack)
         {

@@ -30,5 +30,8 @@ public sealed class AllocationEvent
     /// <summary>The stack as one line, "fibonacci+0x1c ← child+0x4a ← start_thread+0xf3"; only with -IncludeStack.</summary>
     public string? StackText { get; set; }
 
+    /// <summary>1 when every call is streamed; N with -SampleRate N: this allocation stands for about N (one in N was sent).</summary>
+    public uint SampleRate { get; set; } = 1;
+
     public override string ToString() => $"{Function}(0x{Address:x}, {Size})";
 }

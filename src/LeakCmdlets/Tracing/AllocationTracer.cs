@@ -31,6 +31,7 @@ public sealed class AllocationTracer : IDisposable
     private StreamedCalls? _calls;
     private OutstandingMapReader? _outstanding;
     private TracerStatisticsReader? _statistics;
+    private SampledProbes? _sampled;
     private int _disposed;
     private readonly object _detachGate = new();
 
@@ -165,6 +166,7 @@ public sealed class AllocationTracer : IDisposable
             }
             MemleakSettings.Apply(_bpf, _options, (uint)_options.ProcessId);
             attacher.AttachMemleak(plan!, _sites);
+            if (_options.DutyCycleRate > 1) _sampled = new SampledProbes(_bpf, attacher, plan!, _options.DutyCycleRate, _options.Verbose);
         }
         if (_options.StreamEvents) _calls = new StreamedCalls(_bpf, _options);
     }
@@ -216,6 +218,20 @@ public sealed class AllocationTracer : IDisposable
     private TracerStatisticsReader Statistics() => _statistics ??= new TracerStatisticsReader(_bpf, _options.CountOnly, _calls);
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>
+    /// With <see cref="AllocationTracerOptions.DutyCycleRate"/>: attaches or detaches the probes when the sampling
+    /// cycle moves on (see <see cref="SampledProbes"/>); nothing otherwise. Call it every few hundred milliseconds from
+    /// the thread that reads the tracer.
+    /// </summary>
+    public void AdvanceSampling()
+    {
+        if (_sampled is null) return;
+        lock (_detachGate)
+        {
+            if (Volatile.Read(ref _disposed) == 0) _sampled.Advance();
+        }
+    }
 
     /// <summary>
     /// Detaches all probes but keeps the maps and the ring: what was recorded can still be read, and

@@ -64,13 +64,24 @@ internal sealed class UprobeAttacher
         foreach (var k in AllocatorProbe.Kernel) _bpf.SetAutoload(k.Program, false);
         _bpf.Load();
 
+        foreach (var (_, site) in plan) Report(site);
+        AttachMemleakProbes(plan, generation: 0, _ => true);
+        foreach (var (_, site) in plan) attached.Add(site);
+    }
+
+    /// <summary>
+    /// Attaches memleak's loaded programs again at the planned sites of the functions <paramref name="include"/>
+    /// picks, with <paramref name="generation"/> as their cookie (a sampled trace's window; see
+    /// <see cref="SampledProbes"/>).
+    /// </summary>
+    public void AttachMemleakProbes(List<(AllocatorProbe Probe, ProbeSite Site)> plan, uint generation, System.Func<AllocatorProbe, bool> include)
+    {
         foreach (var (probe, site) in plan)
         {
-            Report(site);
+            if (!include(probe)) continue;
             // Return probe first: an entry without its return would count a missed return.
-            if (probe.ReturnProgram is not null) Attach(probe.ReturnProgram, site, true);
-            Attach(probe.EntryProgram, site, false);
-            attached.Add(site);
+            if (probe.ReturnProgram is not null) Attach(probe.ReturnProgram, site, true, generation);
+            Attach(probe.EntryProgram, site, false, generation);
         }
     }
 
