@@ -76,6 +76,8 @@ $DebianPackages = [ordered]@{
     'unshare'                                 = 'util-linux'
     'python3'                                 = 'python3'
     '/usr/share/doc/libc6-dbg/copyright'      = 'libc6-dbg'
+    'redis-server'                            = 'redis-server'   # Bench's Redis section: a real service (jemalloc)
+    'redis-benchmark'                         = 'redis-tools'
 }
 
 function Write-Step([string] $Message) {

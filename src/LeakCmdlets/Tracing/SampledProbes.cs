@@ -14,7 +14,7 @@ namespace LeakTools.Tracing;
 /// <item><b>Frees only</b> (one window): the probes of the functions that release blocks (free, munmap, and realloc
 /// and mremap, which move them) stay, so the sampled blocks that live less than a window are seen to die.</item>
 /// <item><b>Off</b> (the rest, N - 2 windows, ±half a window at random so that a periodic leak cannot fall
-/// between the windows every time).</item>
+/// between the windows every time). <see cref="SamplingCycle"/> keeps the time.</item>
 /// </list>
 /// A sampled block that is freed later, while the probes are off, stays counted: reports over-count blocks that live
 /// longer than a window and then die (say so). A steady leak grows in every recording window; the report scales the
@@ -24,21 +24,12 @@ namespace LeakTools.Tracing;
 /// </summary>
 internal sealed class SampledProbes
 {
-    /// <summary>How long allocations are recorded in each cycle, and how long the frees are watched after.</summary>
-    public static readonly TimeSpan Window = TimeSpan.FromSeconds(1);
-
-    private enum Phase { Recording, FreesOnly, Off }
-
     private readonly BpfObject _bpf;
     private readonly UprobeAttacher _attacher;
     private readonly List<(AllocatorProbe Probe, ProbeSite Site)> _plan;
-    private readonly uint _rate;
     private readonly Action<string>? _verbose;
-    private readonly Random _random = new();
+    private readonly SamplingCycle _cycle;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
-    private Phase _phase = Phase.Recording;
-    private TimeSpan _cycleStart;
-    private TimeSpan _phaseEnd;
     private uint _generation;
 
     /// <summary>Takes over probes <paramref name="attacher"/> has just attached (generation 0): the first window records.</summary>
@@ -47,54 +38,35 @@ internal sealed class SampledProbes
         _bpf = bpf;
         _attacher = attacher;
         _plan = plan;
-        _rate = Math.Max(2, rate);
         _verbose = verbose;
-        _phaseEnd = Window;
-        verbose?.Invoke($"Sampling: allocations are recorded {Window.TotalSeconds:0} s in every {_rate} s (then frees are watched for {Window.TotalSeconds:0} s more, "
-            + $"then no probe is attached); reported bytes and counts are the sample times {_rate}.");
+        _cycle = new SamplingCycle(rate, new Random());
+        double window = SamplingCycle.Window.TotalSeconds;
+        verbose?.Invoke($"Sampling: allocations are recorded {window:0} s in every {_cycle.Rate} s (then frees are watched for {window:0} s more, "
+            + $"then no probe is attached); reported bytes and counts are the sample times {_cycle.Rate}.");
     }
-
-    /// <summary>How long allocations have been recorded so far.</summary>
-    public TimeSpan RecordedTime { get; private set; }
 
     /// <summary>The functions whose probes stay through the frees-only window: those that release or move blocks.</summary>
     public static bool ReleasesBlocks(AllocatorProbe probe) => probe.Semantics is not (AllocatorSemantics.Allocates or AllocatorSemantics.Maps);
 
-    /// <summary>Moves to the next phase when the current one is over. Call it often (every 200 ms or so), from one thread.</summary>
+    /// <summary>Attaches or detaches when the cycle moves on. Call it often (every 200 ms or so), from one thread.</summary>
     public void Advance()
     {
-        TimeSpan now = _clock.Elapsed;
-        if (now < _phaseEnd) return;
-        switch (_phase)
+        if (!_cycle.Advance(_clock.Elapsed)) return;
+        switch (_cycle.Current)
         {
-            case Phase.Recording:
+            case SamplingCycle.Phase.FreesOnly:
                 // The frees' new probes first, then the old ones go: no free is missed in between.
                 int old = _bpf.AttachedLinks;
                 _attacher.AttachMemleakProbes(_plan, ++_generation, ReleasesBlocks);
                 _bpf.DetachOldest(old);
-                RecordedTime += now - _cycleStart;
-                _phase = Phase.FreesOnly;
-                _phaseEnd = _clock.Elapsed + Window;
                 break;
-            case Phase.FreesOnly:
+            case SamplingCycle.Phase.Off:
                 _bpf.DetachAll();
-                _phase = Phase.Off;
-                _phaseEnd = _cycleStart + NextCycleLength();
                 break;
-            case Phase.Off:
+            case SamplingCycle.Phase.Recording:
                 _attacher.AttachMemleakProbes(_plan, ++_generation, _ => true);
-                _cycleStart = _clock.Elapsed;
-                _phase = Phase.Recording;
-                _phaseEnd = _cycleStart + Window;
-                _verbose?.Invoke($"Sampling window {_generation / 2 + 1}: recording for {Window.TotalSeconds:0} s.");
+                _verbose?.Invoke($"Sampling window {_cycle.Windows}: recording for {SamplingCycle.Window.TotalSeconds:0} s.");
                 break;
         }
-    }
-
-    /// <summary>About N windows, jittered by up to half a window either way (never shorter than the two windows with probes).</summary>
-    private TimeSpan NextCycleLength()
-    {
-        double windows = _rate >= 3 ? _rate + (_random.NextDouble() - 0.5) : _rate;
-        return Window * Math.Max(2, windows);
     }
 }
