@@ -112,7 +112,11 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             var due = Min(nextReport, deadline);
             bool stopped = WaitForStop(Min(Tick, due - clock.Elapsed));
             var now = clock.Elapsed;
-            foreach (var target in Targets) target.Tracer.AdvanceSampling();
+            foreach (var target in Targets)
+            {
+                try { target.Tracer.AdvanceSampling(); }
+                catch (TracerException ex) { WriteTracerError(ex, target.ProcessId); }
+            }
             if (now - lastRefresh >= SymbolRefreshPeriod)
             {
                 RefreshSymbols();

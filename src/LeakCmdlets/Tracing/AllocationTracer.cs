@@ -222,14 +222,28 @@ public sealed class AllocationTracer : IDisposable
     /// <summary>
     /// With <see cref="AllocationTracerOptions.DutyCycleRate"/>: attaches or detaches the probes when the sampling
     /// cycle moves on (see <see cref="SampledProbes"/>); nothing otherwise. Call it every few hundred milliseconds from
-    /// the thread that reads the tracer.
+    /// the thread that reads the tracer. A target that has exited ends the sampling quietly; a probe the kernel refuses
+    /// ends it with a <see cref="TracerException"/> (what was recorded can still be read).
     /// </summary>
     public void AdvanceSampling()
     {
         if (_sampled is null) return;
         lock (_detachGate)
         {
-            if (Volatile.Read(ref _disposed) == 0) _sampled.Advance();
+            if (Volatile.Read(ref _disposed) != 0) return;
+            try
+            {
+                _sampled.Advance();
+            }
+            catch (BpfOperationException e)
+            {
+                _sampled = null;
+                _bpf.DetachAll();
+                if (TargetExited) return;
+                throw new TracerException($"Sampling stopped: the next window's probes could not be attached: {e.Message}",
+                    ErrorIds.AttachFailed, ErrorCategory.InvalidOperation, _options.ProcessId,
+                    "Check that the target still runs and maps its allocator; trace it again, or without -SampleRate.", e);
+            }
         }
     }
 
