@@ -81,6 +81,8 @@ $DebianPackages = [ordered]@{
     '/usr/include/jemalloc/jemalloc.h'        = 'libjemalloc-dev'
     '/usr/include/gperftools/tcmalloc.h'      = 'libgoogle-perftools-dev'
     '/usr/include/mimalloc.h'                 = 'libmimalloc-dev'
+    'redis-server'                            = 'redis-server'   # Bench's Redis section: a real service (jemalloc)
+    'redis-benchmark'                         = 'redis-tools'
 }
 
 function Write-Step([string] $Message) {

@@ -152,7 +152,7 @@ struct pending_frame {
 	__u64 arg;       /* old pointer (realloc, mremap) or out-pointer (posix_memalign) */
 	__u64 arg2;      /* mremap: the old size */
 	__u32 flags;
-	__u32 reserved;
+	__u32 generation; /* the attach cookie of the probe that pushed it (see probe_generation) */
 };
 
 /* Masks in a way clang cannot drop, so the verifier sees the bound (depth is checked before). */
@@ -217,17 +217,34 @@ static __always_inline struct pending_state *pending_state(bool create)
 	return bpf_task_storage_get(&pending, task, 0, create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-/* Drops frames whose call must have returned already (their sp is below the current one). */
-static __always_inline void prune_returned(struct pending_state *state, __u64 sp)
+/*
+ * A sampled trace (Find-MemoryLeak -SampleRate, LeakTools.Tracing.SampledProbes) attaches its probes window by
+ * window, each window's links with its own cookie; a call that entered through an earlier window's probe and
+ * returned after they were detached leaves its frame behind, which the next window drops without counting a loss.
+ * Always 0 in a continuous trace.
+ */
+static __always_inline __u32 probe_generation(void *ctx)
+{
+	return (__u32)bpf_get_attach_cookie(ctx);
+}
+
+/*
+ * Drops frames whose call must have returned already (their sp is below the current one), and frames an earlier
+ * sampling window left behind.
+ */
+static __always_inline void prune_returned(struct pending_state *state, __u64 sp, __u32 generation)
 {
 	for (int i = 0; i < MEMLEAK_MAX_DEPTH; i++) {
 		__u32 depth = state->depth;
 		if (depth == 0 || depth > MEMLEAK_MAX_DEPTH)
 			break;
-		if (state->frames[frame_index(depth - 1)].sp >= sp)
-			break;
+		struct pending_frame *top = &state->frames[frame_index(depth - 1)];
+		if (top->generation == generation) {
+			if (top->sp >= sp)
+				break;
+			stat_add(MEMLEAK_STAT_MISSED_RETURNS, 1);
+		}
 		state->depth = depth - 1;
-		stat_add(MEMLEAK_STAT_MISSED_RETURNS, 1);
 	}
 	if (state->depth > MEMLEAK_MAX_DEPTH)
 		state->depth = 0;
@@ -708,7 +725,8 @@ static __always_inline int alloc_enter2(struct pt_regs *ctx, enum memleak_functi
 		return 0;
 	}
 	__u64 sp = PT_REGS_SP(ctx);
-	prune_returned(state, sp);
+	__u32 generation = probe_generation(ctx);
+	prune_returned(state, sp, generation);
 
 	__u32 depth = state->depth;
 	if (depth >= MEMLEAK_MAX_DEPTH) {
@@ -721,6 +739,7 @@ static __always_inline int alloc_enter2(struct pt_regs *ctx, enum memleak_functi
 	frame->arg = arg;
 	frame->arg2 = arg2;
 	frame->flags = 0;
+	frame->generation = generation;
 	if (depth > 0) {
 		frame->flags = FRAME_NESTED;
 		stat_add(MEMLEAK_STAT_NESTED_CALLS, 1);
@@ -748,7 +767,7 @@ static __always_inline int alloc_return(struct pt_regs *ctx, enum memleak_functi
 		return 0;
 	/* After ret the stack pointer is one slot above the entry's. */
 	__u64 sp = PT_REGS_SP(ctx) - 8;
-	prune_returned(state, sp);
+	prune_returned(state, sp, probe_generation(ctx));
 	__u32 depth = state->depth;
 	if (depth == 0 || depth > MEMLEAK_MAX_DEPTH)
 		return 0;
@@ -832,7 +851,7 @@ static __always_inline int free_enter(struct pt_regs *ctx, enum memleak_function
 	stat_add(MEMLEAK_STAT_HITS_BASE + fn, 1);
 	struct pending_state *state = pending_state(false);
 	if (state) {
-		prune_returned(state, PT_REGS_SP(ctx));
+		prune_returned(state, PT_REGS_SP(ctx), probe_generation(ctx));
 		if (state->depth > 0) {
 			/* the allocator freeing its own memory (realloc, free -> munmap) */
 			stat_add(MEMLEAK_STAT_NESTED_CALLS, 1);

@@ -17,7 +17,9 @@
  *  space       USER (uprobes on the target's allocator) or KERNEL (tracepoints).
  *  semantics   what a call does to blocks: MEMLEAK_SEMANTICS_<semantics>.
  *  arguments   the arguments the entry program reads (user: the calling convention's registers, in order;
- *              kernel: the tracepoint's fields), as a string.
+ *              kernel: the tracepoint's fields), as a string. User space: the n-th name is the n-th argument
+ *              register (rdi, rsi, rdx, ...), and their count is all the probe site must keep intact (a site may
+ *              move past instructions that write later ones); list up to the last register the program reads.
  *  return_probe 1 when a return probe completes the call (allocations: the result is known there), 0 when all is
  *              done at entry (frees: that saves a trap).
  * The C API comes first, then the kernel's tracepoints, then the allocator families: C++ operator new/delete in all

@@ -18,7 +18,7 @@
     docs/benchmarks.md.
 
 .PARAMETER Section
-    Which sections to run (default all): Overhead, Scale, Symbols, Procfs, Soak. A subset is a development run
+    Which sections to run (default all): Overhead, Scale, Symbols, Procfs, Soak, Redis. A subset is a development run
     (native/build/benchmarks-dev.md).
 
 .PARAMETER Runs
@@ -33,8 +33,8 @@
 param(
     [switch] $Quick,
 
-    [ValidateSet('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak')]
-    [string[]] $Section = @('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak'),
+    [ValidateSet('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak', 'Redis')]
+    [string[]] $Section = @('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak', 'Redis'),
 
     [ValidateRange(1, 20)]
     [int] $Runs,
@@ -56,16 +56,19 @@ Import-Module $ModulePath -Force
 # Sizes and repetitions: full run within the 10-minute budget on a 2-core machine; -Quick for development.
 $Settings = if ($Quick) {
     @{ Runs = 1; PairSeconds = 0.3; TracerMargin = 3; Outstanding = 100000; Stacks = 1000; ReportRuns = 1
-        SymbolAddresses = 20000; SymbolRuns = 1; ProcfsRuns = 2; VmStatCalls = 50; ImportRuns = 2 }
+        SymbolAddresses = 20000; SymbolRuns = 1; ProcfsRuns = 2; VmStatCalls = 50; ImportRuns = 2; RedisRuns = 1; RedisSeconds = 6 }
 }
 else {
     # Runs = 9: this VM's speed drifts ±15% between runs; nine interleaved runs keep the medians steady.
+    # RedisSeconds: each redis case is timed this long (the sampled one twice as long: its cycle is 10 s).
     @{ Runs = 9; PairSeconds = 1.5; TracerMargin = 4; Outstanding = 1000000; Stacks = 10000; ReportRuns = 3
-        SymbolAddresses = 100000; SymbolRuns = 3; ProcfsRuns = 5; VmStatCalls = 200; ImportRuns = 5 }
+        SymbolAddresses = 100000; SymbolRuns = 3; ProcfsRuns = 5; VmStatCalls = 200; ImportRuns = 5; RedisRuns = 3; RedisSeconds = 10 }
 }
 
-if ($Runs) { foreach ($key in 'Runs', 'ReportRuns', 'SymbolRuns', 'ProcfsRuns', 'ImportRuns') { $Settings[$key] = $Runs } }
-$Development = $Quick -or $Runs -or $Section.Count -lt 5 -or $SoakMinutes -ne 10
+if ($Runs) { foreach ($key in 'Runs', 'ReportRuns', 'SymbolRuns', 'ProcfsRuns', 'ImportRuns', 'RedisRuns') { $Settings[$key] = $Runs } }
+# Every section of the default list, or it is a development run.
+$AllSections = (Get-Command $PSCommandPath).Parameters['Section'].Attributes.Where({ $_ -is [ValidateSet] }).ValidValues
+$Development = $Quick -or $Runs -or @($AllSections | Where-Object { $_ -notin $Section }).Count -gt 0 -or $SoakMinutes -ne 10
 # The soak runs for its minutes whatever the machine does: the whole-task goal is judged without it.
 $SoakClock = [Diagnostics.Stopwatch]::new()
 $LoadAtStart = ((Get-Content /proc/loadavg -Raw) -split ' ')[0..2] -join ' '
@@ -518,12 +521,197 @@ function Measure-Soak {
 
 #endregion
 
+#region 6. A real service: redis
+
+# Debian's redis-server (linked with jemalloc) on a loopback port, driven by redis-benchmark: SET, GET and LPUSH of
+# 512-byte values, 20 clients, no pipelining (-P 1: one request per round trip, as most clients send them). Throughput
+# is taken from redis itself (INFO's total_commands_processed) over a fixed window while redis-benchmark loops, so
+# every case is timed as long whatever its speed, and the sampled case covers whole sampling cycles.
+
+function Get-RedisCounter([int] $Port, [string] $Name) {
+    $line = & redis-cli -p $Port INFO stats | Where-Object { $_ -like "${Name}:*" }
+    if (-not $line) { throw "redis-cli INFO stats has no $Name." }
+    [double]($line -split ':')[1].Trim()
+}
+
+# CPU time of all of a process's threads, in ns (schedstat: time on a CPU); threads that end meanwhile drop out,
+# which suits redis (its threads stay) and not the tracer: see Get-ProcessCpuTicksNs.
+function Get-ProcessCpuNs([int] $ProcessId) {
+    $sum = 0.0
+    foreach ($task in [IO.Directory]::GetDirectories("/proc/$ProcessId/task")) {
+        try { $sum += [double](([IO.File]::ReadAllText("$task/schedstat")) -split ' ')[0] } catch [IO.IOException] { }
+    }
+    $sum
+}
+
+# A process's user and system time, ended threads included, in ns (clock ticks of 10 ms: coarse, but complete).
+function Get-ProcessCpuTicksNs([int] $ProcessId) {
+    $fields = ([IO.File]::ReadAllText("/proc/$ProcessId/stat") -split '\) ')[1] -split ' '
+    ([double]$fields[11] + [double]$fields[12]) * 1e7
+}
+
+# Waits until a uprobe shows in the target's copy of jemalloc's malloc (an int3 among its first 16 bytes).
+function Wait-RedisProbe([int] $ProcessId, [double] $TimeoutSeconds = 20) {
+    $line = [IO.File]::ReadAllLines("/proc/$ProcessId/maps") | Where-Object { $_ -match 'libjemalloc\.so' -and $_ -match ' r-xp ' } | Select-Object -First 1
+    if (-not $line) { throw 'redis-server maps no executable libjemalloc.so.' }
+    $f = $line -split '\s+', 6
+    $start = [Convert]::ToUInt64(($f[0] -split '-')[0], 16); $fileOffset = [Convert]::ToUInt64($f[2], 16)
+    $symbol = & nm -D --defined-only $f[5] | Where-Object { $_ -match ' T malloc$' } | Select-Object -First 1
+    $readelf = & readelf -lW $f[5] | Where-Object { $_ -match '^\s+LOAD\s' -and $_ -match 'R E' } | Select-Object -First 1
+    $load = $readelf.Trim() -split '\s+'
+    $offsetInFile = [Convert]::ToUInt64(($symbol -split ' ')[0], 16) - [Convert]::ToUInt64($load[2], 16) + [Convert]::ToUInt64($load[1], 16)
+    $address = $start + $offsetInFile - $fileOffset
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSeconds)
+    $buffer = [byte[]]::new(16)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        $mem = [IO.File]::OpenRead("/proc/$ProcessId/mem")
+        try { $mem.Position = [long]$address; $null = $mem.Read($buffer, 0, 16) } finally { $mem.Dispose() }
+        if ($buffer -contains 0xcc) { return }
+        Start-Sleep -Milliseconds 50
+    }
+    throw 'The probes did not appear in redis-server within 20 s.'
+}
+
+# One timed window of redis-benchmark against the server, under one tracing case.
+function Invoke-RedisCase([string] $Case, [int] $Port, [int] $ServerId, [double] $Seconds) {
+    $tracer = $null; $job = $null; $extra = ''
+    switch ($Case) {
+        'Floor' {
+            $tracer = [LeakTools.Tracing.AllocationTracer]::Start([LeakTools.Tracing.AllocationTracerOptions]@{ ProcessId = $ServerId; CountOnly = $true; LibraryPath = 'libjemalloc.so.2' })
+        }
+        { $_ -in 'FindMemoryLeak', 'Sampled' } {
+            $rate = if ($Case -eq 'Sampled') { 10 } else { 1 }
+            $job = Start-ThreadJob -ArgumentList $ModulePath, $ServerId, ($Seconds + 30), $rate {
+                param($module, $id, $duration, $rate)
+                Import-Module $module
+                $leaks = @(Find-MemoryLeak -Id $id -Library libjemalloc.so.2 -Duration $duration -SampleRate $rate -WarningAction SilentlyContinue)
+                "$($leaks.Count) stacks reported"
+            }
+        }
+    }
+    $client = $null
+    try {
+        if ($Case -ne 'Untraced') { Wait-RedisProbe $ServerId }
+        $commandsAtAttach = Get-RedisCounter $Port 'total_commands_processed'
+        $client = Start-BenchProgram (Get-Command redis-benchmark -CommandType Application)[0].Source @('-p', "$Port", '-t', 'set,get,lpush', '-d', '512', '-c', '20', '-P', '1', '-n', '100000', '-l', '-q')
+        Start-Sleep -Milliseconds 1000   # clients connected, past the first requests
+        $commands0 = Get-RedisCounter $Port 'total_commands_processed'
+        $cpu0 = Get-ProcessCpuNs $ServerId; $self0 = Get-ProcessCpuTicksNs $PID
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        Start-Sleep -Milliseconds ([int]($Seconds * 1000))
+        $commands = (Get-RedisCounter $Port 'total_commands_processed') - $commands0
+        $elapsed = $clock.Elapsed.TotalSeconds
+        $cpu = (Get-ProcessCpuNs $ServerId) - $cpu0; $self = (Get-ProcessCpuTicksNs $PID) - $self0
+        Stop-BenchProgram $client; $client = $null
+        if ($tracer) {
+            $stats = $tracer.ReadStatistics()
+            $requests = (Get-RedisCounter $Port 'total_commands_processed') - $commandsAtAttach
+            $perFunction = ($stats.Hits.GetEnumerator() | Where-Object Value | Sort-Object Value -Descending | ForEach-Object { "$($_.Key.ToString().ToLowerInvariant()) $(Format-BenchNumber ($_.Value / $requests))" }) -join ', '
+            $returns = ($stats.ReturnHits.Values | Measure-Object -Sum).Sum
+            $extra = "$(Format-BenchNumber ($stats.TotalHits / $requests)) allocator calls per request ($perFunction)"
+            $hitsPerRequest = ($stats.TotalHits + $returns) / $requests
+        }
+        [pscustomobject]@{
+            Rps = $commands / $elapsed
+            ServerUsPerRequest = $cpu / 1000 / $commands
+            # The tracer runs in this process (a thread job): its CPU while the window ran, in CPUs.
+            TracerCpus = if ($Case -in 'FindMemoryLeak', 'Sampled') { $self / 1e9 / $elapsed } else { 0 }
+            Extra = $extra
+            HitsPerRequest = if ($tracer) { $hitsPerRequest } else { 0 }
+        }
+    }
+    finally {
+        Stop-BenchProgram $client
+        if ($tracer) { $tracer.Dispose() }
+        if ($job) {
+            # Ends the trace (Ctrl+C's path: the cmdlet reports what it has and detaches); the server runs on.
+            $job | Stop-Job
+            $job | Remove-Job -Force
+        }
+    }
+}
+
+function Measure-Redis {
+    $s = '6. Redis'
+    $cases = [ordered]@{
+        Untraced       = 'untraced'
+        Floor          = 'counting probe on our sites (floor)'
+        FindMemoryLeak = 'Find-MemoryLeak'
+        Sampled        = 'Find-MemoryLeak -SampleRate 10'
+    }
+    $label = 'redis-server (jemalloc), SET/GET/LPUSH 512 B, 20 clients, -P 1'
+    if (-not (Get-Command redis-server, redis-benchmark, redis-cli -CommandType Application -ErrorAction Ignore) -or
+        @(Get-Command redis-server, redis-benchmark, redis-cli -CommandType Application -ErrorAction Ignore).Count -lt 3) {
+        foreach ($case in $cases.Values) { $Rows.Add((New-MissingRow $s "$label, $case" 'redis-server or redis-tools not installed')) }
+        return
+    }
+    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $listener.Start()
+    $port = $listener.LocalEndpoint.Port; $listener.Stop()
+    $server = Start-BenchProgram (Get-Command redis-server -CommandType Application)[0].Source @('--port', "$port", '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning')
+    $samples = @{}; $byRun = @{}; $notes = @{}; $cpu = @{}; $hits = [Collections.Generic.List[double]]::new()
+    foreach ($case in $cases.Keys) {
+        $samples[$case] = [Collections.Generic.List[double]]::new(); $byRun[$case] = @{}; $notes[$case] = [Collections.Generic.List[string]]::new()
+        $cpu[$case] = [Collections.Generic.List[double]]::new()
+    }
+    try {
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ((& redis-cli -p $port PING 2>$null) -ne 'PONG') {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "redis-server did not answer on port $port." }
+            Start-Sleep -Milliseconds 100
+        }
+        $order = @($cases.Keys)
+        for ($run = 1; $run -le $Settings.RedisRuns; $run++) {
+            $shift = ($run - 1) % $order.Count
+            foreach ($case in @($order | Select-Object -Skip $shift) + @($order | Select-Object -First $shift)) {
+                # The sampled case runs whole cycles: two of its 10-second cycles at full size.
+                $seconds = if ($case -eq 'Sampled') { 2 * $Settings.RedisSeconds } else { $Settings.RedisSeconds }
+                Write-BenchStep "redis, $($cases[$case]), run $run ($seconds s)"
+                try {
+                    $r = Invoke-RedisCase $case $port $server.Id $seconds
+                    $samples[$case].Add($r.Rps); $byRun[$case][$run] = $r.Rps; $cpu[$case].Add($r.ServerUsPerRequest)
+                    if ($r.HitsPerRequest) { $hits.Add($r.HitsPerRequest) }
+                    $note = "run ${run}: $(Format-BenchNumber $r.Rps) requests/s, redis CPU $(Format-BenchNumber $r.ServerUsPerRequest) µs per request"
+                    if ($r.TracerCpus) { $note += ", tracer (pwsh) $(Format-BenchNumber ($r.TracerCpus * 100))% of a CPU" }
+                    if ($r.Extra) { $note += ", $($r.Extra)" }
+                    $notes[$case].Add($note)
+                }
+                catch { $notes[$case].Add("run $run failed: $_") }
+            }
+        }
+    }
+    finally { Stop-BenchProgram $server }
+    $untraced = Get-Median $samples['Untraced'].ToArray()
+    # What one probe hit costs redis here: the floor's extra CPU per request over its hits (entries and returns) per request.
+    $perHit = ((Get-Median $cpu['Floor'].ToArray()) - (Get-Median $cpu['Untraced'].ToArray())) / (Get-Median $hits.ToArray())
+    if (-not [double]::IsNaN($perHit)) { $notes['Floor'].Insert(0, "about $(Format-BenchNumber $perHit) µs of redis CPU per probe hit ((floor − untraced) CPU per request over $(Format-BenchNumber (Get-Median $hits.ToArray())) hits per request)") }
+    foreach ($case in $cases.Keys) {
+        $values = $samples[$case].ToArray()
+        $ratio = ''; $goal = ''; $verdict = ''
+        if ($case -ne 'Untraced' -and $untraced -gt 0) {
+            $paired = @(foreach ($run in $byRun[$case].Keys) { if ($byRun['Untraced'][$run]) { $byRun[$case][$run] / $byRun['Untraced'][$run] } })
+            $pairedMedian = Get-Median $paired
+            $ratio = "$(Format-BenchNumber ((Get-Median $values) / $untraced * 100))% of untraced, paired by run $(Format-BenchNumber ($pairedMedian * 100))%"
+            # redis's CPU per request hardly depends on what else the machine runs: the steadier figure on a shared machine.
+            $ratio += "; redis CPU per request $(Format-BenchNumber ((Get-Median $cpu[$case].ToArray()) / (Get-Median $cpu['Untraced'].ToArray())))× untraced"
+            $limit = switch ($case) { 'FindMemoryLeak' { 0.5 } 'Sampled' { 0.75 } default { $null } }
+            if ($limit) {
+                $goal = "≥ $($limit * 100)% of untraced"
+                $verdict = if ($paired.Count -eq 0) { 'no data' } elseif ($pairedMedian -ge $limit) { 'met' } else { '**MISSED**' }
+            }
+        }
+        $Rows.Add((New-BenchRow -Section $s -Measurement "$label, $($cases[$case])" -Samples $values -Unit 'req/s' -Ratio $ratio -Goal $goal -Verdict $verdict -Note ($notes[$case] -join '; ')))
+    }
+}
+
+#endregion
+
 $sections = [ordered]@{
     Overhead = { Measure-TracingOverhead }
     Scale    = { Measure-ReportAtScale }
     Symbols  = { Measure-Symbolization }
     Procfs   = { Measure-Procfs }
     Soak     = { Measure-Soak }
+    Redis    = { Measure-Redis }
 }
 foreach ($name in $sections.Keys) {
     if ($name -notin $Section) { continue }
@@ -586,6 +774,15 @@ $report.Add('   runs at full rate and the ring buffer drops what the consumer ca
 $report.Add('   `outstanding` (100,000 live allocations from 1,000 stacks), so each of its reports reads and names the same')
 $report.Add('   set: memory that grows from report to report is the tool''s, not the data''s. Kernel BPF map memory is not in')
 $report.Add('   the RSS. The soak''s minutes are left out of the whole-task time.')
+$report.Add('6. Redis: Debian''s `redis-server` (it links jemalloc) on a free loopback port, no persistence, driven by')
+$report.Add('   `redis-benchmark -t set,get,lpush -d 512 -c 20 -P 1 -l` (512-byte values, 20 connections, no pipelining).')
+$report.Add("   Requests per second come from redis's own INFO counter over a $($Settings.RedisSeconds) s window that starts a second after")
+$report.Add('   the client (the sampled case: twice as long, whole 10-second cycles); traced windows start once a uprobe shows')
+$report.Add('   in redis''s copy of jemalloc''s `malloc`. The floor is the counting probe on the sites Find-MemoryLeak uses')
+$report.Add('   (`-Library libjemalloc.so.2`); its hits over the requests served are the allocator calls per request.')
+$report.Add('   Find-MemoryLeak runs in a thread job of the benchmark''s pwsh, whose CPU over the window is the tracer''s cost.')
+$report.Add('   Cases are interleaved run by run; "paired by run" is the median of each run''s traced over untraced rate, and')
+$report.Add('   the goals (≥ 50% with full tracing, ≥ 75% with -SampleRate 10) are judged on it. The server is killed at the end.')
 
 $outFile = if ($Development) { Join-Path $NativeBuildDir 'benchmarks-dev.md' } else { Join-Path $Root 'docs/benchmarks.md' }
 New-Item -ItemType Directory -Force -Path (Split-Path $outFile) | Out-Null

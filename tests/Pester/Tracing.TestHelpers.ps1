@@ -109,3 +109,23 @@ function Invoke-StoppedTrace([string] $Command, [hashtable] $Parameters, $Target
     }
     finally { $ps.Dispose() }
 }
+
+# Whether a uprobe is in place in a function of a process's libc: the kernel writes an int3 (0xcc) at the probed
+# instruction, which for LeakTools' sites lies within the function's first 16 bytes. Read through /proc/PID/mem.
+function Test-LibcFunctionProbed([int] $ProcessId, [string] $Symbol) {
+    $line = [IO.File]::ReadAllLines("/proc/$ProcessId/maps") | Where-Object { $_ -match '/libc\.so' -and $_ -match ' r-xp ' } | Select-Object -First 1
+    $fields = $line -split '\s+', 6
+    $image = [LeakTools.Symbols.ElfImage]::Open($fields[5])
+    try {
+        $function = [LeakTools.Symbols.ElfFunction]::new('', 0, 0); $fileOffset = [ulong]0
+        if (-not $image.TryFindFunction($Symbol, [ref]$function) -or -not $image.TryGetFileOffset($function.Value, [ref]$fileOffset)) { throw "libc has no $Symbol." }
+        $pristine = $image.ReadAtVirtualAddress($function.Value, 16)
+    }
+    finally { $image.Dispose() }
+    $address = [Convert]::ToUInt64(($fields[0] -split '-')[0], 16) + $fileOffset - [Convert]::ToUInt64($fields[2], 16)
+    $bytes = [byte[]]::new(16)
+    $mem = [IO.File]::OpenRead("/proc/$ProcessId/mem")
+    try { $mem.Position = [long]$address; $null = $mem.Read($bytes, 0, 16) } finally { $mem.Dispose() }
+    for ($i = 0; $i -lt 16; $i++) { if ($bytes[$i] -eq 0xcc -and $pristine[$i] -ne 0xcc) { return $true } }
+    $false
+}

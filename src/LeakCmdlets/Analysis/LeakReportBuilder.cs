@@ -34,6 +34,9 @@ public sealed class LeakReportBuilder
     /// <summary>The traced allocator's file name (libc.so.6, libjemalloc.so.2), null for the kernel.</summary>
     public string? Allocator { get; init; }
 
+    /// <summary>About one allocation in this many was recorded: bytes and counts are scaled by it (estimates).</summary>
+    public uint SampleRate { get; init; } = 1;
+
     /// <summary>Names a stack of raw addresses.</summary>
     public required Func<ulong[], StackFrame[]> Symbolize { get; init; }
 
@@ -57,14 +60,17 @@ public sealed class LeakReportBuilder
         foreach (var site in sites)
         {
             var frames = Symbolize(site.Stack);
+            uint scale = Math.Max(1, SampleRate);
+            ulong bytes = site.Bytes * scale;
             leaks.Add(new MemoryLeak
             {
                 ProcessId = ProcessId,
                 ProcessName = ProcessName,
-                Bytes = site.Bytes,
-                Count = (ulong)site.Count,
+                Bytes = bytes,
+                Count = (ulong)site.Count * scale,
+                SampleRate = scale,
                 OldestAge = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, site.OldestTimestampNs)) / 100)),
-                BytesPerSecond = windowSeconds > 0 ? site.Bytes / windowSeconds : 0,
+                BytesPerSecond = windowSeconds > 0 ? bytes / windowSeconds : 0,
                 Stack = frames,
                 StackText = StackFormatter.Join(frames),
                 Addresses = IncludeAddresses ? site.Allocations.Select(a => a.Address).OrderBy(a => a).ToArray() : null,

@@ -383,10 +383,21 @@ internal sealed unsafe class BpfObject : IDisposable
     /// kernel; multi-uprobe links are released from several threads so their waits overlap (perf-event uprobes
     /// serialize on a kernel mutex, so for them threads would not help).
     /// </summary>
-    public void DetachAll()
+    public void DetachAll() => DetachRange(0, _links.Count);
+
+    /// <summary>How many probes are attached: a mark for <see cref="DetachRange"/>.</summary>
+    public int AttachedLinks => _links.Count;
+
+    /// <summary>
+    /// Detaches the <paramref name="count"/> probes attached from the <paramref name="first"/>-th on, as
+    /// <see cref="DetachAll"/> does, and keeps the others (a sampled trace attaches its next probes before it lets go
+    /// of the last ones, and keeps the tracepoints attached before its probes).
+    /// </summary>
+    public void DetachRange(int first, int count)
     {
-        var links = _links.ToArray();
-        _links.Clear();
+        first = Math.Min(first, _links.Count);
+        var links = _links.GetRange(first, Math.Min(count, _links.Count - first)).ToArray();
+        _links.RemoveRange(first, links.Length);
         Release(Array.ConvertAll(Array.FindAll(links, l => !l.ReturnProbe), l => l.Link));
         Release(Array.ConvertAll(Array.FindAll(links, l => l.ReturnProbe), l => l.Link));
     }

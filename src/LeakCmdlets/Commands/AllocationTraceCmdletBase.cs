@@ -69,7 +69,11 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
     [Parameter]
     public ulong MaxSize { get; set; } = ulong.MaxValue;
 
-    /// <summary>Record one allocation in this many (1 = every one).</summary>
+    /// <summary>
+    /// Record about one allocation in this many (1 = every one). Find-MemoryLeak on a process: allocations are recorded
+    /// one second in every SampleRate seconds, the probes attached only then (the low-overhead mode); otherwise one
+    /// call in SampleRate at random. Outputs carry the rate; Find-MemoryLeak scales its bytes and counts by it.
+    /// </summary>
     [Parameter]
     [ValidateRange(1, uint.MaxValue)]
     public uint SampleRate { get; set; } = 1;
@@ -246,6 +250,11 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         WriteError(record);
     }
 
+    /// <summary>True when -SampleRate samples by time windows (<see cref="AllocationTracerOptions.DutyCycleRate"/>) rather than by call.</summary>
+    private protected virtual bool SamplesByWindows => false;
+
+    private bool SampleWindows => SamplesByWindows && ParameterSetName != KernelParameterSet && SampleRate > 1;
+
     private AllocationTracerOptions NewOptions(bool streamEvents, bool captureStacks) => new()
     {
         LibraryPath = Library,
@@ -257,7 +266,8 @@ public abstract class AllocationTraceCmdletBase : ProcessTargetCmdletBase, IDisp
         TrackOutstanding = !streamEvents,
         MinSize = MinSize,
         MaxSize = MaxSize,
-        SampleRate = SampleRate,
+        SampleRate = SampleWindows ? 1 : SampleRate,
+        DutyCycleRate = SampleWindows ? SampleRate : 0,
         // A command is traced with everything it starts (a shell's children, a daemon's child).
         FollowChildren = ParameterSetName == CommandParameterSet || IncludeChildren,
         // Called from the engine on whatever thread it is on; written out from the pipeline thread.

@@ -55,6 +55,9 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     [Parameter]
     public SwitchParameter IncludeAddresses { get; set; }
 
+    /// <summary>-SampleRate attaches the probes part of the time (a process's allocator; the kernel samples calls).</summary>
+    private protected override bool SamplesByWindows => true;
+
     protected override string LossAdvice(TraceLoss grown)
     {
         var advice = new List<string>();
@@ -112,6 +115,11 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             var due = Min(nextReport, deadline);
             bool stopped = WaitForStop(Min(FollowsChildren ? ProcessTreeTick : Tick, due - clock.Elapsed));
             var now = clock.Elapsed;
+            foreach (var target in Targets)
+            {
+                try { target.Tracer.AdvanceSampling(); }
+                catch (TracerException ex) { WriteTracerError(ex, target.ProcessId); }
+            }
             if (now - lastRefresh >= SymbolRefreshPeriod)
             {
                 RefreshSymbols();
@@ -201,6 +209,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                     Lost = loss,
                     Symbolize = process.Symbolize,
                     Allocator = target.Tracer.AllocatorName,
+                    SampleRate = SampleRate,
                 };
                 var aggregator = builder.NewAggregator();
                 builders.Add(process, (builder, aggregator));

@@ -161,6 +161,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             Size = record.Size,
             PreviousAddress = record.PreviousAddress,
             Allocator = target.Tracer.AllocatorName,
+            SampleRate = SampleRate,
         };
         if (IncludeStack)
         {

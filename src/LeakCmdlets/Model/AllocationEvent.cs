@@ -36,5 +36,8 @@ public sealed class AllocationEvent
     /// <summary>The allocator traced (the file name of the object whose malloc the process's calls bind to, e.g. libc.so.6); null in kernel mode.</summary>
     public string? Allocator { get; set; }
 
+    /// <summary>1 when every call is streamed; N with -SampleRate N: this allocation stands for about N (one in N was sent).</summary>
+    public uint SampleRate { get; set; } = 1;
+
     public override string ToString() => $"{Function}(0x{Address:x}, {Size})";
 }

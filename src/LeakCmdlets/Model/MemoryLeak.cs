@@ -45,6 +45,13 @@ public sealed class MemoryLeak
     /// <summary>How long the target had been traced when this report was taken.</summary>
     public TimeSpan TraceDuration { get; set; }
 
+    /// <summary>
+    /// 1 when every allocation was recorded (Bytes and Count are exact). N with -SampleRate N: about one allocation in N
+    /// was recorded, and <see cref="Bytes"/>, <see cref="Count"/> and <see cref="BytesPerSecond"/> are the sample times N,
+    /// estimates (the view marks them with ~); <see cref="Addresses"/> holds the sampled allocations only.
+    /// </summary>
+    public uint SampleRate { get; set; } = 1;
+
     /// <summary>What the whole trace of this process lost so far (the same object for every leak of one report).</summary>
     public TraceLoss Lost { get; set; } = new();
 

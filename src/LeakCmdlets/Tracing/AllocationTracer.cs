@@ -33,6 +33,7 @@ public sealed class AllocationTracer : IDisposable
     private TracerStatisticsReader? _statistics;
     private ProcessEventReader? _processEvents;
     private InheritedUprobes? _inheritedUprobes;
+    private SampledProbes? _sampled;
     private int _disposed;
     private readonly object _detachGate = new();
 
@@ -177,6 +178,7 @@ public sealed class AllocationTracer : IDisposable
                 _inheritedUprobes = attacher.Inherited;   // removed in Dispose, also after a failed attach
             }
             _processEvents = new ProcessEventReader(_bpf);
+            if (_options.DutyCycleRate > 1) _sampled = new SampledProbes(_bpf, attacher, plan!, _options.DutyCycleRate, _options.Verbose);
         }
         if (_options.StreamEvents) _calls = new StreamedCalls(_bpf, _options);
     }
@@ -251,6 +253,34 @@ public sealed class AllocationTracer : IDisposable
     private TracerStatisticsReader Statistics() => _statistics ??= new TracerStatisticsReader(_bpf, _options.CountOnly, _calls);
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    /// <summary>
+    /// With <see cref="AllocationTracerOptions.DutyCycleRate"/>: attaches or detaches the probes when the sampling
+    /// cycle moves on (see <see cref="SampledProbes"/>); nothing otherwise. Call it every few hundred milliseconds from
+    /// the thread that reads the tracer. A target that has exited ends the sampling quietly; a probe the kernel refuses
+    /// ends it with a <see cref="TracerException"/> (what was recorded can still be read).
+    /// </summary>
+    public void AdvanceSampling()
+    {
+        if (_sampled is null) return;
+        lock (_detachGate)
+        {
+            if (Volatile.Read(ref _disposed) != 0) return;
+            try
+            {
+                _sampled.Advance();
+            }
+            catch (BpfOperationException e)
+            {
+                _sampled = null;
+                _bpf.DetachAll();
+                if (TargetExited) return;
+                throw new TracerException($"Sampling stopped: the next window's probes could not be attached: {e.Message}",
+                    ErrorIds.AttachFailed, ErrorCategory.InvalidOperation, _options.ProcessId,
+                    "Check that the target still runs and maps its allocator; trace it again, or without -SampleRate.", e);
+            }
+        }
+    }
 
     /// <summary>
     /// Detaches all probes but keeps the maps and the ring: what was recorded can still be read, and

@@ -26,6 +26,12 @@ public sealed class AllocationTracerOptions
     public ulong MaxSize { get; set; } = ulong.MaxValue;
     /// <summary>Record 1 in N allocations (frees are always processed).</summary>
     public uint SampleRate { get; set; } = 1;
+    /// <summary>
+    /// The low-overhead mode: allocations are recorded one second in every this many, the probes attached only then
+    /// and a second after (<see cref="SampledProbes"/>; the caller drives it with <see cref="AllocationTracer.AdvanceSampling"/>).
+    /// 0 or 1 = all the time. User space only.
+    /// </summary>
+    public uint DutyCycleRate { get; set; }
     /// <summary>Capacity of the outstanding-allocation map.</summary>
     public int MaxOutstanding { get; set; } = 1 << 20;
     /// <summary>Capacity of the stack map.</summary>
@@ -57,6 +63,7 @@ public sealed class AllocationTracerOptions
         else if (MaxOutstanding <= 0 || MaxStacks <= 0) problem = "MaxOutstanding and MaxStacks must be positive.";
         else if (MinSize > MaxSize) problem = $"MinSize ({MinSize}) is larger than MaxSize ({MaxSize}).";
         else if (!TrackOutstanding && !StreamEvents && !CountOnly) problem = "TrackOutstanding can be off only with StreamEvents on: nothing would be recorded.";
+        else if (DutyCycleRate > 1 && (Kernel || CountOnly || StreamEvents)) problem = "DutyCycleRate applies to Find-MemoryLeak's user-space tracing only (no Kernel, CountOnly or StreamEvents).";
         else if (RingBufferBytes < 4096 || (RingBufferBytes & (RingBufferBytes - 1)) != 0) problem = "RingBufferBytes must be a power of two of at least 4096.";
         if (problem is not null)
             throw new TracerException(problem, ErrorIds.InvalidOptions, ErrorCategory.InvalidArgument, this, "Correct the tracer options.");

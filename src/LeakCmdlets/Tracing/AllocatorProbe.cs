@@ -154,6 +154,13 @@ internal sealed record AllocatorProbe(AllocatorFunction Function, string Symbol,
     public static readonly IReadOnlyList<(AllocatorFunction Function, string Program, string Tracepoint)> Kernel
         = All.Where(p => p.IsKernel).Select(p => (p.Function, p.EntryProgram, p.Symbol)).ToArray();
 
+    /// <summary>
+    /// User space: how many argument registers the entry program reads (the n-th name of <see cref="Arguments"/> is
+    /// the n-th register, rdi first). The probe site may move past instructions that write the registers after
+    /// these (<see cref="ProbeSiteSelector"/>). Kernel: the tracepoint fields read.
+    /// </summary>
+    public int ArgumentCount => Arguments.Split(',', System.StringSplitOptions.RemoveEmptyEntries).Length;
+
     /// <summary>memleak.bpf.c's program for the call (user space) or the tracepoint (kernel).</summary>
     public string EntryProgram => IsKernel ? $"memleak__{Symbol}" : $"memleak__{Symbol}_enter";
 

@@ -103,8 +103,12 @@ internal sealed class InheritedUprobes : IDisposable
     {
         string name = program.Replace("memleak__", "", StringComparison.Ordinal);
         string line = string.Create(CultureInfo.InvariantCulture, $"{(returnProbe ? 'r' : 'p')}:{_group}/{name} {path}:0x{offset:x}");
-        Write(line);
-        _events.Add(name);
+        // A sampled trace attaches the same probe again each window: the event made the first time serves.
+        if (!_events.Contains(name))
+        {
+            Write(line);
+            _events.Add(name);
+        }
         ulong id = ulong.Parse(File.ReadAllText(Path.Combine(Tracefs, "events", _group, name, "id")).Trim(), CultureInfo.InvariantCulture);
         var attr = new PerfEventAttr
         {

@@ -89,7 +89,7 @@ internal static class ProbePlan
 
             int window = function.Size is > 0 and < CodeWindow ? (int)function.Size : CodeWindow;
             byte[] code = image.ReadAtVirtualAddress(function.Value, window);
-            ProbeSiteChoice choice = ProbeSiteSelector.Choose(code, function.Value);
+            ProbeSiteChoice choice = ProbeSiteSelector.Choose(code, function.Value, probe.ArgumentCount);
             site.EntryInstruction = choice.EntryInstruction;
             if (forceEntrySites)
             {

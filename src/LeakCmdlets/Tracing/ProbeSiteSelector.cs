@@ -12,7 +12,9 @@ namespace LeakTools.Tracing;
 /// instruction skipped is "invisible" to what the probe reads:
 /// <list type="bullet">
 /// <item>falls through (no branch away from the entry path, no syscall);</item>
-/// <item>writes no argument register (rdi, rsi, rdx, rcx, r8, r9) — the programs read the arguments;</item>
+/// <item>writes no argument register the function's entry program reads (the first <c>argumentsRead</c> of rdi,
+/// rsi, rdx, rcx, r8, r9: jemalloc's free starts with <c>mov %rdi,%rax</c> and writes rdx and rcx before its first
+/// branch, and free reads rdi alone);</item>
 /// <item>writes neither rsp nor memory — [rsp] must still be the return address, for the uretprobe, which
 /// hijacks the return address at [rsp] when the probe hits (and for a free's caller, read there).</item>
 /// </list>
@@ -27,18 +29,29 @@ public static class ProbeSiteSelector
     /// </summary>
     private const bool EmulatesMultiByteNop = true;
 
-    /// <summary>How many instructions to look at before giving up (function prologues are short).</summary>
-    public const int MaxInstructions = 8;
+    /// <summary>
+    /// How many instructions to look at before giving up. Prologues are short, but jemalloc's free computes its
+    /// thread cache's slot in nine instructions before its first branch.
+    /// </summary>
+    public const int MaxInstructions = 12;
 
-    private static readonly HashSet<Register> s_protected = new()
+    /// <summary>The System V x86-64 argument registers, in order.</summary>
+    public static readonly IReadOnlyList<Register> ArgumentRegisters = new[]
     {
-        Register.RDI, Register.RSI, Register.RDX, Register.RCX, Register.R8, Register.R9, Register.RSP,
+        Register.RDI, Register.RSI, Register.RDX, Register.RCX, Register.R8, Register.R9,
     };
 
     /// <param name="code">Bytes from the function's entry (at least ~64, or the whole function).</param>
     /// <param name="entryAddress">The entry's virtual address (only used to print branch targets).</param>
-    public static ProbeSiteChoice Choose(ReadOnlySpan<byte> code, ulong entryAddress = 0)
+    /// <param name="argumentsRead">
+    /// How many argument registers the probe reads (<see cref="AllocatorProbe.ArgumentCount"/>); only those, rsp and
+    /// memory must survive the instructions skipped. All six when unknown.
+    /// </param>
+    public static ProbeSiteChoice Choose(ReadOnlySpan<byte> code, ulong entryAddress = 0, int argumentsRead = 6)
     {
+        var kept = new HashSet<Register> { Register.RSP };
+        for (int i = 0; i < Math.Clamp(argumentsRead, 0, ArgumentRegisters.Count); i++) kept.Add(ArgumentRegisters[i]);
+        string keptText = KeptText(kept);
         var decoder = Decoder.Create(64, new ByteArrayCodeReader(code.ToArray()), entryAddress, DecoderOptions.None);
         var infoFactory = new InstructionInfoFactory();
         string entryText = "";
@@ -57,11 +70,11 @@ public static class ProbeSiteSelector
             {
                 string reason = i == 0
                     ? $"entry instruction '{text}' is emulated by the kernel"
-                    : $"'{entryText}' would be single-stepped; +0x{displacement:x} '{text}' is the first emulated instruction and the ones before it keep the arguments, rsp and [rsp]";
+                    : $"'{entryText}' would be single-stepped; +0x{displacement:x} '{text}' is the first emulated instruction and the ones before it keep {keptText} and [rsp]";
                 return new ProbeSiteChoice(displacement, entryText, text, true, reason);
             }
 
-            string? why = WhyNotSkippable(instruction, infoFactory);
+            string? why = WhyNotSkippable(instruction, infoFactory, kept);
             if (why is not null)
             {
                 return Fallback(entryText, $"no emulated instruction before +0x{displacement:x} '{text}', which {why}");
@@ -129,7 +142,7 @@ public static class ProbeSiteSelector
     }
 
     /// <summary>Null when the probe may move past <paramref name="instruction"/>; else what it does that forbids it.</summary>
-    private static string? WhyNotSkippable(in Instruction instruction, InstructionInfoFactory infoFactory)
+    private static string? WhyNotSkippable(in Instruction instruction, InstructionInfoFactory infoFactory, HashSet<Register> kept)
     {
         if (instruction.FlowControl != FlowControl.Next)
             return instruction.Mnemonic == Mnemonic.Syscall ? "enters the kernel" : "branches away from the entry path";
@@ -144,10 +157,19 @@ public static class ProbeSiteSelector
         {
             if (used.Access is OpAccess.Read or OpAccess.CondRead or OpAccess.None or OpAccess.NoMemAccess) continue;
             Register full = used.Register.GetFullRegister();
-            if (s_protected.Contains(full))
+            if (kept.Contains(full))
                 return full == Register.RSP ? "changes rsp" : $"changes the argument register {full.ToString().ToLowerInvariant()}";
         }
         return null;
+    }
+
+    /// <summary>"rdi, rsp" or "rdi, rsi, rdx, rsp": what the reasons say was kept.</summary>
+    private static string KeptText(HashSet<Register> kept)
+    {
+        var names = new List<string>();
+        foreach (Register register in ArgumentRegisters) if (kept.Contains(register)) names.Add(register.ToString().ToLowerInvariant());
+        names.Add("rsp");
+        return string.Join(", ", names);
     }
 
     private static string Format(in Instruction instruction)

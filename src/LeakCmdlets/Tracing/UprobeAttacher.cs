@@ -80,13 +80,26 @@ internal sealed class UprobeAttacher
                 : $"Following the children of process {_options.ProcessId}: no tracefs with uprobe events is mounted, so the probes go on every process that maps the allocator's library (each of them pays a trap per allocator call; see docs/engine.md), and the programs record only the traced ones.");
         }
 
+        foreach (var (_, site) in plan) Report(site);
+        // The process-tree tracepoints were attached above: a sampled trace detaches and reattaches only what follows.
+        FirstProbeLink = _bpf.AttachedLinks;
+        AttachMemleakProbes(plan, generation: 0, _ => true);
+        foreach (var (_, site) in plan) attached.Add(site);
+    }
+
+    /// <summary>
+    /// Attaches memleak's loaded programs again at the planned sites of the functions <paramref name="include"/>
+    /// picks, with <paramref name="generation"/> as their cookie (a sampled trace's window; see
+    /// <see cref="SampledProbes"/>).
+    /// </summary>
+    public void AttachMemleakProbes(List<(AllocatorProbe Probe, ProbeSite Site)> plan, uint generation, System.Func<AllocatorProbe, bool> include)
+    {
         foreach (var (probe, site) in plan)
         {
-            Report(site);
+            if (!include(probe)) continue;
             // Return probe first: an entry without its return would count a missed return.
-            if (probe.ReturnProgram is not null) Attach(probe.ReturnProgram, site, true);
-            Attach(probe.EntryProgram, site, false);
-            attached.Add(site);
+            if (probe.ReturnProgram is not null) Attach(probe.ReturnProgram, site, true, generation);
+            Attach(probe.EntryProgram, site, false, generation);
         }
     }
 
@@ -95,6 +108,9 @@ internal sealed class UprobeAttacher
     /// gone), or null when they are attached per inode or per pid.
     /// </summary>
     public InheritedUprobes? Inherited { get; private set; }
+
+    /// <summary>The first of the BPF object's links that is an allocator probe (the links before it are tracepoints).</summary>
+    public int FirstProbeLink { get; private set; }
 
     private void Attach(string program, ProbeSite site, bool returnProbe, ulong cookie = 0)
     {

@@ -1,11 +1,17 @@
 using System;
+using System.Collections.Generic;
+using System.IO;
 using System.Linq;
+using System.Text.RegularExpressions;
 using LeakTools.Tracing;
 using Xunit;
 
 namespace LeakTools.Tests.Tracing;
 
-/// <summary>Entry bytes recorded from Debian 12's glibc 2.36 (objdump -d libc.so.6) and hand-made edge cases.</summary>
+/// <summary>
+/// Entry bytes recorded from Debian 12's glibc 2.36 (objdump -d libc.so.6), from its jemalloc, tcmalloc and mimalloc
+/// (Samples/prologues/allocators.tsv), and hand-made edge cases.
+/// </summary>
 public class ProbeSiteSelectorTests
 {
     private static byte[] Hex(string hex) => hex.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(b => Convert.ToByte(b, 16)).ToArray();
@@ -86,5 +92,82 @@ public class ProbeSiteSelectorTests
         var choice = ProbeSiteSelector.Choose(Hex(movs + " 55"));
         Assert.Equal(0, choice.Displacement);
         Assert.Contains("within the first", choice.Reason);
+    }
+
+    /// <summary>Rows of Samples/prologues/allocators.tsv: library, function, chosen offset, chosen mnemonic, entry bytes.</summary>
+    public static IEnumerable<object[]> RecordedAllocatorPrologues()
+        => File.ReadLines(Path.Combine(AppContext.BaseDirectory, "Samples", "prologues", "allocators.tsv"))
+            .Where(line => line.Length > 0 && line[0] != '#')
+            .Select(line => line.Split('\t'))
+            .Select(f => new object[] { f[0], f[1], Convert.ToInt32(f[2], 16), f[3], f[4] });
+
+    [Theory]
+    [MemberData(nameof(RecordedAllocatorPrologues))]
+    public void RecordedAllocatorPrologues_ProbeAtTheExpectedSite(string library, string function, int displacement, string mnemonic, string bytes)
+    {
+        AllocatorProbe probe = AllocatorProbe.UserSpace.Single(p => p.Symbol == function);
+        var choice = ProbeSiteSelector.Choose(Hex(bytes), argumentsRead: probe.ArgumentCount);
+        Assert.True(displacement == choice.Displacement, $"{library} {function}: +0x{choice.Displacement:x} '{choice.ChosenInstruction}' ({choice.Reason})");
+        Assert.Equal(mnemonic, choice.ChosenInstruction.Split(' ')[0]);
+    }
+
+    [Theory]
+    // jemalloc's free: mov %rdi,%rax; mov …(%rip),%rdx; mov %rdi,%rcx; … cmp …,%rcx; jne. free reads rdi alone.
+    [InlineData("libjemalloc.so.2", "free", "rdx", 0x30, "jne")]
+    // tcmalloc's memalign: mov %rdi,%r8; cmp $0x2000,%rdi; ja. memalign reads rdi and rsi.
+    [InlineData("libtcmalloc.so.4", "memalign", "r8", 0xa, "ja")]
+    // tcmalloc's malloc: mov …(%rip),%rax; mov %rdi,%r8; test %rax,%rax; jne.
+    [InlineData("libtcmalloc.so.4", "malloc", "r8", 0xd, "jne")]
+    // mimalloc's free: mov %rdi,%rcx; test %rdi,%rdi; je.
+    [InlineData("libmimalloc.so.2", "free", "rcx", 0x6, "je")]
+    public void ArgumentRegistersTheFunctionDoesNotRead_MayChangeBeforeTheSite(string library, string function, string register, int displacement, string mnemonic)
+    {
+        byte[] code = Hex((string)RecordedAllocatorPrologues().Single(r => (string)r[0] == library && (string)r[1] == function)[4]);
+
+        var allSix = ProbeSiteSelector.Choose(code);
+        Assert.Equal(0, allSix.Displacement);
+        Assert.Contains($"changes the argument register {register}", allSix.Reason);
+
+        var choice = ProbeSiteSelector.Choose(code, argumentsRead: AllocatorProbe.UserSpace.Single(p => p.Symbol == function).ArgumentCount);
+        Assert.Equal(displacement, choice.Displacement);
+        Assert.StartsWith(mnemonic, choice.ChosenInstruction);
+        Assert.True(choice.Emulated);
+    }
+
+    [Fact]
+    public void AnArgumentRegisterTheFunctionReads_StillStopsTheMove()
+    {
+        // mimalloc's malloc: mov …(%rip),%rax; mov %rdi,%rsi; mov %fs:(%rax),%rdi — the size register changes.
+        byte[] code = Hex((string)RecordedAllocatorPrologues().Single(r => (string)r[0] == "libmimalloc.so.2" && (string)r[1] == "malloc")[4]);
+        var choice = ProbeSiteSelector.Choose(code, argumentsRead: 1);
+        Assert.Equal(0, choice.Displacement);
+        Assert.Contains("changes the argument register rdi", choice.Reason);
+    }
+
+    /// <summary>
+    /// The arguments column is what the site must keep: each user-space entry program in memleak.bpf.c declares
+    /// exactly the arguments of its row, so a program that reads one more register cannot go unnoticed.
+    /// </summary>
+    [Fact]
+    public void EveryEntryProgram_DeclaresTheArgumentsOfItsRow()
+    {
+        string source = NativeFile("memleak.bpf.c");
+        foreach (AllocatorProbe probe in AllocatorProbe.UserSpace)
+        {
+            Match program = Regex.Match(source, $@"BPF_KPROBE\({probe.EntryProgram}((?:,[^,)]+)*)\)");
+            Assert.True(program.Success, $"{probe.EntryProgram} not found");
+            int declared = program.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries).Length;
+            Assert.True(declared == probe.ArgumentCount, $"{probe.EntryProgram} declares {declared} arguments, its row '{probe.Arguments}' {probe.ArgumentCount}");
+        }
+    }
+
+    private static string NativeFile(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string path = Path.Combine(dir.FullName, "native", name);
+            if (File.Exists(path)) return File.ReadAllText(path);
+        }
+        throw new FileNotFoundException($"native/{name} not found above the test directory.");
     }
 }
