@@ -336,6 +336,8 @@ static __always_inline __u64 intern_stack(struct stack_scratch *scratch, __u64 h
 
 /* ---------------------------------------------------------------- unwind tables */
 
+/* Every unwind map is memory-mapped and written in place by user space (Unwinding/UnwindTableLoader.cs). */
+
 /* Rows of every module's table, back to back (user space writes them through a memory map). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -356,6 +358,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct memleak_unwind_module);
 	__uint(max_entries, MEMLEAK_UNWIND_MAX_MODULES);
@@ -364,6 +367,7 @@ struct {
 /* Two halves of MEMLEAK_UNWIND_MAX_MAPPINGS entries; unwind_state says which one is current. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct memleak_unwind_mapping);
 	__uint(max_entries, 2 * MEMLEAK_UNWIND_MAX_MAPPINGS);
@@ -371,6 +375,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct memleak_unwind_state);
 	__uint(max_entries, 1);

@@ -154,6 +154,7 @@ internal sealed class TracedTarget : IDisposable
         var symbols = new ProcessSymbolizer(tracer.Options.ProcessId, options);
         var modules = new TargetModules(tracer.Options.ProcessId, () => tracer.TargetExited);
         modules.Subscribe(symbols.Refresh);
+        if (tracer.UnwindTables is { } tables) modules.Subscribe(tables.Refresh);
         return (new UserStackSymbolizer(symbols, () => tracer.TargetExited), modules);
     }
 

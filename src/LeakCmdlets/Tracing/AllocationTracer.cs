@@ -7,7 +7,9 @@ using LeakTools.Interop;
 using LeakTools.Model;
 using LeakTools.Procfs;
 using LeakTools.Stacks;
+using LeakTools.Symbols;
 using LeakTools.Targets;
+using LeakTools.Unwinding;
 
 namespace LeakTools.Tracing;
 
@@ -37,6 +39,12 @@ public sealed class AllocationTracer : IDisposable
     public IReadOnlyList<ProbeSite> ProbeSites => _sites;
 
     public AllocationTracerOptions Options => _options;
+
+    /// <summary>
+    /// The unwind tables of the target's modules, which capture_user_stack walks; null in kernel mode and when no
+    /// stacks are captured. Its owner calls Refresh when the target's modules change.
+    /// </summary>
+    internal UnwindTableLoader? UnwindTables { get; private set; }
 
     /// <summary>The stacks the BPF side kept, by key (plus the direct caller).</summary>
     public StackReader Stacks { get; }
@@ -165,6 +173,11 @@ public sealed class AllocationTracer : IDisposable
             }
             MemleakSettings.Apply(_bpf, _options, (uint)_options.ProcessId);
             attacher.AttachMemleak(plan!, _sites);
+            if (_options.CaptureStacks)
+            {
+                UnwindTables = new UnwindTableLoader(_bpf, _options.ProcessId, new SymbolizerOptions().DebugDirectories, _options.Verbose);
+                UnwindTables.Refresh();
+            }
         }
         if (_options.StreamEvents) _calls = new StreamedCalls(_bpf, _options);
     }
@@ -241,6 +254,7 @@ public sealed class AllocationTracer : IDisposable
         finally
         {
             _calls?.Dispose();   // the ring is unmapped once a read in progress on another thread ends
+            UnwindTables?.Dispose();
             _bpf.Dispose();
         }
     }
