@@ -188,6 +188,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 Timestamp = timestamp,
                 Lost = loss,
                 Symbolize = target.Symbolize,
+                StackOrigin = target.StackOrigin,
             };
             var watch = Stopwatch.StartNew();
             var aggregator = builder.NewAggregator();

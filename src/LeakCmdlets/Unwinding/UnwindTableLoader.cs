@@ -29,7 +29,9 @@ internal sealed class UnwindTableLoader : IDisposable
     private readonly Dictionary<string, uint> _moduleOfFile = new(StringComparer.Ordinal);
     private readonly object _gate = new();
     private int _rowsUsed, _pagesUsed, _modulesUsed;
-    private MemleakAbi.UnwindMapping[] _published = Array.Empty<MemleakAbi.UnwindMapping>();
+    // Per mapping (range, offset, file): its module and load bias, so a look at unchanged mappings opens no file.
+    private readonly Dictionary<string, (uint Module, ulong Bias)> _mappingModules = new(StringComparer.Ordinal);
+    private bool _published;
     private bool _disposed;
 
     public UnwindTableLoader(BpfObject bpf, int pid, IEnumerable<string> debugDirectories, Action<string>? verbose)
@@ -49,24 +51,6 @@ internal sealed class UnwindTableLoader : IDisposable
 
     /// <summary>Time spent building and writing tables so far.</summary>
     public TimeSpan BuildTime { get; private set; }
-
-    /// <summary>
-    /// True when <paramref name="address"/> lies in an executable mapping the BPF side knows. A stack that ended in
-    /// unknown code at an address not known here was walked before its module's mapping was published: look again.
-    /// </summary>
-    public bool Knows(ulong address)
-    {
-        var published = Volatile.Read(ref _published);
-        int low = 0, high = published.Length - 1;
-        while (low <= high)
-        {
-            int middle = (low + high) / 2;
-            if (address < published[middle].Start) high = middle - 1;
-            else if (address >= published[middle].End) low = middle + 1;
-            else return true;
-        }
-        return false;
-    }
 
     /// <summary>Reads the process's mappings, adds the tables of modules not seen yet, and publishes the new list.</summary>
     public void Refresh()
@@ -95,7 +79,12 @@ internal sealed class UnwindTableLoader : IDisposable
                 }
                 uint module = 0;
                 ulong bias = 0;
-                if (mapping.IsFileBacked) (module, bias) = ModuleOf(mapping);
+                if (mapping.IsFileBacked)
+                {
+                    string key = $"{mapping.Range}:{mapping.Offset:x}:{mapping.Device}:{mapping.Inode}:{mapping.Path}";
+                    if (!_mappingModules.TryGetValue(key, out var known)) _mappingModules[key] = known = ModuleOf(mapping);
+                    (module, bias) = known;
+                }
                 list.Add(new MemleakAbi.UnwindMapping { Start = mapping.Start, End = mapping.End, Bias = bias, Module = module });
             }
             Publish(list.ToArray());
@@ -193,13 +182,13 @@ internal sealed class UnwindTableLoader : IDisposable
     private void Publish(MemleakAbi.UnwindMapping[] list)
     {
         Span<MemleakAbi.UnwindState> state = _state.Elements<MemleakAbi.UnwindState>();
-        uint next = state[0].Count == 0 && _published.Length == 0 ? 0u : 1u - state[0].Active;
+        uint next = _published ? 1u - state[0].Active : 0u;
         list.AsSpan().CopyTo(_mappings.Elements<MemleakAbi.UnwindMapping>()[(int)(next * MemleakAbi.UnwindMaxMappings)..]);
         Interlocked.MemoryBarrier();
         // One 8-byte store: a walk reads the half and its count together.
         Span<ulong> word = System.Runtime.InteropServices.MemoryMarshal.Cast<MemleakAbi.UnwindState, ulong>(state);
         Volatile.Write(ref word[0], next | (ulong)(uint)list.Length << 32);
-        Volatile.Write(ref _published, list);
+        _published = true;
     }
 
     public void Dispose()
