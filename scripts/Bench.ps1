@@ -637,9 +637,15 @@ function Measure-Unwinding {
             $held = @(Get-ChildItem "/proc/$PID/fdinfo" | ForEach-Object { (Get-Content $_.FullName -ErrorAction Ignore) -match '^prog_id:' -replace '^prog_id:\s*', '' } | Select-Object -Unique)
             $programs = @(& bpftool -j prog show | ConvertFrom-Json | Where-Object { "$($_.id)" -in $held -and $_.name -like 'memleak__*_return' })
             $insns = @($programs | ForEach-Object { if ($_.PSObject.Properties['verified_insns']) { [double]$_.verified_insns } })
-            $max = ($insns | Measure-Object -Maximum).Maximum
-            $Rows.Add((New-BenchRow -Section $s -Measurement 'verifier: instructions processed, largest return program' -Samples @($max) -Unit 'insns' `
-                -Note "$($programs.Count) return programs (each inlines the walk), limit 1,000,000; the walk takes 127 frames at most"))
+            $measurement = 'verifier: instructions processed, largest return program'
+            if ($insns.Count -eq 0) {
+                $xlated = ($programs | ForEach-Object { [double]$_.bytes_xlated } | Measure-Object -Maximum).Maximum
+                $Rows.Add((New-MissingRow $s $measurement "this bpftool does not print verified_insns; largest return program $($xlated / 8) instructions after verification"))
+            }
+            else {
+                $Rows.Add((New-BenchRow -Section $s -Measurement $measurement -Samples @(($insns | Measure-Object -Maximum).Maximum) -Unit 'insns' `
+                    -Note "$($programs.Count) return programs (each inlines the walk), limit 1,000,000; the walk takes 127 frames at most"))
+            }
         }
         finally { $tracer.Dispose() }
         $Rows.Add((New-BenchRow -Section $s -Measurement 'load and attach (AllocationTracer.Start, unwind tables included)' -Samples @($loadMs) -Unit 'ms'))

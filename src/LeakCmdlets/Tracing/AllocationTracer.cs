@@ -172,14 +172,16 @@ public sealed class AllocationTracer : IDisposable
                 return;
             }
             MemleakSettings.Apply(_bpf, _options, (uint)_options.ProcessId);
-            attacher.AttachMemleak(plan!, _sites);
-            if (_options.CaptureStacks)
-            {
-                UnwindTables = new UnwindTableLoader(_bpf, _options.ProcessId, new SymbolizerOptions().DebugDirectories, _options.Verbose);
-                UnwindTables.Refresh();
-            }
+            // The tables go in before the first probe: no recorded allocation is walked without them.
+            attacher.AttachMemleak(plan!, _sites, loaded: _options.CaptureStacks ? LoadUnwindTables : null);
         }
         if (_options.StreamEvents) _calls = new StreamedCalls(_bpf, _options);
+    }
+
+    private void LoadUnwindTables()
+    {
+        UnwindTables = new UnwindTableLoader(_bpf, _options.ProcessId, new SymbolizerOptions().DebugDirectories, _options.Verbose);
+        UnwindTables.Refresh();
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using LeakTools.Bpf;
 using LeakTools.Targets;
@@ -46,7 +47,8 @@ internal sealed class UprobeAttacher
     }
 
     /// <summary>memleak's programs of the planned functions (the others and the kernel's are not loaded), then their probes.</summary>
-    public void AttachMemleak(List<(AllocatorProbe Probe, ProbeSite Site)> plan, List<ProbeSite> attached)
+    /// <param name="loaded">Runs once the object is loaded, before the first probe attaches (the unwind tables go in there).</param>
+    public void AttachMemleak(List<(AllocatorProbe Probe, ProbeSite Site)> plan, List<ProbeSite> attached, Action? loaded = null)
     {
         var planned = new HashSet<AllocatorFunction>();
         foreach (var (probe, _) in plan) planned.Add(probe.Function);
@@ -63,6 +65,7 @@ internal sealed class UprobeAttacher
         }
         foreach (var k in AllocatorProbe.Kernel) _bpf.SetAutoload(k.Program, false);
         _bpf.Load();
+        loaded?.Invoke();
 
         foreach (var (probe, site) in plan)
         {

@@ -22,6 +22,7 @@ internal sealed class CfiParser
     private readonly ulong _sectionAddress;
     private readonly bool _debugFrame;
     private readonly Dictionary<int, Cie> _cies = new();
+    private readonly Stack<FrameState> _remembered = new();   // DW_CFA_remember_state, reused from FDE to FDE
 
     /// <param name="section">The section's bytes.</param>
     /// <param name="sectionAddress">Its virtual address (pc-relative pointers of .eh_frame are relative to it).</param>
@@ -88,9 +89,9 @@ internal sealed class CfiParser
 
         var rows = new List<UnwindRow>();
         var state = cie.Initial;
-        var remembered = new Stack<FrameState>();
+        _remembered.Clear();
         ulong location = pcBegin;
-        Execute(ref body, ref state, cie, cie.Initial, remembered, ref location, pcBegin, rows);
+        Execute(ref body, ref state, cie, cie.Initial, _remembered, ref location, pcBegin, rows);
         Emit(rows, location, state, cie);
         return new FdeRows(pcBegin, pcBegin + pcRange, rows);
     }
