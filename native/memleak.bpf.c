@@ -405,7 +405,7 @@ static __always_inline struct stack_scratch *scratch_acquire(void)
 static __always_inline __u64 intern_stack(struct stack_scratch *scratch, __u64 hash, __u32 depth)
 {
 	scratch->stack.depth = depth;
-	__u64 key = hash_finish(hash_step(hash, depth));
+	__u64 key = hash_finish(hash_step(hash, depth | (__u64)scratch->stack.end << 32));
 	if (key != scratch->last_key && !bpf_map_lookup_elem(&stacks, &key)) {
 		long err = bpf_map_update_elem(&stacks, &key, &scratch->stack, BPF_NOEXIST);
 		if (err == -7 /* E2BIG: full */ || err == -12 /* ENOMEM */) {
@@ -422,11 +422,283 @@ static __always_inline __u64 intern_stack(struct stack_scratch *scratch, __u64 h
 	return key;
 }
 
+/* ---------------------------------------------------------------- unwind tables */
+
+/* Every unwind map is memory-mapped and written in place by user space (Unwinding/UnwindTableLoader.cs). */
+
+/* Rows of every module's table, back to back (user space writes them through a memory map). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1 << 21);   /* user space sizes it (MemleakSettings) */
+} unwind_rows SEC(".maps");
+
+/* Page index of every module: first row in force at the page's start | rows to search << 32. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1 << 17);
+} unwind_pages SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct memleak_unwind_module);
+	__uint(max_entries, MEMLEAK_UNWIND_MAX_MODULES);
+} unwind_modules SEC(".maps");
+
+/* Two halves of MEMLEAK_UNWIND_MAX_MAPPINGS entries; unwind_state says which one is current. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct memleak_unwind_mapping);
+	__uint(max_entries, 2 * MEMLEAK_UNWIND_MAX_MAPPINGS);
+} unwind_mappings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct memleak_unwind_state);
+	__uint(max_entries, 1);
+} unwind_state SEC(".maps");
+
+/* The highest canonical user address + 1 (x86-64, 4-level and 5-level paging alike never hand out more to a process here). */
+#define USER_ADDRESS_END 0x0000800000000000ULL
+/* Offsets in the ucontext that __restore_rt's rsp points at: uc_mcontext.gregs[REG_RBP], [REG_RSP], [REG_RIP]. */
+#define UCONTEXT_RBP 120
+#define UCONTEXT_RSP 160
+#define UCONTEXT_RIP 168
+
+/* The walk's state between frames (bpf_loop's context). */
+struct unwind_walk {
+	__u64 pc;             /* the current frame's pc: a return address, or an interrupted pc after a signal frame */
+	__u64 sp;             /* its stack pointer (the CFA of the frame below) */
+	__u64 bp;             /* its rbp */
+	__u64 hash;
+	struct stack_scratch *scratch;   /* frames and depth: kept in the map value, where the verifier does not track each depth apart */
+	__u64 mapping_start, mapping_end, mapping_bias;   /* the last mapping found: frames cluster in one module */
+	__u32 mapping_module;
+	__u32 mappings_base;  /* first index of the current half of unwind_mappings */
+	__u32 mappings_count;
+	__u32 end;            /* enum memleak_stack_end */
+	__u8 after_signal;    /* pc is an interrupted pc: look it up as it is, not pc - 1 */
+	__u8 used_frame_pointer;
+	__u8 found_mapping;
+	__u8 frame_pointers_only;   /* another process of the tree: the tables describe the target's address space only */
+};
+
 /*
- * The user stack of an allocation, taken in its return probe: the direct caller, then the return addresses along
- * the frame-pointer chain, interned in "stacks". Returns the key, 0 when the stack was not kept (the event and the
- * outstanding entry still carry the caller). User space shows the stored frames as they are, or the caller alone
- * without a key (LeakTools.Tracing.StackCapture). Code built without frame pointers ends the walk early.
+ * The binary searches below run a fixed number of halvings and choose each half without a branch: a branch per
+ * step would give the verifier two paths per step to explore, in every frame.
+ */
+#define BELOW_MASK(a, b) ((__u64)((__s64)((a) - (b)) >> 63))   /* all ones when a < b (both below 2^63) */
+
+/* Finds the executable mapping that holds walk->pc (binary search of the sorted list). False when none does. */
+static __always_inline bool unwind_find_mapping(struct unwind_walk *walk)
+{
+	__u64 pc = walk->pc;
+	if (walk->frame_pointers_only) {
+		walk->mapping_module = 0;   /* no table: each step is a validated frame-pointer step */
+		return true;
+	}
+	if (walk->found_mapping && pc >= walk->mapping_start && pc < walk->mapping_end)
+		return true;
+	__u32 count = walk->mappings_count;
+	if (count == 0 || count > MEMLEAK_UNWIND_MAX_MAPPINGS)
+		return false;
+	__u32 low = walk->mappings_base;
+	/* 10 halvings cover MEMLEAK_UNWIND_MAX_MAPPINGS (512); once count is 1 the rest look at the same entry. */
+#pragma unroll
+	for (int step = 0; step < 10; step++) {
+		__u32 half = count >> 1;
+		__u32 index = low + half;
+		struct memleak_unwind_mapping *mapping = bpf_map_lookup_elem(&unwind_mappings, &index);
+		if (!mapping)
+			return false;
+		low += half & ~(__u32)BELOW_MASK(pc, mapping->start);
+		count -= half;
+	}
+	struct memleak_unwind_mapping *mapping = bpf_map_lookup_elem(&unwind_mappings, &low);
+	if (!mapping || pc < mapping->start || pc >= mapping->end)
+		return false;
+	walk->mapping_start = mapping->start;
+	walk->mapping_end = mapping->end;
+	walk->mapping_bias = mapping->bias;
+	walk->mapping_module = mapping->module;
+	walk->found_mapping = 1;
+	return true;
+}
+
+/* The row in force at address (a module address) of module (index + 1); kind UNKNOWN when none is. */
+static __always_inline __u64 unwind_find_row(__u32 module, __u64 address)
+{
+	__u64 unknown = (__u64)MEMLEAK_UNWIND_UNKNOWN << 56;
+	__u32 module_index = module - 1;
+	struct memleak_unwind_module *table = bpf_map_lookup_elem(&unwind_modules, &module_index);
+	if (!table || address < table->page_base)
+		return unknown;
+	__u64 page = (address - table->page_base) >> MEMLEAK_UNWIND_PAGE_SHIFT;
+	if (page >= table->page_count)
+		return unknown;
+	__u32 page_index = table->first_page + (__u32)page;
+	__u64 *entry = bpf_map_lookup_elem(&unwind_pages, &page_index);
+	if (!entry)
+		return unknown;
+	__u32 low = (__u32)*entry, count = *entry >> 32;
+	/* A page holds at most 4097 rows (one per byte, and the one in force at its start): 13 halvings. */
+#pragma unroll
+	for (int step = 0; step < 13; step++) {
+		__u32 half = count >> 1;
+		__u32 index = low + half;
+		__u64 *row = bpf_map_lookup_elem(&unwind_rows, &index);
+		if (!row)
+			return unknown;
+		low += half & ~(__u32)BELOW_MASK(address, (__u64)(__u32)*row);
+		count -= half;
+	}
+	__u64 *row = bpf_map_lookup_elem(&unwind_rows, &low);
+	if (!row || (__u32)*row > address)
+		return unknown;
+	return *row;
+}
+
+/*
+ * One step by frame pointer, for code no table covers: only when rbp lies just above the stack pointer (the
+ * frame it would point at is ours to read), as capture_user_stack always required. Returns false to end the walk.
+ */
+static __always_inline bool unwind_frame_pointer_step(struct unwind_walk *walk, __u64 *cfa, __u64 *return_address, __u64 *bp)
+{
+	__u64 fp = walk->bp;
+	if (fp < walk->sp || fp - walk->sp > MAX_FRAME_BYTES || (fp & 7)) {
+		walk->end = MEMLEAK_STACK_END_UNKNOWN_CODE;
+		return false;
+	}
+	__u64 frame[2];   /* saved frame pointer, return address */
+	if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) != 0) {
+		walk->end = MEMLEAK_STACK_END_READ_FAULT;
+		return false;
+	}
+	*cfa = fp + 16;
+	*bp = frame[0];
+	*return_address = frame[1];
+	walk->used_frame_pointer = 1;
+	return true;
+}
+
+/*
+ * bpf_loop callback: from the current frame (pc, sp, bp) to its caller's, which is recorded once it is known to be
+ * a return address into an executable mapping of the target. Returns 1 to end the walk (walk->end says why).
+ */
+static long unwind_step(__u64 index, void *context)
+{
+	struct unwind_walk *walk = context;
+	if (!unwind_find_mapping(walk)) {
+		walk->end = MEMLEAK_STACK_END_UNKNOWN_CODE;
+		return 1;
+	}
+	/* The pc has passed every check: it is a frame (frame 0, the direct caller, is recorded already). */
+	if (index > 0) {
+		struct memleak_stack *stack = &walk->scratch->stack;
+		__u32 depth = stack->depth;
+		if (depth >= MEMLEAK_MAX_STACK_DEPTH) {
+			walk->end = MEMLEAK_STACK_END_DEPTH_LIMIT;
+			return 1;
+		}
+		stack->frames[depth] = walk->pc;
+		walk->hash = hash_step(walk->hash, walk->pc);
+		stack->depth = depth + 1;
+	}
+
+	__u64 cfa, return_address, bp = walk->bp;
+	__u64 row = walk->mapping_module
+		? unwind_find_row(walk->mapping_module, walk->pc - walk->mapping_bias - (walk->after_signal ? 0 : 1))
+		: (__u64)MEMLEAK_UNWIND_UNKNOWN << 56;
+	__u8 kind = row >> 56;
+	__u64 offset = (__u16)(row >> 32);
+	__s64 rbp_slot = (__s8)(row >> 48);
+	walk->after_signal = 0;
+	switch (kind) {
+	case MEMLEAK_UNWIND_RSP:
+	case MEMLEAK_UNWIND_RBP:
+	case MEMLEAK_UNWIND_PLT:
+		if (kind == MEMLEAK_UNWIND_RSP)
+			cfa = walk->sp + offset;
+		else if (kind == MEMLEAK_UNWIND_RBP)
+			cfa = walk->bp + offset;
+		else
+			cfa = walk->sp + 8 + (((walk->pc - walk->mapping_bias) & 15) >= 11 ? 8 : 0);
+		if (cfa <= walk->sp || cfa - walk->sp > MAX_FRAME_BYTES) {
+			walk->end = MEMLEAK_STACK_END_BAD_FRAME;
+			return 1;
+		}
+		if (rbp_slot == -2) {
+			__u64 slots[2];   /* saved rbp at CFA-16, return address at CFA-8: the usual prologue, one read */
+			if (bpf_probe_read_user(slots, sizeof(slots), (void *)(cfa - 16)) != 0) {
+				walk->end = MEMLEAK_STACK_END_READ_FAULT;
+				return 1;
+			}
+			bp = slots[0];
+			return_address = slots[1];
+		} else {
+			if (bpf_probe_read_user(&return_address, sizeof(return_address), (void *)(cfa - 8)) != 0 ||
+			    (rbp_slot != 0 && bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + rbp_slot * 8)) != 0)) {
+				walk->end = MEMLEAK_STACK_END_READ_FAULT;
+				return 1;
+			}
+		}
+		break;
+	case MEMLEAK_UNWIND_SIGNAL: {
+		/* The handler returned into __restore_rt with rsp at the ucontext: the interrupted registers are there. */
+		__u64 registers[7];   /* gregs[REG_RBP .. REG_RIP] */
+		if (bpf_probe_read_user(registers, sizeof(registers), (void *)(walk->sp + UCONTEXT_RBP)) != 0) {
+			walk->end = MEMLEAK_STACK_END_READ_FAULT;
+			return 1;
+		}
+		bp = registers[0];
+		cfa = registers[(UCONTEXT_RSP - UCONTEXT_RBP) / 8];
+		return_address = registers[(UCONTEXT_RIP - UCONTEXT_RBP) / 8];
+		if (cfa == 0 || cfa >= USER_ADDRESS_END) {
+			walk->end = MEMLEAK_STACK_END_BAD_FRAME;
+			return 1;
+		}
+		walk->after_signal = 1;
+		break;
+	}
+	case MEMLEAK_UNWIND_END:
+		walk->end = MEMLEAK_STACK_END_END_OF_STACK;
+		return 1;
+	default:
+		if (!unwind_frame_pointer_step(walk, &cfa, &return_address, &bp))
+			return 1;
+		break;
+	}
+	if (return_address == 0) {
+		/* Some outermost frames (hand-written thread starts) end with a zero return address instead of CFI. */
+		walk->end = MEMLEAK_STACK_END_END_OF_STACK;
+		return 1;
+	}
+	if (return_address < 4096 || return_address >= USER_ADDRESS_END) {
+		walk->end = MEMLEAK_STACK_END_BAD_FRAME;
+		return 1;
+	}
+	walk->pc = return_address;
+	walk->sp = cfa;
+	walk->bp = bp;
+	return 0;
+}
+
+/*
+ * The user stack of an allocation, taken in its return probe: the direct caller (the probe's instruction pointer,
+ * always right), then each caller the unwind tables find (a validated frame-pointer step where a module has no
+ * table), interned in "stacks" with the reason the walk ended. Returns the key, 0 when the stack was not kept (the
+ * event and the outstanding entry still carry the caller).
  */
 static __always_inline __u64 capture_user_stack(struct pt_regs *ctx, __u64 caller, __u64 caller_sp)
 {
@@ -435,27 +707,33 @@ static __always_inline __u64 capture_user_stack(struct pt_regs *ctx, __u64 calle
 	struct stack_scratch *scratch = scratch_acquire();
 	if (!scratch)
 		return 0;
-	__u64 *frames = scratch->stack.frames;
-	frames[0] = caller;
-	__u64 hash = hash_step(0, caller);
-	__u32 depth = 1;
-	/* rbp is the caller's (at a return the callee has restored it); its frame lies at or above caller_sp. */
-	__u64 low = caller_sp;
-	__u64 fp = PT_REGS_FP(ctx);
-#pragma clang loop unroll(disable)
-	for (int i = 1; i < MEMLEAK_MAX_STACK_DEPTH; i++) {
-		if (fp < low || fp - low > MAX_FRAME_BYTES || (fp & 7))
-			break;
-		__u64 frame[2];   /* saved frame pointer, return address */
-		if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp) != 0 || frame[1] < 4096)
-			break;
-		frames[i] = frame[1];
-		hash = hash_step(hash, frame[1]);
-		depth = i + 1;
-		low = fp + 16;
-		fp = frame[0];
+	__u32 zero = 0;
+	struct memleak_unwind_state *state = bpf_map_lookup_elem(&unwind_state, &zero);
+	struct unwind_walk walk = {
+		.pc = caller,
+		/* At a return, rsp is one slot above the entry's and the callee has restored rbp: the caller's own. */
+		.sp = caller_sp,
+		.bp = PT_REGS_FP(ctx),
+		.hash = hash_step(0, caller),
+		.scratch = scratch,
+		.end = MEMLEAK_STACK_END_DEPTH_LIMIT,
+	};
+	/*
+	 * The tables hold the target's own mappings. Another process of its tree (a child after its exec has other code
+	 * at those addresses; one before it, the same) is walked by validated frame pointers, as before the tables.
+	 */
+	walk.frame_pointers_only = memleak_settings.target_tgid != 0 &&
+		(__u32)(bpf_get_current_pid_tgid() >> 32) != memleak_settings.target_tgid;
+	if (state) {
+		walk.mappings_base = state->active ? MEMLEAK_UNWIND_MAX_MAPPINGS : 0;
+		walk.mappings_count = state->count;
 	}
-	return intern_stack(scratch, hash, depth);
+	scratch->stack.frames[0] = caller;
+	scratch->stack.depth = 1;
+	/* One step per frame after the caller, and one more to tell a complete stack from one cut at the limit. */
+	bpf_loop(MEMLEAK_MAX_STACK_DEPTH + 1, unwind_step, &walk, 0);
+	scratch->stack.end = walk.end | (walk.used_frame_pointer ? MEMLEAK_UNWINDER_MIXED : MEMLEAK_UNWINDER_TABLES) << 8;
+	return intern_stack(scratch, walk.hash, scratch->stack.depth);
 }
 
 /* Kernel stacks: the kernel's unwinder (ORC), skipping our own frames. */
@@ -466,6 +744,7 @@ static __always_inline __u64 capture_kernel_stack(void *ctx, __u64 skip)
 	struct stack_scratch *scratch = scratch_acquire();
 	if (!scratch)
 		return 0;
+	scratch->stack.end = 0;
 	long bytes = bpf_get_stack(ctx, scratch->stack.frames, sizeof(scratch->stack.frames), skip & BPF_F_SKIP_FIELD_MASK);
 	if (bytes <= 0) {
 		scratch->busy = 0;

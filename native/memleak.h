@@ -224,12 +224,13 @@ struct memleak_alloc_info {
 /*
  * Value of the "stacks" hash map. The key is a 64-bit hash of the frames, so two stacks never share an entry
  * by accident (the kernel's stack-trace map hashes to 32 bits and loses one of two colliding stacks).
- * User stacks: frames[0] is the direct caller, then the frame-pointer chain. Kernel stacks: innermost first.
+ * User stacks: frames[0] is the direct caller, then the callers the unwind tables (or a frame-pointer step) found.
+ * Kernel stacks: innermost first.
  * 1024 bytes.
  */
 struct memleak_stack {
 	__u32 depth;          /* frames used */
-	__u32 reserved;
+	__u32 end;            /* user stacks: enum memleak_stack_end | enum memleak_unwinder << 8; kernel stacks: 0 */
 	__u64 frames[MEMLEAK_MAX_STACK_DEPTH];
 };
 
@@ -295,6 +296,67 @@ struct memleak_process_event {
 	__u32 previous_image; /* exec: the replaced image; fork: the parent's */
 	__u32 reserved;
 	char comm[16];        /* the process's name (exec: the new one) */
+};
+
+/*
+ * Unwind tables (docs/engine.md, "Unwind tables"): user space builds one table per module from its DWARF call
+ * frame information and writes it into the unwind_* maps; capture_user_stack walks them. A row is 8 bytes:
+ * address (the module's own virtual address, 32 bits) | CFA offset << 32 | rbp slot (s8, in 8-byte units from the
+ * CFA, 0: not saved) << 48 | kind << 56. The return address is always at CFA-8.
+ */
+enum memleak_unwind_kind {
+	MEMLEAK_UNWIND_RSP = 0,       /* CFA = rsp + offset */
+	MEMLEAK_UNWIND_RBP,           /* CFA = rbp + offset */
+	MEMLEAK_UNWIND_PLT,           /* CFA = rsp + 8, + 8 from the 16-byte stub's offset 11 */
+	MEMLEAK_UNWIND_SIGNAL,        /* __restore_rt: the interrupted registers are in the ucontext at rsp */
+	MEMLEAK_UNWIND_END,           /* return address undefined: the outermost frame */
+	MEMLEAK_UNWIND_UNKNOWN,       /* no rule the walk can follow */
+};
+
+/* Why a user stack ended (the low byte of memleak_stack.end). */
+enum memleak_stack_end {
+	MEMLEAK_STACK_END_NONE = 0,          /* not recorded (kernel stacks) */
+	MEMLEAK_STACK_END_END_OF_STACK,      /* the outermost frame (_start, clone): the stack is complete */
+	MEMLEAK_STACK_END_UNKNOWN_CODE,      /* a pc no table covers and no frame pointer leads on from */
+	MEMLEAK_STACK_END_DEPTH_LIMIT,       /* MEMLEAK_MAX_STACK_DEPTH frames, and more above */
+	MEMLEAK_STACK_END_READ_FAULT,        /* the stack could not be read where the rules pointed */
+	MEMLEAK_STACK_END_BAD_FRAME,         /* the next frame failed a check (CFA not above the last, too far, not a user address) */
+};
+
+/* How the walk went (the second byte of memleak_stack.end). */
+enum memleak_unwinder {
+	MEMLEAK_UNWINDER_TABLES = 1,         /* every step by the unwind tables */
+	MEMLEAK_UNWINDER_MIXED,              /* some steps by a validated frame pointer (code without a table) */
+};
+
+#define MEMLEAK_UNWIND_MAX_MAPPINGS 512   /* executable mappings of the target (per half of unwind_mappings) */
+#define MEMLEAK_UNWIND_MAX_MODULES 1024   /* tables per session */
+#define MEMLEAK_UNWIND_PAGE_SHIFT 12      /* bytes of code per page-index entry */
+
+/* Element of unwind_mappings: one executable mapping of the target, sorted by start. 32 bytes. */
+struct memleak_unwind_mapping {
+	__u64 start;
+	__u64 end;
+	__u64 bias;           /* start minus the module address it maps: pc - bias is a table address */
+	__u32 module;         /* index in unwind_modules + 1; 0: no table (a frame-pointer step, or the end) */
+	__u32 reserved;
+};
+
+/* Element of unwind_modules: where one module's page index lies. 16 bytes. */
+struct memleak_unwind_module {
+	__u32 first_page;     /* index in unwind_pages of the entry for page_base */
+	__u32 page_count;
+	__u32 page_base;      /* module address of the first indexed page */
+	__u32 reserved;
+};
+
+/*
+ * unwind_state[0]: which half of unwind_mappings is current and how many entries it has. User space fills the
+ * other half, then switches with one 8-byte write, so a walk never sees a half-written list. 8 bytes.
+ */
+struct memleak_unwind_state {
+	__u32 active;         /* 0 or 1 */
+	__u32 count;
 };
 
 /*

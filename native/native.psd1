@@ -5,9 +5,10 @@
     Executables = @(
         @{ Name = 'leaktools-launch'; Sources = @('launcher/leaktools-launch.c'); Output = 'bin' }
         # The leaking app of `build.ps1 Demo` (scripts/Demo.ps1).
-        @{ Name = 'fibonacci'; Sources = @('demo/fibonacci.c'); Flags = @('-O1', '-g', '-fno-omit-frame-pointer', '-fno-inline', '-pthread') }
+        # Plain -O2, no frame pointers (as distributions build): its stack comes from the unwind tables.
+        @{ Name = 'fibonacci'; Sources = @('demo/fibonacci.c'); Flags = @('-O2', '-g', '-fomit-frame-pointer', '-pthread') }
         # Benchmark programs run by scripts/Bench.ps1 (build.ps1 Bench).
-        @{ Name = 'allocbench'; Sources = @('bench/allocbench.c'); Flags = @('-O2', '-g', '-fno-builtin', '-pthread') }
+        @{ Name = 'allocbench'; Sources = @('bench/allocbench.c'); Flags = @('-O2', '-g', '-fomit-frame-pointer', '-fno-builtin', '-pthread') }
         @{ Name = 'outstanding'; Sources = @('bench/outstanding.c'); Flags = @('-O0', '-g', '-fno-omit-frame-pointer', '-fno-inline') }
         @{ Name = 'manymaps'; Sources = @('bench/manymaps.c'); Flags = @('-O2', '-g') }
     )

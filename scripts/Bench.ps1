@@ -18,7 +18,7 @@
     docs/benchmarks.md.
 
 .PARAMETER Section
-    Which sections to run (default all): Overhead, Scale, Symbols, Procfs, Soak, Redis. A subset is a development run
+    Which sections to run (default all): Overhead, Scale, Symbols, Procfs, Soak, Redis, Unwind. A subset is a development run
     (native/build/benchmarks-dev.md).
 
 .PARAMETER Runs
@@ -33,8 +33,8 @@
 param(
     [switch] $Quick,
 
-    [ValidateSet('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak', 'Redis')]
-    [string[]] $Section = @('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak', 'Redis'),
+    [ValidateSet('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak', 'Redis', 'Unwind')]
+    [string[]] $Section = @('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak', 'Redis', 'Unwind'),
 
     [ValidateRange(1, 20)]
     [int] $Runs,
@@ -705,6 +705,141 @@ function Measure-Redis {
 
 #endregion
 
+#region 7. Unwinding without frame pointers
+
+# One allocbench run whose pairs come from a call chain -d frames deep, under the floor or Find-MemoryLeak.
+function Invoke-ChainBenchCase([string] $Case, [int] $Depth) {
+    $exe = Get-BenchProgram 'allocbench'
+    $seconds = $Settings.PairSeconds.ToString([cultureinfo]::InvariantCulture)
+    $process = Start-BenchProgram $exe @('-t', '1', '-s', $seconds, '-w', '60', '-d', "$Depth")
+    try {
+        $null = Wait-BenchLine $process '^ready' 10
+        $duration = $Settings.PairSeconds + $Settings.TracerMargin
+        if ($Case -eq 'Floor') {
+            $tracer = [LeakTools.Tracing.AllocationTracer]::Start([LeakTools.Tracing.AllocationTracerOptions]@{ ProcessId = $process.Id; CountOnly = $true })
+            try { if (-not $process.WaitForExit([int](($duration + 30) * 1000))) { throw 'allocbench did not finish.' } }
+            finally { $tracer.Dispose() }
+        }
+        else { $null = @(Find-MemoryLeak -Id $process.Id -Duration $duration -WarningAction SilentlyContinue) }
+        if (-not $process.WaitForExit(60000)) { throw 'allocbench did not finish.' }
+        $line = $process.StandardOutput.ReadToEnd() -split '\r?\n' | Where-Object { $_ -match 'ns_per_pair=' } | Select-Object -Last 1
+        if (-not $line) { throw "allocbench printed no result (exit $($process.ExitCode))." }
+        $result = ConvertFrom-KeyValueLine $line
+        $result['Valid'] = $result['probed_at_start'] -eq 1 -and $result['probed_at_end'] -eq 1
+        return $result
+    }
+    finally { Stop-BenchProgram $process }
+}
+
+# Share of reported stacks (weighted by allocations) that reach the outermost frame, for chains -d frames deep.
+function Measure-StackCompleteness([int] $Depth) {
+    $process = Start-BenchProgram (Get-BenchProgram 'allocbench') @('-t', '1', '-s', '2', '-w', '60', '-d', "$Depth", '-l')
+    try {
+        $null = Wait-BenchLine $process '^ready' 10
+        $leaks = @(Find-MemoryLeak -Id $process.Id -Duration 1.5 -OlderThan 0.1 -WarningAction SilentlyContinue)
+        $all = ($leaks | Measure-Object Count -Sum).Sum
+        $complete = ($leaks | Where-Object StackComplete | Measure-Object Count -Sum).Sum
+        $expected = $Depth + 4   # one_pair inlined: pair_at_depth x depth, run_worker, start_thread, clone3
+        $whole = ($leaks | Where-Object { $_.StackComplete -and $_.Stack.Count -ge $expected } | Measure-Object Count -Sum).Sum
+        [pscustomobject]@{ All = [double]$all; Complete = [double]$complete; Whole = [double]$whole; Stacks = $leaks.Count }
+    }
+    finally { Stop-BenchProgram $process }
+}
+
+function Measure-Unwinding {
+    $s = '7. Unwinding without frame pointers'
+    if (-not (Test-BenchType 'LeakTools.Unwinding.UnwindTable')) { $Rows.Add((New-MissingRow $s 'unwind tables' 'not available yet')); return }
+    $depths = 5, 10, 20, 40
+    $byDepth = @{}
+    foreach ($depth in $depths) {
+        $byDepth[$depth] = @{ Floor = @{}; Traced = @{}; Notes = [Collections.Generic.List[string]]::new() }
+        for ($run = 1; $run -le $Settings.Runs; $run++) {
+            # Floor and traced interleaved, the order alternating by run (see Measure-TracingOverhead).
+            foreach ($case in @(if ($run % 2) { 'Floor', 'Traced' } else { 'Traced', 'Floor' })) {
+                Write-BenchStep "malloc/free from $depth frames deep, $case, run $run"
+                try {
+                    $r = Invoke-ChainBenchCase $case $depth
+                    if ($r.Valid) { $byDepth[$depth][$case][$run] = $r['ns_per_pair'] }
+                    else { $byDepth[$depth].Notes.Add("run $run ($case) discarded: probes not in place for the whole loop") }
+                }
+                catch { $byDepth[$depth].Notes.Add("run $run ($case) failed: $_") }
+            }
+        }
+    }
+    $goals = @{ 10 = 1.4; 40 = 2.0 }
+    $tracedMedians = @{}
+    foreach ($depth in $depths) {
+        $traced = @($byDepth[$depth].Traced.Values)
+        $floor = @($byDepth[$depth].Floor.Values)
+        $paired = Get-PairedRatio $byDepth[$depth].Traced $byDepth[$depth].Floor
+        $tracedMedians[$depth] = Get-Median $traced
+        $goal = if ($goals.ContainsKey($depth)) { "≤ $($goals[$depth])× floor" } else { '' }
+        $verdict = if ($goal) { Get-GoalVerdict $paired $goals[$depth] } else { '' }
+        $note = "floor (counting probe, same depth) median $(Format-BenchNumber (Get-Median $floor)) ns; " + ($byDepth[$depth].Notes -join '; ')
+        $Rows.Add((New-BenchRow -Section $s -Measurement "malloc(64)/free pair from $depth frames deep, Find-MemoryLeak" -Samples $traced -Unit 'ns' `
+            -Ratio "$(Format-BenchNumber $paired)× floor, paired by run" -Goal $goal -Verdict $verdict -Note $note.TrimEnd(' ', ';')))
+    }
+    $perFrame = ($tracedMedians[40] - $tracedMedians[5]) / 35
+    $Rows.Add((New-BenchRow -Section $s -Measurement 'cost per frame walked' -Samples @($perFrame) -Unit 'ns' -Note '(depth 40 - depth 5) / 35, Find-MemoryLeak medians'))
+
+    foreach ($depth in 10, 40) {
+        Write-BenchStep "stack completeness, $depth frames deep"
+        $c = Measure-StackCompleteness $depth
+        $share = if ($c.All -gt 0) { 100 * $c.Whole / $c.All } else { [double]::NaN }
+        $Rows.Add((New-BenchRow -Section $s -Measurement "stacks complete (whole chain to clone3), $depth frames deep" -Samples @($share) -Unit '%' `
+            -Note "$($c.Whole) of $($c.All) leaked allocations in $($c.Stacks) stacks; $($c.Complete) reached the end of the stack"))
+    }
+
+    # Table build: the parse and the packed rows, as the loader builds them (a fresh build, not the session cache).
+    $libc = (Get-Content /proc/self/maps | Where-Object { $_ -match '\s(/\S*/libc\.so\.6)$' } | Select-Object -First 1) -replace '^.*\s(/\S+)$', '$1'
+    $builds = [ordered]@{ 'libc + allocbench' = @($libc, (Get-BenchProgram 'allocbench')); 'libLLVM-14' = @('/usr/lib/llvm-14/lib/libLLVM-14.so.1') }
+    $buildGoals = @{ 'libc + allocbench' = 100; 'libLLVM-14' = 1500 }
+    foreach ($name in $builds.Keys) {
+        if (@($builds[$name] | Where-Object { -not (Test-Path $_) }).Count -gt 0) { $Rows.Add((New-MissingRow $s "table build, $name" "not installed: $($builds[$name] -join ', ')")); continue }
+        $times = [Collections.Generic.List[double]]::new(); $rows = 0; $bytes = 0
+        for ($run = 1; $run -le [Math]::Max(2, [Math]::Min(3, $Settings.Runs)); $run++) {
+            $rows = 0; $bytes = 0
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            foreach ($path in $builds[$name]) {
+                $image = [LeakTools.Symbols.ElfImage]::Open($path)
+                try { $table = [LeakTools.Unwinding.UnwindTable]::Build($image, $null); $rows += $table.Rows.Length; $bytes += $table.SizeBytes }
+                finally { $image.Dispose() }
+            }
+            $times.Add($watch.Elapsed.TotalMilliseconds)
+        }
+        $Rows.Add((New-BenchRow -Section $s -Measurement "table build, $name" -Samples $times.ToArray() -Unit 'ms' -Goal "≤ $($buildGoals[$name]) ms" `
+            -Verdict (Get-GoalVerdict (Get-Median $times.ToArray()) $buildGoals[$name]) -Note "$rows rows, $(Format-BenchNumber ($bytes / $rows)) bytes per row (goal ≤ 12), $([Math]::Round($bytes / 1KB)) KiB; first run includes JIT warm-up"))
+    }
+
+    # The verifier: instructions processed for the programs that walk stacks, and the time to load and attach.
+    Write-BenchStep 'verifier: instructions processed, load time'
+    $sleeper = Start-Process sleep -ArgumentList 30 -PassThru
+    try {
+        $watch = [Diagnostics.Stopwatch]::StartNew()
+        $tracer = [LeakTools.Tracing.AllocationTracer]::Start([LeakTools.Tracing.AllocationTracerOptions]@{ ProcessId = $sleeper.Id })
+        $loadMs = $watch.Elapsed.TotalMilliseconds
+        try {
+            $held = @(Get-ChildItem "/proc/$PID/fdinfo" | ForEach-Object { (Get-Content $_.FullName -ErrorAction Ignore) -match '^prog_id:' -replace '^prog_id:\s*', '' } | Select-Object -Unique)
+            $programs = @(& bpftool -j prog show | ConvertFrom-Json | Where-Object { "$($_.id)" -in $held -and $_.name -like 'memleak__*_return' })
+            $insns = @($programs | ForEach-Object { if ($_.PSObject.Properties['verified_insns']) { [double]$_.verified_insns } })
+            $measurement = 'verifier: instructions processed, largest return program'
+            if ($insns.Count -eq 0) {
+                $xlated = ($programs | ForEach-Object { [double]$_.bytes_xlated } | Measure-Object -Maximum).Maximum
+                $Rows.Add((New-MissingRow $s $measurement "this bpftool does not print verified_insns; largest return program $($xlated / 8) instructions after verification"))
+            }
+            else {
+                $Rows.Add((New-BenchRow -Section $s -Measurement $measurement -Samples @(($insns | Measure-Object -Maximum).Maximum) -Unit 'insns' `
+                    -Note "$($programs.Count) return programs (each inlines the walk), limit 1,000,000; the walk takes 127 frames at most"))
+            }
+        }
+        finally { $tracer.Dispose() }
+        $Rows.Add((New-BenchRow -Section $s -Measurement 'load and attach (AllocationTracer.Start, unwind tables included)' -Samples @($loadMs) -Unit 'ms'))
+    }
+    finally { Stop-Process -Id $sleeper.Id -ErrorAction Ignore }
+}
+
+#endregion
+
 $sections = [ordered]@{
     Overhead = { Measure-TracingOverhead }
     Scale    = { Measure-ReportAtScale }
@@ -712,6 +847,7 @@ $sections = [ordered]@{
     Procfs   = { Measure-Procfs }
     Soak     = { Measure-Soak }
     Redis    = { Measure-Redis }
+    Unwind   = { Measure-Unwinding }
 }
 foreach ($name in $sections.Keys) {
     if ($name -notin $Section) { continue }

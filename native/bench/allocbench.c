@@ -1,7 +1,9 @@
 /* allocbench: the cost of one malloc(64)/free pair, timed inside the program.
  *
- *   allocbench [-t threads] [-n pairs | -s seconds] [-w timeout]
+ *   allocbench [-t threads] [-n pairs | -s seconds] [-w timeout] [-d depth] [-l]
  *
+ * -d makes each pair from the bottom of a call chain that many frames deep (built without frame pointers: the
+ * unwinder's cost per frame); -l leaves one block in 1024 allocated, so Find-MemoryLeak has stacks to report.
  * -n runs exactly N pairs per thread; -s runs whole batches per thread until the time is up
  * (the driver uses it so a case costing 15 ns and one costing 25 us both take about as long).
  * -w prints "ready" and starts only once malloc and free carry a uprobe (see probewait.h).
@@ -35,12 +37,35 @@ static double thread_cpu_now(void)
 
 static pthread_barrier_t start_line;
 
+static int chain_depth;   /* -d */
+static int leak_some;     /* -l */
+static __thread unsigned pair_count;
+
 /* One pair; the empty asm keeps the compiler from deleting the malloc/free as dead code. */
 static inline void one_pair(void)
 {
     void *p = malloc(64);
     __asm__ volatile("" : : "r"(p) : "memory");
-    free(p);
+    if (!leak_some || (++pair_count & 1023) != 0)
+        free(p);
+}
+
+/* One pair, depth frames down; the asm after the call keeps it a call, not a jump. */
+__attribute__((noinline)) static void pair_at_depth(int depth)
+{
+    if (depth <= 1)
+        one_pair();
+    else
+        pair_at_depth(depth - 1);
+    __asm__ volatile("" ::: "memory");
+}
+
+static inline void next_pair(void)
+{
+    if (chain_depth > 0)
+        pair_at_depth(chain_depth);
+    else
+        one_pair();
 }
 
 static void *run_worker(void *arg)
@@ -54,13 +79,13 @@ static void *run_worker(void *arg)
     long done = 0;
     if (w->pairs_wanted > 0) {
         for (long i = 0; i < w->pairs_wanted; i++)
-            one_pair();
+            next_pair();
         done = w->pairs_wanted;
     } else {
         double deadline = start + w->seconds_wanted;
         do {
             for (int i = 0; i < BATCH; i++)
-                one_pair();
+                next_pair();
             done += BATCH;
         } while (probewait_now() < deadline);
     }
@@ -77,14 +102,16 @@ int main(int argc, char **argv)
     double seconds = 1.5;
     double wait_timeout = 0;
     int opt;
-    while ((opt = getopt(argc, argv, "t:n:s:w:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:s:w:d:l")) != -1) {
         switch (opt) {
         case 't': threads = atoi(optarg); break;
         case 'n': pairs = atol(optarg); break;
         case 's': seconds = atof(optarg); break;
         case 'w': wait_timeout = atof(optarg); break;
+        case 'd': chain_depth = atoi(optarg); break;
+        case 'l': leak_some = 1; break;
         default:
-            fprintf(stderr, "usage: %s [-t threads] [-n pairs | -s seconds] [-w timeout]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-t threads] [-n pairs | -s seconds] [-w timeout] [-d depth] [-l]\n", argv[0]);
             return 2;
         }
     }

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using LeakTools.Model;
+using LeakTools.Stacks;
 
 namespace LeakTools.Analysis;
 
@@ -40,6 +41,9 @@ public sealed class LeakReportBuilder
     /// <summary>Names a stack of raw addresses.</summary>
     public required Func<ulong[], StackFrame[]> Symbolize { get; init; }
 
+    /// <summary>How a stack of raw addresses was obtained and why it ended (null: not known, as for the caller alone).</summary>
+    public Func<ulong[], CapturedStack?>? StackOrigin { get; init; }
+
     /// <summary>The newest allocation time that still counts as a leak at <see cref="NowNs"/>.</summary>
     public ulong Cutoff => NowNs > OlderThanNs ? NowNs - OlderThanNs : 0;
 
@@ -62,6 +66,7 @@ public sealed class LeakReportBuilder
             var frames = Symbolize(site.Stack);
             uint scale = Math.Max(1, SampleRate);
             ulong bytes = site.Bytes * scale;
+            CapturedStack? origin = StackOrigin?.Invoke(site.Stack);
             leaks.Add(new MemoryLeak
             {
                 ProcessId = ProcessId,
@@ -73,6 +78,9 @@ public sealed class LeakReportBuilder
                 BytesPerSecond = windowSeconds > 0 ? bytes / windowSeconds : 0,
                 Stack = frames,
                 StackText = StackFormatter.Join(frames),
+                StackSource = origin?.Source ?? StackSource.CallerOnly,
+                StackEnd = origin?.End ?? StackEnd.None,
+                StackComplete = origin?.IsComplete ?? false,
                 Addresses = IncludeAddresses ? site.Allocations.Select(a => a.Address).OrderBy(a => a).ToArray() : null,
                 Timestamp = Timestamp,
                 TraceDuration = traced,

@@ -363,6 +363,26 @@ internal sealed unsafe class BpfObject : IDisposable
         return new RingBufferReader(new RingBufferMapping(consumer, page, producer, producerLength, _object), dataBytes);
     }
 
+    /// <summary>Maps a loaded BPF_F_MMAPABLE array (all its max_entries elements of <paramref name="elementSize"/> bytes) read-write.</summary>
+    public BpfArrayMapping MapArray(string mapName, int elementSize)
+    {
+        ThrowIfNotLoaded();
+        var map = Map(mapName);
+        uint valueSize = Libbpf.MapValueSize(map.DangerousGetHandle());
+        uint entries = Libbpf.MapMaxEntries(map.DangerousGetHandle());
+        if (valueSize != (uint)elementSize)
+            throw new BpfOperationException($"The map '{mapName}' of '{Name}' holds {valueSize}-byte values, not {elementSize}: native/memleak.h and Bpf/MemleakAbi.cs disagree.", Errno.EINVAL);
+        nuint page = (nuint)Environment.SystemPageSize;
+        nuint length = ((nuint)entries * (nuint)elementSize + page - 1) / page * page;
+        IntPtr address = LinuxSyscalls.Mmap(IntPtr.Zero, length, LinuxSyscalls.ProtRead | LinuxSyscalls.ProtWrite, LinuxSyscalls.MapShared, map.Fd, 0);
+        if (address == LinuxSyscalls.MapFailed)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            throw new BpfOperationException($"Cannot map the array '{mapName}': {ErrnoMessage.Describe(errno)}.", errno);
+        }
+        return new BpfArrayMapping(address, length, elementSize, entries, mapName, _object);
+    }
+
     private static BpfOperationException MapFailed(string mapName)
     {
         int errno = Marshal.GetLastPInvokeError();

@@ -21,6 +21,12 @@ internal static class MemleakAbi
     public const int AllocountSlots = FunctionCount * 2;
     public const int KeyTagShift = 56;             // MEMLEAK_KEY_TAG_SHIFT
     public const ulong KeyTagPercpu = 2;           // MEMLEAK_KEY_TAG_PERCPU
+    public const int UnwindMaxMappings = 512;      // MEMLEAK_UNWIND_MAX_MAPPINGS
+    public const int UnwindMaxModules = 1024;      // MEMLEAK_UNWIND_MAX_MODULES
+    public const int UnwindPageShift = 12;         // MEMLEAK_UNWIND_PAGE_SHIFT
+    public const int StackEndDepthLimit = 3;       // MEMLEAK_STACK_END_DEPTH_LIMIT (LeakTools.Model.StackEnd follows enum memleak_stack_end)
+    public const int StackEndBadFrame = 5;         // MEMLEAK_STACK_END_BAD_FRAME, its last member
+    public const int UnwindKindUnknown = 5;        // MEMLEAK_UNWIND_UNKNOWN (LeakTools.Unwinding.UnwindRowKind follows enum memleak_unwind_kind)
 
     /// <summary>
     /// MEMLEAK_STATS (enum memleak_stat): the per-CPU counters of the "stats" array, each with the TraceLoss counter
@@ -161,8 +167,37 @@ internal static class MemleakAbi
     public unsafe struct Stack
     {
         public uint Depth;
-        public uint Reserved;
+        public uint End;   // user stacks: enum memleak_stack_end | enum memleak_unwinder << 8
         public fixed ulong Frames[MaxStackDepth];
+    }
+
+    /// <summary>struct memleak_unwind_mapping: element of "unwind_mappings" (32 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct UnwindMapping
+    {
+        public ulong Start;
+        public ulong End;
+        public ulong Bias;
+        public uint Module;   // index in unwind_modules + 1; 0: no table
+        public uint Reserved;
+    }
+
+    /// <summary>struct memleak_unwind_module: element of "unwind_modules" (16 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct UnwindModule
+    {
+        public uint FirstPage;
+        public uint PageCount;
+        public uint PageBase;
+        public uint Reserved;
+    }
+
+    /// <summary>struct memleak_unwind_state: "unwind_state"[0] (8 bytes).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct UnwindState
+    {
+        public uint Active;
+        public uint Count;
     }
 
     /// <summary>struct memleak_event: one ring-buffer record (56 bytes; 64 with the ring's header).</summary>

@@ -210,6 +210,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                     Symbolize = process.Symbolize,
                     Allocator = target.Tracer.AllocatorName,
                     SampleRate = SampleRate,
+                    StackOrigin = target.StackOrigin,
                 };
                 var aggregator = builder.NewAggregator();
                 builders.Add(process, (builder, aggregator));

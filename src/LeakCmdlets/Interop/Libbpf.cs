@@ -100,6 +100,9 @@ internal static unsafe partial class Libbpf
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__value_size")]
     internal static partial uint MapValueSize(IntPtr map);
 
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__max_entries")]
+    internal static partial uint MapMaxEntries(IntPtr map);
+
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map__fd")]
     internal static partial int MapFd(IntPtr map);
 

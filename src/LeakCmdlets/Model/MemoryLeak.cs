@@ -36,6 +36,15 @@ public sealed class MemoryLeak
     /// <summary>The stack as one line, "fibonacci+0x1c ← child+0x4a ← start_thread+0xf3"; survives any serializer.</summary>
     public string StackText { get; set; } = string.Empty;
 
+    /// <summary>How <see cref="Stack"/> was obtained (unwind tables, with frame-pointer steps, the caller alone, the kernel's unwind).</summary>
+    public StackSource StackSource { get; set; } = StackSource.CallerOnly;
+
+    /// <summary>Why the walk of <see cref="Stack"/> stopped: EndOfStack when it reached the outermost frame, or what cut it short.</summary>
+    public StackEnd StackEnd { get; set; }
+
+    /// <summary>True when <see cref="Stack"/> reaches the outermost frame (_start, clone3): no caller is missing.</summary>
+    public bool StackComplete { get; set; }
+
     /// <summary>Addresses of the outstanding allocations; only filled with -IncludeAddresses.</summary>
     public ulong[]? Addresses { get; set; }
 

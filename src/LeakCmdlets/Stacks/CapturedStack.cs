@@ -1,7 +1,13 @@
+using LeakTools.Model;
+
 namespace LeakTools.Stacks;
 
 /// <summary>
-/// The frames a report shows for one allocation, direct caller first, and how they were obtained.
-/// <see cref="Frames"/> is the identity of the stack: equal arrays are one stack, whatever their source.
+/// The frames a report shows for one allocation, direct caller first, how they were obtained, and why the walk
+/// ended there. <see cref="Frames"/> is the identity of the stack: equal arrays are one stack, whatever their source.
 /// </summary>
-public readonly record struct CapturedStack(ulong[] Frames, StackSource Source);
+public readonly record struct CapturedStack(ulong[] Frames, StackSource Source, StackEnd End = StackEnd.None)
+{
+    /// <summary>True when the walk reached the outermost frame: no caller is missing.</summary>
+    public bool IsComplete => End == StackEnd.EndOfStack;
+}

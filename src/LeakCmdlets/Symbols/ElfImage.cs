@@ -494,6 +494,16 @@ public sealed class ElfImage : IDisposable
         return result;
     }
 
+    /// <summary>
+    /// The named section's virtual address (sh_addr), or null when it is absent or has no contents in this file
+    /// (NOBITS: a debug file keeps only the headers of the sections it stripped).
+    /// </summary>
+    internal ulong? SectionAddress(string name)
+    {
+        int index = FindSection(name);
+        return index < 0 || _sections[index].Type == SectionTypeNoBits ? null : _sections[index].Address;
+    }
+
     private byte[] ReadSection(SectionHeader section, string what)
     {
         if (section.Type == SectionTypeNoBits) return Array.Empty<byte>();

@@ -89,6 +89,9 @@ internal sealed class TracedProcess : IDisposable
     /// <summary>Picks up modules loaded or unloaded since the last call (after an exec: a whole new image). Harmless once gone.</summary>
     public void RefreshSymbols() => _modules?.Refresh();
 
+    /// <summary>Looks at the modules again after a stack met code nothing knew (rate-limited by <see cref="TargetModules"/>).</summary>
+    public void RefreshModulesAfterMiss() => _modules?.RefreshAfterMiss();
+
     /// <summary>Names the frames of a stack; equal stacks are named once, unless the answer may still improve.</summary>
     public StackFrame[] Symbolize(ulong[] stack)
     {

@@ -20,6 +20,8 @@ namespace LeakTools.Targets;
 internal sealed class TracedTarget : IDisposable
 {
     private readonly ProcessTree _tree;
+    // How each stack read so far was obtained and why it ended (the first reading of equal frames).
+    private readonly Dictionary<ulong[], CapturedStack> _origins = new(LeakAggregator.StackComparer.Instance);
     private TargetLauncher? _launcher;
     private readonly bool _leaveRunning;
     private int _untracedReported;
@@ -167,6 +169,8 @@ internal sealed class TracedTarget : IDisposable
     {
         var symbols = new ProcessSymbolizer(tracer.Options.ProcessId, options);
         var modules = new TargetModules(tracer.Options.ProcessId, () => tracer.TargetExited);
+        // Tables first: until they are in, a new module's allocations keep only their caller.
+        if (tracer.UnwindTables is { } tables) modules.Subscribe(tables.Refresh);
         modules.Subscribe(symbols.Refresh);
         return (new UserStackSymbolizer(symbols, () => tracer.TargetExited), modules);
     }
@@ -241,8 +245,11 @@ internal sealed class TracedTarget : IDisposable
                 var key = (allocation.StackKey, allocation.CallerAddress);
                 if (!stacks.TryGetValue(key, out var stack))
                 {
-                    stack = Tracer.Stacks.Read(allocation.StackKey, allocation.CallerAddress).Frames;
+                    CapturedStack captured = Tracer.Stacks.Read(allocation.StackKey, allocation.CallerAddress);
+                    stack = captured.Frames;
                     stacks.Add(key, stack);
+                    _origins.TryAdd(stack, captured);
+                    NoticeUnknownCode(captured);
                 }
                 if (last is null || allocation.Image != lastImage)
                 {
@@ -259,6 +266,19 @@ internal sealed class TracedTarget : IDisposable
                 });
             }
         });
+    }
+
+    /// <summary>How the stack with these frames was obtained and why it ended; null when it was never read here.</summary>
+    public CapturedStack? StackOrigin(ulong[] frames) => _origins.TryGetValue(frames, out var captured) ? captured : null;
+
+    /// <summary>
+    /// A stack that ended in code the unwind tables do not know: a module may have appeared (dlopen) since they were
+    /// last brought up to date. Looks again (not more often than TargetModules allows), so the next allocations
+    /// through it are walked whole. No polling: such a stack is the trigger.
+    /// </summary>
+    private void NoticeUnknownCode(in CapturedStack captured)
+    {
+        if (captured.End == StackEnd.UnknownCode && Tracer.UnwindTables is not null) _tree.Root.RefreshModulesAfterMiss();
     }
 
     /// <summary>The stack of one streamed call.</summary>

@@ -7,7 +7,9 @@ using LeakTools.Interop;
 using LeakTools.Model;
 using LeakTools.Procfs;
 using LeakTools.Stacks;
+using LeakTools.Symbols;
 using LeakTools.Targets;
+using LeakTools.Unwinding;
 
 namespace LeakTools.Tracing;
 
@@ -43,6 +45,12 @@ public sealed class AllocationTracer : IDisposable
 
     /// <summary>The file name of the allocator the probes are on (e.g. libc.so.6, libjemalloc.so.2); null in kernel mode.</summary>
     public string? AllocatorName { get; private init; }
+
+    /// <summary>
+    /// The unwind tables of the target's modules, which capture_user_stack walks; null in kernel mode and when no
+    /// stacks are captured. Its owner calls Refresh when the target's modules change.
+    /// </summary>
+    internal UnwindTableLoader? UnwindTables { get; private set; }
 
     /// <summary>The stacks the BPF side kept, by key (plus the direct caller).</summary>
     public StackReader Stacks { get; }
@@ -171,7 +179,8 @@ public sealed class AllocationTracer : IDisposable
             MemleakSettings.Apply(_bpf, _options, (uint)_options.ProcessId);
             try
             {
-                attacher.AttachMemleak(plan!, _sites);
+                // The tables go in before the first probe: no recorded allocation is walked without them.
+                attacher.AttachMemleak(plan!, _sites, loaded: _options.CaptureStacks ? LoadUnwindTables : null);
             }
             finally
             {
@@ -181,6 +190,12 @@ public sealed class AllocationTracer : IDisposable
             if (_options.DutyCycleRate > 1) _sampled = new SampledProbes(_bpf, attacher, plan!, _options.DutyCycleRate, _options.Verbose);
         }
         if (_options.StreamEvents) _calls = new StreamedCalls(_bpf, _options);
+    }
+
+    private void LoadUnwindTables()
+    {
+        UnwindTables = new UnwindTableLoader(_bpf, _options.ProcessId, new SymbolizerOptions().DebugDirectories, _options.Verbose);
+        UnwindTables.Refresh();
     }
 
     /// <summary>
@@ -306,6 +321,7 @@ public sealed class AllocationTracer : IDisposable
         finally
         {
             _calls?.Dispose();   // the ring is unmapped once a read in progress on another thread ends
+            UnwindTables?.Dispose();
             _processEvents?.Dispose();
             _inheritedUprobes?.Dispose();   // after the links: an event in use cannot be removed
             _bpf.Dispose();

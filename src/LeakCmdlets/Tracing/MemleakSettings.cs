@@ -11,6 +11,8 @@ internal static class MemleakSettings
 {
     private const uint KernelModeMaxOutstanding = 1 << 18;
     private const uint KernelModeMaxStacks = 1 << 13;
+    private const uint UnwindRows = 1 << 21;    // 16 MiB
+    private const uint UnwindPages = 1 << 17;   // 1 MiB: 512 MiB of code
 
     /// <summary>Writes the configuration and sizes the maps of <paramref name="bpf"/> (opened, not loaded yet).</summary>
     public static void Apply(BpfObject bpf, AllocationTracerOptions options, uint tgid)
@@ -49,5 +51,9 @@ internal static class MemleakSettings
         bpf.SetMaxEntries("outstanding", outstanding);
         bpf.SetMaxEntries("stacks", stacks);
         bpf.SetMaxEntries("events", options.StreamEvents ? (uint)options.RingBufferBytes : 4096u);
+        // Unwind tables (user stacks only): 8 bytes a row, written once per module; 2M rows hold libLLVM twice over.
+        bool unwind = options.CaptureStacks && !options.Kernel;
+        bpf.SetMaxEntries("unwind_rows", unwind ? UnwindRows : 1u);
+        bpf.SetMaxEntries("unwind_pages", unwind ? UnwindPages : 1u);
     }
 }

@@ -50,7 +50,8 @@ internal sealed class UprobeAttacher
     }
 
     /// <summary>memleak's programs of the planned functions (the others and the kernel's are not loaded), then their probes.</summary>
-    public void AttachMemleak(List<(AllocatorProbe Probe, ProbeSite Site)> plan, List<ProbeSite> attached)
+    /// <param name="loaded">Runs once the object is loaded, before the first probe attaches (the unwind tables go in there).</param>
+    public void AttachMemleak(List<(AllocatorProbe Probe, ProbeSite Site)> plan, List<ProbeSite> attached, Action? loaded = null)
     {
         // Following children: through inherited perf-event uprobes when tracefs allows (loaded as plain uprobe programs then).
         // LEAKTOOLS_PER_INODE_UPROBES=1 attaches per inode instead (scripts/Measure-ProcessTreeCost.ps1 compares the two).
@@ -72,6 +73,7 @@ internal sealed class UprobeAttacher
         foreach (var k in AllocatorProbe.Kernel) _bpf.SetAutoload(k.Program, false);
         ProcessTreeProbes.SetAutoload(_bpf, true);
         _bpf.Load();
+        loaded?.Invoke();
         ProcessTreeProbes.SeedAndAttach(_bpf, _options.ProcessId);
         if (_options.FollowChildren)
         {

@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 
 	SIZE("MemleakAbi.Stack", sizeof(struct memleak_stack));
 	FIELD("MemleakAbi.Stack.Depth", struct memleak_stack, depth);
-	FIELD("MemleakAbi.Stack.Reserved", struct memleak_stack, reserved);
+	FIELD("MemleakAbi.Stack.End", struct memleak_stack, end);
 	FIELD("MemleakAbi.Stack.Frames", struct memleak_stack, frames);
 
 	SIZE("MemleakAbi.Event", sizeof(struct memleak_event));
@@ -97,6 +97,27 @@ int main(int argc, char **argv)
 	FIELD("MemleakAbi.Event.StackKey", struct memleak_event, stack_key);
 	FIELD("MemleakAbi.Event.PreviousAddress", struct memleak_event, previous_address);
 	FIELD("MemleakAbi.Event.Ids", struct memleak_event, ids);
+
+	SIZE("MemleakAbi.UnwindMapping", sizeof(struct memleak_unwind_mapping));
+	FIELD("MemleakAbi.UnwindMapping.Start", struct memleak_unwind_mapping, start);
+	FIELD("MemleakAbi.UnwindMapping.End", struct memleak_unwind_mapping, end);
+	FIELD("MemleakAbi.UnwindMapping.Bias", struct memleak_unwind_mapping, bias);
+	FIELD("MemleakAbi.UnwindMapping.Module", struct memleak_unwind_mapping, module);
+	FIELD("MemleakAbi.UnwindMapping.Reserved", struct memleak_unwind_mapping, reserved);
+	SIZE("MemleakAbi.UnwindModule", sizeof(struct memleak_unwind_module));
+	FIELD("MemleakAbi.UnwindModule.FirstPage", struct memleak_unwind_module, first_page);
+	FIELD("MemleakAbi.UnwindModule.PageCount", struct memleak_unwind_module, page_count);
+	FIELD("MemleakAbi.UnwindModule.PageBase", struct memleak_unwind_module, page_base);
+	FIELD("MemleakAbi.UnwindModule.Reserved", struct memleak_unwind_module, reserved);
+	SIZE("MemleakAbi.UnwindState", sizeof(struct memleak_unwind_state));
+	FIELD("MemleakAbi.UnwindState.Active", struct memleak_unwind_state, active);
+	FIELD("MemleakAbi.UnwindState.Count", struct memleak_unwind_state, count);
+	CONSTANT("MemleakAbi.UnwindMaxMappings", MEMLEAK_UNWIND_MAX_MAPPINGS);
+	CONSTANT("MemleakAbi.UnwindMaxModules", MEMLEAK_UNWIND_MAX_MODULES);
+	CONSTANT("MemleakAbi.UnwindPageShift", MEMLEAK_UNWIND_PAGE_SHIFT);
+	CONSTANT("MemleakAbi.StackEndDepthLimit", MEMLEAK_STACK_END_DEPTH_LIMIT);
+	CONSTANT("MemleakAbi.StackEndBadFrame", MEMLEAK_STACK_END_BAD_FRAME);
+	CONSTANT("MemleakAbi.UnwindKindUnknown", MEMLEAK_UNWIND_UNKNOWN);
 
 	CONSTANT("MemleakAbi.MaxStackDepth", MEMLEAK_MAX_STACK_DEPTH);
 	CONSTANT("MemleakAbi.FunctionCount", MEMLEAK_FN_COUNT);
