@@ -4,4 +4,11 @@ namespace LeakTools.Stacks;
 /// The frames a report shows for one allocation, direct caller first, and how they were obtained.
 /// <see cref="Frames"/> is the identity of the stack: equal arrays are one stack, whatever their source.
 /// </summary>
-public readonly record struct CapturedStack(ulong[] Frames, StackSource Source);
+public readonly record struct CapturedStack(ulong[] Frames, StackSource Source)
+{
+    /// <summary>
+    /// Values the walk stored that were no return address (outside executable code, or not after a call
+    /// instruction): the stack was cut at the first of them, and this many were dropped. 0 when nothing was.
+    /// </summary>
+    public int RejectedFrames { get; init; }
+}

@@ -21,6 +21,7 @@ internal sealed class TracedTarget : IDisposable
     private readonly IStackSymbolizer _symbolizer;
     private readonly TargetModules? _modules;
     private readonly Dictionary<ulong[], StackFrame[]> _symbolized = new(LeakAggregator.StackComparer.Instance);
+    private readonly Dictionary<ulong[], CapturedStack> _checked = new(LeakAggregator.StackComparer.Instance);
     private TargetLauncher? _launcher;
     private readonly bool _leaveRunning;
 
@@ -148,13 +149,17 @@ internal sealed class TracedTarget : IDisposable
         }
     }
 
+    /// <summary>The traced user-space allocator functions, which the allocator's direct caller calls (unless a tail call came between).</summary>
+    private static readonly IReadOnlySet<string> AllocatorNames =
+        new HashSet<string>(System.Linq.Enumerable.Select(AllocatorProbe.UserSpace, probe => probe.Symbol), StringComparer.Ordinal);
+
     /// <summary>A process's symbolizer, taken now (while it runs), and the watcher that keeps it current.</summary>
     private static (IStackSymbolizer Symbolizer, TargetModules Modules) ProcessSymbols(AllocationTracer tracer, SymbolizerOptions options)
     {
         var symbols = new ProcessSymbolizer(tracer.Options.ProcessId, options);
         var modules = new TargetModules(tracer.Options.ProcessId, () => tracer.TargetExited);
         modules.Subscribe(symbols.Refresh);
-        return (new UserStackSymbolizer(symbols, () => tracer.TargetExited), modules);
+        return (new UserStackSymbolizer(symbols, () => tracer.TargetExited, AllocatorNames), modules);
     }
 
     /// <summary>Picks up modules loaded or unloaded since the last call. Harmless once the target is gone.</summary>
@@ -174,7 +179,7 @@ internal sealed class TracedTarget : IDisposable
                 var key = (allocation.StackKey, allocation.CallerAddress);
                 if (!stacks.TryGetValue(key, out var stack))
                 {
-                    stack = Tracer.Stacks.Read(allocation.StackKey, allocation.CallerAddress).Frames;
+                    stack = ReadStack(allocation.StackKey, allocation.CallerAddress).Frames;
                     stacks.Add(key, stack);
                 }
                 aggregator.Add(stack, new TrackedAllocation
@@ -189,7 +194,23 @@ internal sealed class TracedTarget : IDisposable
     }
 
     /// <summary>The stack of one streamed call.</summary>
-    public CapturedStack ReadStack(in AllocationRecord record) => Tracer.Stacks.Read(record.StackKey, record.CallerAddress);
+    public CapturedStack ReadStack(in AllocationRecord record) => ReadStack(record.StackKey, record.CallerAddress);
+
+    /// <summary>
+    /// A stack as the BPF side kept it, cut at the first value that is no return address: stacks that differ only in
+    /// such garbage are one stack to the aggregator. Checked once per distinct stack, unless the answer may still change.
+    /// </summary>
+    private CapturedStack ReadStack(ulong stackKey, ulong caller)
+    {
+        CapturedStack stack = Tracer.Stacks.Read(stackKey, caller);
+        if (stack.Frames.Length < 2) return stack;
+        if (_checked.TryGetValue(stack.Frames, out CapturedStack known)) return known;
+        CapturedStack result = _symbolizer.KeepReturnAddresses(stack, out bool final);
+        // A frame outside every known module: look at the target's modules again (not too often), and check once more.
+        if (!final && _modules is not null && _modules.RefreshAfterMiss()) result = _symbolizer.KeepReturnAddresses(stack, out final);
+        if (final) _checked[stack.Frames] = result;
+        return result;
+    }
 
     /// <summary>Names the frames of a stack; equal stacks are named once, unless the answer may still improve.</summary>
     public StackFrame[] Symbolize(ulong[] stack)
