@@ -17,7 +17,8 @@ public static class X86CallDecoder
     /// Finds the call instruction that ends at <paramref name="returnAddress"/>. <paramref name="code"/> holds the
     /// bytes right before it (its last byte is at <paramref name="returnAddress"/> - 1), ideally
     /// <see cref="MaxInstructionLength"/> of them; fewer (a module's first bytes) just limit the lengths tried.
-    /// Every length is tried; when several decode as calls that disagree, the call is <see cref="CallKind.Ambiguous"/>.
+    /// Every length is tried; when several decode as calls that disagree, the call is <see cref="CallKind.Ambiguous"/>
+    /// (the longest of several that agree is kept: it is the one with its prefixes).
     /// </summary>
     /// <returns>False when no call instruction ends there: the value is not a return address.</returns>
     public static bool TryDecodeCallBefore(ReadOnlySpan<byte> code, ulong returnAddress, out CallInstruction call)
@@ -37,7 +38,11 @@ public static class X86CallDecoder
                 call = candidate;
                 found = true;
             }
-            else if (candidate.Kind != call.Kind || candidate.Target != call.Target)
+            else if (call.Kind != CallKind.Ambiguous && candidate.Kind == call.Kind && candidate.Target == call.Target)
+            {
+                call = candidate; // the same call with its prefixes (41 ff d4 is call *%r12, ff d4 alone call *%rsp)
+            }
+            else
             {
                 call = new CallInstruction(CallKind.Ambiguous, 0, 0);
             }
