@@ -5,7 +5,8 @@ public enum StackSource
 {
     /// <summary>
     /// The user stack the BPF side stored: the allocator's direct caller, then the frame-pointer chain
-    /// (outer frames of code built without frame pointers may be garbage).
+    /// (in code built without frame pointers it may read garbage; C# cuts the stack at the first value that is no
+    /// return address, see <see cref="IStackSymbolizer.KeepReturnAddresses"/>).
     /// </summary>
     FramePointer,
 
