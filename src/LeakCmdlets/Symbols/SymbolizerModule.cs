@@ -89,7 +89,8 @@ internal sealed class SymbolizerModule : IDisposable
         if (_symbols is { } ready) return ready;
         lock (_gate)
         {
-            if (_symbols is not null || _binary is null || _cacheKey is null) return _symbols;
+            // Error: the symbols failed once (the binary stays open for code reads; they are not read again).
+            if (_symbols is not null || _binary is null || _cacheKey is null || Error is not null) return _symbols;
             ElfImage binary = _binary;
             ElfImage? debugFile = _debugFile;
             bool includeLines = _includeLines;
