@@ -6,6 +6,12 @@ internal enum ReturnSiteKind
     /// <summary>Module code right after a call instruction: a return address.</summary>
     AfterCall,
 
+    /// <summary>
+    /// The signal return trampoline (__restore_rt) a signal handler returns to: a frame, though no call precedes it;
+    /// the frame outer to it is the interrupted instruction, which no call precedes either.
+    /// </summary>
+    SignalReturn,
+
     /// <summary>Module code, but no call instruction ends there: not a return address.</summary>
     NotAfterCall,
 

@@ -14,7 +14,7 @@ internal sealed class ReturnSiteReader
 {
     private readonly ProcessSymbolizer _symbols;
     private readonly object _gate = new();
-    private readonly Dictionary<(SymbolizerModule Module, ulong Address), CallInstruction?> _calls = new();
+    private readonly Dictionary<(SymbolizerModule Module, ulong Address), (ReturnSiteKind Kind, CallInstruction Call)> _calls = new();
 
     public ReturnSiteReader(ProcessSymbolizer symbols) => _symbols = symbols;
 
@@ -31,30 +31,39 @@ internal sealed class ReturnSiteReader
             case CodeLocationKind.UnreadableCode: return new ReturnSite(ReturnSiteKind.Unverifiable, null, 0, default);
         }
         SymbolizerModule module = location.Module!;
-        CallInstruction? call;
+        (ReturnSiteKind Kind, CallInstruction Call) known;
         lock (_gate)
         {
-            if (!_calls.TryGetValue((module, location.VirtualAddress), out call))
+            if (!_calls.TryGetValue((module, location.VirtualAddress), out known))
             {
-                if (!TryDecodeCallBefore(module, location.VirtualAddress, out call, out bool readable))
-                {
-                    if (!readable) return new ReturnSite(ReturnSiteKind.Unverifiable, module, location.VirtualAddress, default);
-                }
-                _calls[(module, location.VirtualAddress)] = call;
+                // The trampoline first: whatever the bytes before it decode as, it is the signal frame.
+                if (IsSignalReturnTrampoline(module, location.VirtualAddress))
+                    known = (ReturnSiteKind.SignalReturn, default);
+                else if (TryDecodeCallBefore(module, location.VirtualAddress, out CallInstruction call, out bool readable))
+                    known = (ReturnSiteKind.AfterCall, call);
+                else if (readable)
+                    known = (ReturnSiteKind.NotAfterCall, default);
+                else
+                    return new ReturnSite(ReturnSiteKind.Unverifiable, module, location.VirtualAddress, default);
+                _calls[(module, location.VirtualAddress)] = known;
             }
         }
-        return call is { } found
-            ? new ReturnSite(ReturnSiteKind.AfterCall, module, location.VirtualAddress, found)
-            : new ReturnSite(ReturnSiteKind.NotAfterCall, module, location.VirtualAddress, default);
+        return new ReturnSite(known.Kind, module, location.VirtualAddress, known.Call);
+    }
+
+    private static bool IsSignalReturnTrampoline(SymbolizerModule module, ulong virtualAddress)
+    {
+        Span<byte> code = stackalloc byte[X86CallDecoder.SignalReturnTrampolineLength];
+        return module.TryReadCode(virtualAddress, code, out int count) && X86CallDecoder.IsSignalReturnTrampoline(code[..count]);
     }
 
     /// <summary>
     /// Reads the bytes before <paramref name="virtualAddress"/> and decodes the call that ends there.
     /// <paramref name="readable"/> is false when the bytes could not be read (then nothing is known).
     /// </summary>
-    private static bool TryDecodeCallBefore(SymbolizerModule module, ulong virtualAddress, out CallInstruction? call, out bool readable)
+    private static bool TryDecodeCallBefore(SymbolizerModule module, ulong virtualAddress, out CallInstruction call, out bool readable)
     {
-        call = null;
+        call = default;
         Span<byte> code = stackalloc byte[X86CallDecoder.MaxInstructionLength];
         int before = (int)Math.Min((ulong)code.Length, virtualAddress);
         // The start of the window may fall before the segment (a return address in the first bytes of .text):
@@ -64,9 +73,7 @@ internal sealed class ReturnSiteReader
             if (module.TryReadCode(virtualAddress - (ulong)before, code[..before], out int count) && count == before)
             {
                 readable = true;
-                if (!X86CallDecoder.TryDecodeCallBefore(code[..before], virtualAddress, out CallInstruction decoded)) return false;
-                call = decoded;
-                return true;
+                return X86CallDecoder.TryDecodeCallBefore(code[..before], virtualAddress, out call);
             }
         }
         readable = false;

@@ -38,7 +38,9 @@ internal sealed class TailCallResolver
         List<StackFrame>? result = null;
         for (int i = 0; i < stack.Length; i++)
         {
-            StackFrame? tailCaller = FindTailCaller(stack[i], i == 0 ? null : stack[i - 1]);
+            // Outer to a signal frame is the interrupted instruction: it called nothing that the inner frame is in.
+            bool interrupted = i > 0 && _sites.Read(stack[i - 1]).Kind == ReturnSiteKind.SignalReturn;
+            StackFrame? tailCaller = interrupted ? null : FindTailCaller(stack[i], i == 0 ? null : stack[i - 1]);
             if (tailCaller is not null)
             {
                 result ??= new List<StackFrame>(frames[..i]);

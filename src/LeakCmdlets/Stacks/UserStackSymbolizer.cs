@@ -41,17 +41,21 @@ public sealed class UserStackSymbolizer : IStackSymbolizer
     /// <summary>
     /// Keeps the direct caller (the return probe's instruction pointer: always a return address) and each outer
     /// frame up to the first that lies outside executable code or is not preceded by a call instruction, decoded
-    /// from the module file. Code that cannot be read (JIT, [vdso]) is taken as it is. A frame outside every known
+    /// from the module file (the signal return trampoline and the interrupted instruction outer to it excepted). Code that cannot be read (JIT, [vdso]) is taken as it is. A frame outside every known
     /// mapping may be in a module loaded since the last snapshot: the answer is then not final while the target lives.
     /// </summary>
     public CapturedStack KeepReturnAddresses(CapturedStack stack, out bool final)
     {
         final = true;
         ulong[] frames = stack.Frames;
+        bool afterSignal = false;
         for (int i = 1; i < frames.Length; i++)
         {
             ReturnSiteKind kind = _sites.Read(frames[i]).Kind;
-            if (kind is ReturnSiteKind.AfterCall or ReturnSiteKind.Unverifiable) continue;
+            bool interrupted = afterSignal; // the instruction a signal interrupted: executable, but after no call
+            afterSignal = kind == ReturnSiteKind.SignalReturn;
+            if (kind is ReturnSiteKind.AfterCall or ReturnSiteKind.Unverifiable or ReturnSiteKind.SignalReturn) continue;
+            if (interrupted && kind == ReturnSiteKind.NotAfterCall) continue;
             if (kind == ReturnSiteKind.Unmapped && frames[i] <= ProcessSymbolizer.MaxUserAddress && !_targetGone()) final = false;
             return stack with { Frames = frames[..i], RejectedFrames = frames.Length - i };
         }

@@ -71,6 +71,18 @@ public static class X86CallDecoder
         return TrySlotAddress(jump, out slot);
     }
 
+    /// <summary>
+    /// True when the code at an address is the x86-64 signal return trampoline (glibc's __restore_rt:
+    /// <c>mov $15, %rax; syscall</c>, rt_sigreturn), the "return address" the kernel gives a signal handler. It
+    /// follows no call, and the frame outer to it is the interrupted instruction, which follows none either.
+    /// </summary>
+    public static bool IsSignalReturnTrampoline(ReadOnlySpan<byte> code) =>
+        code.StartsWith(stackalloc byte[] { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 })
+        || code.StartsWith(stackalloc byte[] { 0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 });
+
+    /// <summary>Bytes <see cref="IsSignalReturnTrampoline"/> needs.</summary>
+    public const int SignalReturnTrampolineLength = 9;
+
     private static bool TryDecodeOne(ReadOnlySpan<byte> bytes, ulong ip, out Instruction instruction)
     {
         var decoder = Decoder.Create(64, new ByteArrayCodeReader(bytes.ToArray()), ip, DecoderOptions.None);

@@ -157,6 +157,43 @@ public sealed class TailCallResolverTests : IDisposable
     }
 
     [Fact]
+    public void SignalFrameAndTheInstructionItInterruptedAreKept()
+    {
+        using var symbolizer = new UserStackSymbolizer(new ProcessSymbolizer(Environment.ProcessId), () => false, Allocators);
+        ulong trampoline = SignalReturnTrampolineInLibc();
+        ulong handler = ReturnAddressIn("tc_inner");                          // the handler's allocation
+        ulong interrupted = (ulong)NativeLibrary.GetExport(_handle, "tc_inner"); // a signal can hit any instruction
+        ulong outer = ReturnAddressIn("tc_call_inner");
+        ulong[] frames = { handler, trampoline, interrupted, outer };
+
+        CapturedStack kept = symbolizer.KeepReturnAddresses(new CapturedStack(frames, StackSource.FramePointer), out _);
+        Assert.Equal(frames, kept.Frames);
+        Assert.Equal(0, kept.RejectedFrames);
+
+        // Without the signal frame before it, the same instruction is no return address.
+        CapturedStack cut = symbolizer.KeepReturnAddresses(new CapturedStack(new[] { handler, interrupted, outer }, StackSource.FramePointer), out _);
+        Assert.Equal(new[] { handler }, cut.Frames);
+        // And no tail call is read into the interrupted frame.
+        Assert.DoesNotContain(symbolizer.Symbolize(frames, out _), f => f.IsTailCall);
+    }
+
+    /// <summary>glibc's __restore_rt (not exported): found by its bytes in libc's code, at its run-time address.</summary>
+    private ulong SignalReturnTrampolineInLibc()
+    {
+        byte[] pattern = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+        using ElfImage libc = ElfImage.Open(ElfSamples.LibcPath);
+        Assert.True(libc.TryFindFunction("sigaction", out ElfFunction sigaction));
+        // __restore_rt sits next to sigaction in glibc's sigaction.c.
+        ulong start = sigaction.Value - 0x1000;
+        byte[] code = libc.ReadAtVirtualAddress(start, 0x2000);
+        int at = code.AsSpan().IndexOf(pattern);
+        Assert.True(at >= 0, "no rt_sigreturn trampoline near sigaction");
+        SymbolizerModule module = System.Linq.Enumerable.First(_symbols.CodeModules(), m => m.FileName == "libc.so.6");
+        Assert.True(_symbols.TryGetRuntimeAddress(module, start + (ulong)at, out ulong address));
+        return address;
+    }
+
+    [Fact]
     public void UnmappedUserAddressMayStillBeAModuleLoadedLater()
     {
         using var symbolizer = new UserStackSymbolizer(new ProcessSymbolizer(Environment.ProcessId), () => false, Allocators);

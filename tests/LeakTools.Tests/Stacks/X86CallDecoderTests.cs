@@ -119,4 +119,14 @@ public class X86CallDecoderTests
     {
         Assert.False(X86CallDecoder.TryDecodeSlotJump(Bytes(code), 0x1000, out _));
     }
+
+    [Theory]
+    [InlineData("48 c7 c0 0f 00 00 00 0f 05 0f 1f 80 00 00 00 00", true)] // glibc's __restore_rt
+    [InlineData("b8 0f 00 00 00 0f 05", true)]                            // the same with mov $15,%eax
+    [InlineData("48 c7 c0 0e 00 00 00 0f 05", false)]                     // rt_sigprocmask, not rt_sigreturn
+    [InlineData("48 c7 c0 0f 00 00 00", false)]                           // truncated before the syscall
+    public void SignalReturnTrampolineIsRecognized(string code, bool expected)
+    {
+        Assert.Equal(expected, X86CallDecoder.IsSignalReturnTrampoline(Bytes(code)));
+    }
 }
