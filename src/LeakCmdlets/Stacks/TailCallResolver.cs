@@ -62,7 +62,7 @@ internal sealed class TailCallResolver
         if (site.Kind != ReturnSiteKind.AfterCall || !TryResolveTarget(site, out CallTarget target)) return null;
 
         if (innerReturnAddress is not { } inner)
-            return _allocatorNames.Contains(target.Name) ? null : Frame(target);
+            return _allocatorNames.Contains(target.Name) ? null : Frame(target, site.Module!);
 
         // The function the inner frame is in (looked up inside its call, one byte before the return address).
         CodeLocation innerLocation = _sites.Symbols.Locate(inner - 1);
@@ -78,19 +78,22 @@ internal sealed class TailCallResolver
         {
             if (export.IsIndirect) return null; // an IFUNC: which implementation it bound to is not known here
             if (export.Value == innerStart) return null;
-            return Frame(new CallTarget(innerLocation.Module, export.Value, target.Name));
+            return Frame(new CallTarget(innerLocation.Module, export.Value, target.Name), site.Module!);
         }
-        return Frame(target);
+        return Frame(target, site.Module!);
     }
 
     /// <summary>"foo" and its split-off cold part "foo.cold" are one function.</summary>
     private static bool IsSameFunction(string target, string inner) =>
         inner == target || (inner.StartsWith(target, StringComparison.Ordinal) && inner.AsSpan(target.Length).StartsWith(".cold", StringComparison.Ordinal));
 
-    /// <summary>The tail-call frame for <paramref name="target"/>; a name alone is first looked up where the dynamic linker would find it.</summary>
-    private StackFrame? Frame(CallTarget target)
+    /// <summary>
+    /// The tail-call frame for <paramref name="target"/>; a name alone is first looked up where the dynamic linker
+    /// would most likely have bound it from <paramref name="caller"/>.
+    /// </summary>
+    private StackFrame? Frame(CallTarget target, SymbolizerModule caller)
     {
-        if (target.Module is null && !TryFindDefinition(target.Name, out target)) return null;
+        if (target.Module is null && !TryFindDefinition(target.Name, caller, out target)) return null;
         ProcessSymbolizer symbols = _sites.Symbols;
         StackFrame frame;
         if (symbols.TryGetRuntimeAddress(target.Module!, target.VirtualAddress, out ulong address))
@@ -156,10 +159,14 @@ internal sealed class TailCallResolver
         }
     }
 
-    /// <summary>The first module (in address order, the executable first) that defines <paramref name="name"/>, as the dynamic linker's search would find it.</summary>
-    private bool TryFindDefinition(string name, out CallTarget target)
+    /// <summary>
+    /// The definition of <paramref name="name"/>: in <paramref name="caller"/>'s own module first (a library calling its
+    /// own export through its PLT), then in the first module in address order (the executable first) that defines it.
+    /// Interposition by another module is not modelled: the dynamic linker's search order is not known here.
+    /// </summary>
+    private bool TryFindDefinition(string name, SymbolizerModule caller, out CallTarget target)
     {
-        foreach (SymbolizerModule module in _sites.Symbols.CodeModules())
+        foreach (SymbolizerModule module in Prepend(caller, _sites.Symbols.CodeModules()))
         {
             if (!module.TryFindExport(name, out ElfFunction function)) continue;
             target = new CallTarget(module, function.Value, name);
@@ -167,6 +174,12 @@ internal sealed class TailCallResolver
         }
         target = default;
         return false;
+
+        static IEnumerable<SymbolizerModule> Prepend(SymbolizerModule first, IEnumerable<SymbolizerModule> rest)
+        {
+            yield return first;
+            foreach (SymbolizerModule module in rest) if (!ReferenceEquals(module, first)) yield return module;
+        }
     }
 
     /// <summary>A call's target: <see cref="Module"/> is null for a name the dynamic linker binds, until it is looked up.</summary>
