@@ -18,4 +18,12 @@ public class StackFrameTests
         var frame = new StackFrame { Address = 0x7f0000001234, Module = "libfoo.so", ModuleOffset = 0x1234 };
         Assert.Equal("libfoo.so+0x1234", frame.ToString());
     }
+
+    [Fact]
+    public void TailCallFrameSaysSo()
+    {
+        var frame = new StackFrame { Address = 0x4011f0, Symbol = "leak_calloc", Module = "app", IsTailCall = true };
+        Assert.Equal("leak_calloc [tail call]", frame.ToString());
+        Assert.Equal("app+0x1f0 [tail call]", new StackFrame { Module = "app", ModuleOffset = 0x1f0, IsTailCall = true }.ToString());
+    }
 }

@@ -61,7 +61,7 @@ public static class StackSampleReader
         object baseObject = frame is PSObject pso ? pso.BaseObject : frame;
         if (baseObject is StackFrame typed)
         {
-            return Name(typed.Symbol, typed.Module, typed.ModuleOffset, typed.Address, typed.IsKernel);
+            return Name(typed.Symbol, typed.Module, typed.ModuleOffset, typed.Address, typed.IsKernel, typed.IsTailCall);
         }
         if (baseObject is string text) return new FlameFrameName(FlameFrameName.Sanitize(text), null, FlameFrameKind.User);
 
@@ -71,16 +71,21 @@ public static class StackSampleReader
             PropertyValue(bag, "Module")?.ToString(),
             ToUInt64(PropertyValue(bag, "ModuleOffset")),
             ToUInt64(PropertyValue(bag, "Address")),
-            PropertyValue(bag, "IsKernel") is object k && LanguagePrimitives.IsTrue(k));
+            PropertyValue(bag, "IsKernel") is object k && LanguagePrimitives.IsTrue(k),
+            PropertyValue(bag, "IsTailCall") is object t && LanguagePrimitives.IsTrue(t));
     }
 
-    /// <summary>Frames merge by function, like flamegraph.pl; kernel frames get its "_[k]" suffix.</summary>
-    private static FlameFrameName Name(string? symbol, string? module, ulong moduleOffset, ulong address, bool isKernel)
+    /// <summary>
+    /// Frames merge by function, like flamegraph.pl; kernel frames get its "_[k]" suffix, and a function that left
+    /// the stack by a tail call keeps its " [tail call]" marker (a frame of its own, apart from its ordinary calls).
+    /// </summary>
+    private static FlameFrameName Name(string? symbol, string? module, ulong moduleOffset, ulong address, bool isKernel, bool isTailCall)
     {
         string name = !string.IsNullOrEmpty(symbol) ? symbol!
             : !string.IsNullOrEmpty(module) ? $"{module}+0x{moduleOffset:x}"
             : $"0x{address:x}";
         if (isKernel) name += "_[k]";
+        if (isTailCall) name += StackFrame.TailCallMarker;
         return new FlameFrameName(FlameFrameName.Sanitize(name), string.IsNullOrEmpty(module) ? null : module,
             isKernel ? FlameFrameKind.Kernel : FlameFrameKind.User);
     }

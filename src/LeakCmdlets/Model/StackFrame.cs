@@ -32,11 +32,22 @@ public sealed class StackFrame
 
     public bool IsKernel { get; set; }
 
-    /// <summary>"fibonacci+0x1c", or "app+0x1234" when no symbol is known; never a bare "[unknown]".</summary>
+    /// <summary>
+    /// A function that left the stack by a tail call (it ended in <c>jmp</c> to the next-inner function instead of a
+    /// call): no return address of its own, found from the call its caller made. <see cref="Address"/> is its entry.
+    /// </summary>
+    public bool IsTailCall { get; set; }
+
+    /// <summary>The text <see cref="ToString"/> appends to a tail-call frame.</summary>
+    public const string TailCallMarker = " [tail call]";
+
+    /// <summary>"fibonacci+0x1c", "leak_calloc [tail call]", or "app+0x1234" when no symbol is known; never a bare "[unknown]".</summary>
     public override string ToString()
     {
-        if (Symbol is not null) return Offset == 0 ? Symbol : $"{Symbol}+0x{Offset:x}";
-        if (Module is not null) return $"{Module}+0x{ModuleOffset:x}";
-        return $"0x{Address:x}";
+        string text;
+        if (Symbol is not null) text = Offset == 0 ? Symbol : $"{Symbol}+0x{Offset:x}";
+        else if (Module is not null) text = $"{Module}+0x{ModuleOffset:x}";
+        else text = $"0x{Address:x}";
+        return IsTailCall ? text + TailCallMarker : text;
     }
 }

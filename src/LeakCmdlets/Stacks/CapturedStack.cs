@@ -10,4 +10,10 @@ public readonly record struct CapturedStack(ulong[] Frames, StackSource Source, 
 {
     /// <summary>True when the walk reached the outermost frame: no caller is missing.</summary>
     public bool IsComplete => End == StackEnd.EndOfStack;
+
+    /// <summary>
+    /// Values the walk stored that were no return address (outside executable code, or not after a call
+    /// instruction): the stack was cut at the first of them, and this many were dropped. 0 when nothing was.
+    /// </summary>
+    public int RejectedFrames { get; init; }
 }

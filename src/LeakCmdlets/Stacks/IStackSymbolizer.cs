@@ -11,4 +11,11 @@ public interface IStackSymbolizer : IDisposable
     /// more (a module the symbolizer has not seen yet, in a target still running): such an answer is not cached.
     /// </summary>
     StackFrame[] Symbolize(ulong[] stack, out bool final);
+
+    /// <summary>
+    /// <paramref name="stack"/> cut at the first value that is no return address into executable code (its
+    /// <see cref="CapturedStack.RejectedFrames"/> says how many were dropped), so that stacks that differ only in such
+    /// garbage are one stack. <paramref name="final"/> as for <see cref="Symbolize"/>.
+    /// </summary>
+    CapturedStack KeepReturnAddresses(CapturedStack stack, out bool final);
 }

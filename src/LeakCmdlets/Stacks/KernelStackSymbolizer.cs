@@ -18,5 +18,12 @@ public sealed class KernelStackSymbolizer : IStackSymbolizer
             ?? Array.ConvertAll(stack, address => new StackFrame { Address = address, IsKernel = true, Module = KernelSymbolizer.KernelModuleName });
     }
 
+    /// <summary>The kernel's own unwinder stored only frames it found in kernel text.</summary>
+    public CapturedStack KeepReturnAddresses(CapturedStack stack, out bool final)
+    {
+        final = true;
+        return stack;
+    }
+
     public void Dispose() { }
 }

@@ -21,6 +21,7 @@ namespace LeakTools.Symbols;
 public sealed class ElfImage : IDisposable
 {
     internal const uint SectionTypeSymbolTable = 2;
+    internal const uint SectionTypeRelocationsWithAddends = 4;
     internal const uint SectionTypeNote = 7;
     internal const uint SectionTypeNoBits = 8;
     internal const uint SectionTypeDynamicSymbols = 11;
@@ -243,7 +244,7 @@ public sealed class ElfImage : IDisposable
                     if (rank < bestRank)
                     {
                         bestRank = rank;
-                        best = new ElfFunction(Encoding.UTF8.GetString(symName), sym.Value, sym.Size);
+                        best = new ElfFunction(Encoding.UTF8.GetString(symName), sym.Value, sym.Size, sym.Type == SymbolTypeIndirectFunction);
                         if (rank == 0) break;
                     }
                 }
@@ -354,6 +355,39 @@ public sealed class ElfImage : IDisposable
             }
         }
         return new RawSymbolTable(symbols, strings, versions, versionNames);
+    }
+
+    /// <summary>
+    /// The dynamic relocations (SHT_RELA sections linked to .dynsym: .rela.dyn, .rela.plt), each with its symbol's
+    /// name when it has one: what the dynamic linker writes into each GOT slot.
+    /// </summary>
+    internal List<ElfRelocation> ReadDynamicRelocations()
+    {
+        const int EntrySize = 24; // Elf64_Rela: r_offset, r_info, r_addend
+        var result = new List<ElfRelocation>();
+        for (int i = 0; i < _sections.Length; i++)
+        {
+            SectionHeader section = _sections[i];
+            if (section.Type != SectionTypeRelocationsWithAddends || section.Link >= _sections.Length
+                || _sections[section.Link].Type != SectionTypeDynamicSymbols) continue;
+            RawSymbolTable symbols = ReadSymbolTable((int)section.Link);
+            byte[] entries = ReadSection(section, _sectionNames[i]);
+            for (int at = 0; at + EntrySize <= entries.Length; at += EntrySize)
+            {
+                ReadOnlySpan<byte> e = entries.AsSpan(at, EntrySize);
+                ulong info = BinaryPrimitives.ReadUInt64LittleEndian(e[8..]);
+                int symbolIndex = (int)(info >> 32);
+                string? name = null;
+                if (symbolIndex > 0 && symbolIndex < symbols.Count)
+                {
+                    ReadOnlySpan<byte> raw = symbols.NameAt(symbols.SymbolAt(symbolIndex).NameOffset);
+                    if (!raw.IsEmpty) name = Encoding.UTF8.GetString(raw);
+                }
+                result.Add(new ElfRelocation(BinaryPrimitives.ReadUInt64LittleEndian(e), (uint)info, name,
+                    BinaryPrimitives.ReadInt64LittleEndian(e[16..])));
+            }
+        }
+        return result;
     }
 
     /// <summary>Version index to name, from the Verdef chain (vd_ndx, vd_aux -> vda_name, vd_next).</summary>

@@ -140,6 +140,49 @@ public sealed class ProcessSymbolizer : IDisposable
         return frame;
     }
 
+    /// <summary>The highest user-space address on x86-64 (47-bit address space); above it nothing is mapped for a process.</summary>
+    internal const ulong MaxUserAddress = 0x0000_7fff_ffff_ffff;
+
+    /// <summary>What <paramref name="address"/> holds in the current maps snapshot, and for module code where in the module.</summary>
+    internal CodeLocation Locate(ulong address)
+    {
+        MapsSnapshot snapshot = _snapshot;
+        int index = address <= MaxUserAddress ? FindMapping(snapshot.Mappings, address) : -1;
+        if (index < 0) return new CodeLocation(CodeLocationKind.Unmapped, null, 0);
+        SymbolizerMapping mapping = snapshot.Mappings[index];
+        if (!mapping.IsExecutable) return new CodeLocation(CodeLocationKind.NotExecutable, null, 0);
+        SymbolizerModule? module = snapshot.Info[index].Module;
+        if (module is null || !mapping.IsFileBacked
+            || !module.TryGetVirtualAddress(address - mapping.Start + mapping.Offset, out ulong virtualAddress))
+            return new CodeLocation(CodeLocationKind.UnreadableCode, null, 0);
+        return new CodeLocation(CodeLocationKind.ModuleCode, module, virtualAddress);
+    }
+
+    /// <summary>The run-time address of <paramref name="module"/>'s link-time address <paramref name="virtualAddress"/>, through a mapping of its file.</summary>
+    internal bool TryGetRuntimeAddress(SymbolizerModule module, ulong virtualAddress, out ulong address)
+    {
+        address = 0;
+        if (!module.TryGetFileOffset(virtualAddress, out ulong fileOffset)) return false;
+        MapsSnapshot snapshot = _snapshot;
+        for (int i = 0; i < snapshot.Mappings.Length; i++)
+        {
+            SymbolizerMapping mapping = snapshot.Mappings[i];
+            if (!ReferenceEquals(snapshot.Info[i].Module, module) || fileOffset < mapping.Offset || fileOffset - mapping.Offset >= mapping.End - mapping.Start) continue;
+            address = mapping.Start + (fileOffset - mapping.Offset);
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>The modules of executable mappings, in address order (the executable first in a non-PIE process), each once.</summary>
+    internal IEnumerable<SymbolizerModule> CodeModules()
+    {
+        MapsSnapshot snapshot = _snapshot;
+        var seen = new HashSet<SymbolizerModule>();
+        for (int i = 0; i < snapshot.Mappings.Length; i++)
+            if (snapshot.Mappings[i].IsExecutable && snapshot.Info[i].Module is { } module && seen.Add(module)) yield return module;
+    }
+
     /// <summary>JIT code lives in anonymous (or memfd) executable memory; its runtime names it in the perf map.</summary>
     private bool TryPerfMap(StackFrame frame, ulong lookup)
     {

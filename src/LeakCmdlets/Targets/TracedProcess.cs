@@ -5,6 +5,7 @@ using LeakTools.Analysis;
 using LeakTools.Procfs;
 using LeakTools.Stacks;
 using LeakTools.Symbols;
+using LeakTools.Tracing;
 using StackFrame = LeakTools.Model.StackFrame;
 
 namespace LeakTools.Targets;
@@ -17,6 +18,7 @@ namespace LeakTools.Targets;
 internal sealed class TracedProcess : IDisposable
 {
     private readonly IStackSymbolizer? _symbolizer;
+    private readonly Dictionary<ulong[], CapturedStack> _checked = new(LeakAggregator.StackComparer.Instance);
     private readonly TargetModules? _modules;
     private readonly Func<bool> _gone;
     private readonly Dictionary<ulong[], StackFrame[]> _symbolized = new(LeakAggregator.StackComparer.Instance);
@@ -80,7 +82,7 @@ internal sealed class TracedProcess : IDisposable
         }
         var modules = new TargetModules(processId, gone);
         modules.Subscribe(symbols.Refresh);
-        return new TracedProcess(processId, parentProcessId, name, new UserStackSymbolizer(symbols, gone), modules, gone);
+        return new TracedProcess(processId, parentProcessId, name, new UserStackSymbolizer(symbols, gone, AllocatorProbe.UserSpaceSymbols), modules, gone);
     }
 
     /// <summary>Its last thread exited.</summary>
@@ -110,8 +112,28 @@ internal sealed class TracedProcess : IDisposable
         return frames;
     }
 
-    /// <summary>After an exec the old image's names are wrong: nothing cached survives it.</summary>
-    public void ForgetNames() => _symbolized.Clear();
+    /// <summary>
+    /// A stack as the BPF side kept it, cut at the first value that is no return address into this process's code:
+    /// stacks that differ only in such garbage are one stack to the aggregator. Checked once per distinct stack,
+    /// unless the answer may still change.
+    /// </summary>
+    public CapturedStack KeepReturnAddresses(CapturedStack stack)
+    {
+        if (stack.Frames.Length < 2 || _symbolizer is null) return stack;
+        if (_checked.TryGetValue(stack.Frames, out CapturedStack known)) return known;
+        CapturedStack result = _symbolizer.KeepReturnAddresses(stack, out bool final);
+        // A frame outside every known module: look at the process's modules again (not too often), and check once more.
+        if (!final && _modules is not null && _modules.RefreshAfterMiss()) result = _symbolizer.KeepReturnAddresses(stack, out final);
+        if (final) _checked[stack.Frames] = result;
+        return result;
+    }
+
+    /// <summary>After an exec the old image's names and code are wrong: nothing cached survives it.</summary>
+    public void ForgetNames()
+    {
+        _symbolized.Clear();
+        _checked.Clear();
+    }
 
     public void Dispose() => _symbolizer?.Dispose();
 }

@@ -172,7 +172,7 @@ internal sealed class TracedTarget : IDisposable
         // Tables first: until they are in, a new module's allocations keep only their caller.
         if (tracer.UnwindTables is { } tables) modules.Subscribe(tables.Refresh);
         modules.Subscribe(symbols.Refresh);
-        return (new UserStackSymbolizer(symbols, () => tracer.TargetExited), modules);
+        return (new UserStackSymbolizer(symbols, () => tracer.TargetExited, AllocatorProbe.UserSpaceSymbols), modules);
     }
 
     /// <summary>Picks up modules loaded or unloaded since the last call, in every live process. Harmless once they are gone.</summary>
@@ -234,7 +234,7 @@ internal sealed class TracedTarget : IDisposable
     /// </summary>
     public void ReadOutstanding(Func<TracedProcess, LeakAggregator> aggregatorOf)
     {
-        var stacks = new Dictionary<(ulong, ulong), ulong[]>();
+        var stacks = new Dictionary<(ulong, ulong, uint), ulong[]>();
         TracedProcess? last = null;
         uint lastImage = 0;
         LeakAggregator? aggregator = null;
@@ -242,20 +242,21 @@ internal sealed class TracedTarget : IDisposable
         {
             foreach (ref readonly var allocation in batch)
             {
-                var key = (allocation.StackKey, allocation.CallerAddress);
-                if (!stacks.TryGetValue(key, out var stack))
-                {
-                    CapturedStack captured = Tracer.Stacks.Read(allocation.StackKey, allocation.CallerAddress);
-                    stack = captured.Frames;
-                    stacks.Add(key, stack);
-                    _origins.TryAdd(stack, captured);
-                    NoticeUnknownCode(captured);
-                }
                 if (last is null || allocation.Image != lastImage)
                 {
                     last = _tree.ProcessOf(allocation.Image, allocation.ProcessId);
                     lastImage = allocation.Image;
                     aggregator = aggregatorOf(last);
+                }
+                // Per image: whether a value is a return address depends on the code of the process that stored it.
+                var key = (allocation.StackKey, allocation.CallerAddress, allocation.Image);
+                if (!stacks.TryGetValue(key, out var stack))
+                {
+                    CapturedStack captured = ReadStack(allocation.StackKey, allocation.CallerAddress, last);
+                    stack = captured.Frames;
+                    stacks.Add(key, stack);
+                    _origins.TryAdd(stack, captured);
+                    NoticeUnknownCode(captured);
                 }
                 aggregator!.Add(stack, new TrackedAllocation
                 {
@@ -282,7 +283,11 @@ internal sealed class TracedTarget : IDisposable
     }
 
     /// <summary>The stack of one streamed call.</summary>
-    public CapturedStack ReadStack(in AllocationRecord record) => Tracer.Stacks.Read(record.StackKey, record.CallerAddress);
+    public CapturedStack ReadStack(in AllocationRecord record) => ReadStack(record.StackKey, record.CallerAddress, ProcessOf((int)record.ProcessId));
+
+    /// <summary>A stack as the BPF side kept it, cut at the first value that is no return address of its process.</summary>
+    private CapturedStack ReadStack(ulong stackKey, ulong caller, TracedProcess process)
+        => process.KeepReturnAddresses(Tracer.Stacks.Read(stackKey, caller));
 
     /// <summary>The traced process with this PID (the target in kernel mode).</summary>
     public TracedProcess ProcessOf(int processId) => IsKernel ? _tree.Root : _tree.Latest(processId) ?? _tree.Root;

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 
@@ -149,6 +150,9 @@ internal sealed record AllocatorProbe(AllocatorFunction Function, string Symbol,
 
     /// <summary>The uprobe-traced functions, in enum order.</summary>
     public static readonly IReadOnlyList<AllocatorProbe> UserSpace = All.Where(p => !p.IsKernel).ToArray();
+
+    /// <summary>The symbols of the user-space functions: what an allocation's direct caller calls, unless a tail call came between.</summary>
+    public static readonly IReadOnlySet<string> UserSpaceSymbols = new HashSet<string>(UserSpace.Select(p => p.Symbol), StringComparer.Ordinal);
 
     /// <summary>Kernel mode: BTF-typed tracepoint programs (tp_btf, no tracefs needed) and their tracepoints.</summary>
     public static readonly IReadOnlyList<(AllocatorFunction Function, string Program, string Tracepoint)> Kernel

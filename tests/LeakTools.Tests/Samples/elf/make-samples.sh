@@ -32,3 +32,5 @@ python3 -c "d=bytearray(open('sample-pie','rb').read(64)); d[4]=1; open('elf32-h
 gcc $CFLAGS -gdwarf-4 -fPIE -pie sample.c -o sample-dwarf4.tmp
 objcopy --dump-section .debug_line=sample-dwarf4.debug_line sample-dwarf4.tmp
 rm sample-dwarf4.tmp
+# Tail calls (-O2 turns "return f(...)" into a jump), called directly, through the PLT, through the GOT and indirectly.
+gcc $PREFIX_MAP -O2 -g0 -fno-omit-frame-pointer -fPIC -shared -Wl,--build-id=sha1 libtailcall.c -o libtailcall.so
