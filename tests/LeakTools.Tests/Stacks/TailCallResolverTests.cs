@@ -138,13 +138,13 @@ public sealed class TailCallResolverTests : IDisposable
                 (ulong)NativeLibrary.GetExport(_handle, "tc_inner"),  // executable, but no call ends there
             })
             {
-                CapturedStack cut = symbolizer.KeepReturnAddresses(new CapturedStack(new[] { inner, garbage, outer }, StackSource.FramePointer), out _);
+                CapturedStack cut = symbolizer.KeepReturnAddresses(new CapturedStack(new[] { inner, garbage, outer }, StackSource.UnwindTables), out _);
                 Assert.Equal(new[] { inner }, cut.Frames);
                 Assert.Equal(2, cut.RejectedFrames);
-                Assert.Equal(StackSource.FramePointer, cut.Source);
+                Assert.Equal(StackSource.UnwindTables, cut.Source);
             }
 
-            var real = new CapturedStack(new[] { inner, outer }, StackSource.FramePointer);
+            var real = new CapturedStack(new[] { inner, outer }, StackSource.UnwindTables);
             CapturedStack kept = symbolizer.KeepReturnAddresses(real, out bool final);
             Assert.Equal(real.Frames, kept.Frames);
             Assert.Equal(0, kept.RejectedFrames);
@@ -166,12 +166,12 @@ public sealed class TailCallResolverTests : IDisposable
         ulong outer = ReturnAddressIn("tc_call_inner");
         ulong[] frames = { handler, trampoline, interrupted, outer };
 
-        CapturedStack kept = symbolizer.KeepReturnAddresses(new CapturedStack(frames, StackSource.FramePointer), out _);
+        CapturedStack kept = symbolizer.KeepReturnAddresses(new CapturedStack(frames, StackSource.UnwindTables), out _);
         Assert.Equal(frames, kept.Frames);
         Assert.Equal(0, kept.RejectedFrames);
 
         // Without the signal frame before it, the same instruction is no return address.
-        CapturedStack cut = symbolizer.KeepReturnAddresses(new CapturedStack(new[] { handler, interrupted, outer }, StackSource.FramePointer), out _);
+        CapturedStack cut = symbolizer.KeepReturnAddresses(new CapturedStack(new[] { handler, interrupted, outer }, StackSource.UnwindTables), out _);
         Assert.Equal(new[] { handler }, cut.Frames);
         // And no tail call is read into the interrupted frame.
         Assert.DoesNotContain(symbolizer.Symbolize(frames, out _), f => f.IsTailCall);
@@ -197,9 +197,9 @@ public sealed class TailCallResolverTests : IDisposable
     public void UnmappedUserAddressMayStillBeAModuleLoadedLater()
     {
         using var symbolizer = new UserStackSymbolizer(new ProcessSymbolizer(Environment.ProcessId), () => false, Allocators);
-        symbolizer.KeepReturnAddresses(new CapturedStack(new[] { ReturnAddressIn("tc_inner"), 0x2faf080UL }, StackSource.FramePointer), out bool final);
+        symbolizer.KeepReturnAddresses(new CapturedStack(new[] { ReturnAddressIn("tc_inner"), 0x2faf080UL }, StackSource.UnwindTables), out bool final);
         Assert.False(final); // a snapshot taken later may hold it: not cached
-        symbolizer.KeepReturnAddresses(new CapturedStack(new[] { ReturnAddressIn("tc_inner"), 0x616c69706d6f4364UL }, StackSource.FramePointer), out final);
+        symbolizer.KeepReturnAddresses(new CapturedStack(new[] { ReturnAddressIn("tc_inner"), 0x616c69706d6f4364UL }, StackSource.UnwindTables), out final);
         Assert.True(final); // no user address at all
     }
 }
