@@ -29,6 +29,12 @@ public sealed class LeakReportBuilder
     /// <summary>The report's wall-clock time; one value for every process of one report, so reports group by it.</summary>
     public DateTime Timestamp { get; init; } = DateTime.Now;
 
+    /// <summary>The monotonic time (ns) at which <see cref="Timestamp"/> was read; the window's wall times count back from it. Default: <see cref="NowNs"/>.</summary>
+    public ulong? TimestampNs { get; init; }
+
+    /// <summary>Which report of the trace this is: 1 for the first (periodic reports count up).</summary>
+    public int ReportIndex { get; init; } = 1;
+
     public TraceLoss Lost { get; init; } = new();
 
     /// <summary>Names a stack of raw addresses.</summary>
@@ -50,6 +56,8 @@ public sealed class LeakReportBuilder
         // Only allocations made in [TraceStart, Cutoff] are counted, so that is the window of the rate.
         double windowSeconds = Cutoff > TraceStartNs ? (Cutoff - TraceStartNs) / 1e9 : 0;
         var traced = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, TraceStartNs)) / 100));
+        DateTime windowStart = WallClock(TraceStartNs);
+        DateTime windowEnd = Cutoff > TraceStartNs ? WallClock(Cutoff) : windowStart;
         var leaks = new List<MemoryLeak>(sites.Count);
         foreach (var site in sites)
         {
@@ -68,8 +76,18 @@ public sealed class LeakReportBuilder
                 Timestamp = Timestamp,
                 TraceDuration = traced,
                 Lost = Lost,
+                ReportIndex = ReportIndex,
+                WindowStart = windowStart,
+                WindowEnd = windowEnd,
             });
         }
         return leaks;
+    }
+
+    /// <summary>The wall-clock time of a monotonic timestamp, counted back from <see cref="Timestamp"/>.</summary>
+    private DateTime WallClock(ulong ns)
+    {
+        long behindNs = (long)(TimestampNs ?? NowNs) - (long)ns;
+        return Timestamp.AddTicks(-behindNs / 100);
     }
 }

@@ -132,11 +132,11 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             bool final = stopped || allExited || (deadline is not null && now >= deadline.Value) || reportsLeft <= 1;
             try
             {
-                Report(stopped);
+                Report(stopped, reportNumber + 1);
             }
             catch (PipelineStoppedException) when (!stopped && IsUserStop)
             {
-                Report(stopped: true);
+                Report(stopped: true, reportNumber + 1);
                 break;
             }
             // Any other PipelineStoppedException is a downstream command that has what it wants (Select-Object
@@ -167,11 +167,11 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         WriteProgress(record);
     }
 
-    private void Report(bool stopped)
+    private void Report(bool stopped, int reportIndex)
     {
         RefreshSymbols();
         var leaks = new List<MemoryLeak>();
-        var timestamp = DateTime.Now;
+        var clock = MonotonicClock.Anchor.Take();
         ulong olderThanNs = (ulong)OlderThan.Ticks * 100;
         foreach (var target in Targets)
         {
@@ -185,7 +185,9 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 // A command we started that has exited has nothing in flight: all it never freed is leaked, whatever its age.
                 OlderThanNs = target.IsLaunched && target.TargetExited ? 0 : olderThanNs,
                 IncludeAddresses = IncludeAddresses,
-                Timestamp = timestamp,
+                Timestamp = clock.Now,
+                TimestampNs = clock.NowNs,
+                ReportIndex = reportIndex,
                 Lost = loss,
                 Symbolize = target.Symbolize,
             };
@@ -211,7 +213,17 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             WriteAfterStop(report);
             return;
         }
-        foreach (var leak in report) WriteObject(leak);
+        foreach (var leak in report) WriteObject(_schedule!.Reports > 1 ? AsPeriodic(leak) : leak);
+    }
+
+    /// <summary>Type name that selects the view grouped by report, for traces that report more than once.</summary>
+    public const string PeriodicTypeName = "LeakTools.Model.MemoryLeak#Periodic";
+
+    private static PSObject AsPeriodic(MemoryLeak leak)
+    {
+        var wrapped = new PSObject(leak);
+        wrapped.TypeNames.Insert(0, PeriodicTypeName);
+        return wrapped;
     }
 
     /// <summary>
