@@ -76,6 +76,10 @@ $DebianPackages = [ordered]@{
     'unshare'                                 = 'util-linux'
     'python3'                                 = 'python3'
     '/usr/share/doc/libc6-dbg/copyright'      = 'libc6-dbg'
+    # The fleet test (tests/Pester/Fleet.Tests.ps1): network namespaces, an sshd per host, ssh as the remoting client.
+    'ip'                                      = 'iproute2'
+    '/usr/sbin/sshd'                          = 'openssh-server'
+    'ssh'                                     = 'openssh-client'
 }
 
 function Write-Step([string] $Message) {

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using LeakTools.Model;
+using LeakTools.Tracing;
 
 namespace LeakTools.Analysis;
 
@@ -26,11 +27,17 @@ public sealed class LeakReportBuilder
 
     public bool IncludeAddresses { get; init; }
 
-    /// <summary>The report's wall-clock time; one value for every process of one report, so reports group by it.</summary>
+    /// <summary>
+    /// The report's wall-clock time, that of <see cref="NowNs"/>; one value for every process of one report, so
+    /// reports group by it. The window's wall-clock times count back from it.
+    /// </summary>
     public DateTime Timestamp { get; init; } = DateTime.Now;
 
-    /// <summary>The monotonic time (ns) at which <see cref="Timestamp"/> was read; the window's wall times count back from it. Default: <see cref="NowNs"/>.</summary>
-    public ulong? TimestampNs { get; init; }
+    /// <summary>
+    /// Maps monotonic times to wall-clock times for the window; one anchor for every report of a trace gives every
+    /// report the same WindowStart, to the tick. Without it the window counts back from <see cref="Timestamp"/>.
+    /// </summary>
+    public MonotonicClock.Anchor? Clock { get; init; }
 
     /// <summary>Which report of the trace this is: 1 for the first (periodic reports count up).</summary>
     public int ReportIndex { get; init; } = 1;
@@ -85,9 +92,5 @@ public sealed class LeakReportBuilder
     }
 
     /// <summary>The wall-clock time of a monotonic timestamp, counted back from <see cref="Timestamp"/>.</summary>
-    private DateTime WallClock(ulong ns)
-    {
-        long behindNs = (long)(TimestampNs ?? NowNs) - (long)ns;
-        return Timestamp.AddTicks(-behindNs / 100);
-    }
+    private DateTime WallClock(ulong ns) => Clock?.ToDateTime(ns) ?? Timestamp.AddTicks(-((long)NowNs - (long)ns) / 100);
 }

@@ -167,11 +167,15 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         WriteProgress(record);
     }
 
+    private MonotonicClock.Anchor? _clock;
+
     private void Report(bool stopped, int reportIndex)
     {
         RefreshSymbols();
         var leaks = new List<MemoryLeak>();
-        var clock = MonotonicClock.Anchor.Take();
+        // One anchor for the whole trace, so every report maps the trace's start to the same wall-clock time.
+        _clock ??= MonotonicClock.Anchor.Take();
+        ulong reportNs = MonotonicClock.NowNs();
         ulong olderThanNs = (ulong)OlderThan.Ticks * 100;
         foreach (var target in Targets)
         {
@@ -181,12 +185,13 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 ProcessId = target.ProcessId,
                 ProcessName = target.ProcessName,
                 TraceStartNs = target.TraceStartNs,
-                NowNs = MonotonicClock.NowNs(),
+                // One time for every process of the report: ages and windows are as of its Timestamp.
+                NowNs = reportNs,
                 // A command we started that has exited has nothing in flight: all it never freed is leaked, whatever its age.
                 OlderThanNs = target.IsLaunched && target.TargetExited ? 0 : olderThanNs,
                 IncludeAddresses = IncludeAddresses,
-                Timestamp = clock.Now,
-                TimestampNs = clock.NowNs,
+                Timestamp = _clock.Value.ToDateTime(reportNs),
+                Clock = _clock,
                 ReportIndex = reportIndex,
                 Lost = loss,
                 Symbolize = target.Symbolize,
