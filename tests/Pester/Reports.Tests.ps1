@@ -80,20 +80,18 @@ Describe 'LeakTools objects through remoting''s serializer' {
         $remoted.Lost.MissedReturns | Should -BeOfType [uint64]
     }
 
-    It 'brings every <_> back with every property and value' -ForEach @(
-        'MemoryLeak', 'AllocationEvent', 'StackFrame', 'TraceLoss', 'MemoryMapping', 'MemoryMappingChange', 'ProcessMemoryInfo', 'VmStatSample'
-    ) {
-        $live = $samples[$_]
-        $live.Count | Should -BeGreaterThan 0 -Because "the test has $_ objects to send"
-        $remoted = @(ConvertTo-Remoted $live)
-        @(Get-ShapeDifference $live $remoted $_) | Should -BeNullOrEmpty
+    It 'brings objects of every type back with every property and value' {
+        $differences = foreach ($type in $samples.Keys) {
+            $samples[$type].Count | Should -BeGreaterThan 0 -Because "the test has $type objects to send"
+            Get-ShapeDifference $samples[$type] @(ConvertTo-Remoted $samples[$type]) $type
+        }
+        @($differences) | Should -BeNullOrEmpty
     }
 
-    It 'shows every <_> in the same view as the live object' -ForEach @(
-        'MemoryLeak', 'AllocationEvent', 'StackFrame', 'TraceLoss', 'MemoryMapping', 'MemoryMappingChange', 'ProcessMemoryInfo', 'VmStatSample'
-    ) {
-        $live = $samples[$_]
-        (ConvertTo-Remoted $live | Out-String -Width 300) | Should -BeExactly ($live | Out-String -Width 300)
+    It 'lets Where-Object compare enum properties of remoted objects by name' {
+        $remoted = @(ConvertTo-Remoted $samples.MemoryMapping)
+        @($remoted | Where-Object Kind -EQ File).Count | Should -Be @($samples.MemoryMapping | Where-Object Kind -EQ File).Count
+        @($remoted | Where-Object Kind -EQ File).Count | Should -BeGreaterThan 0
     }
 
     It 'shows the host a remoted object came from' {
@@ -161,6 +159,7 @@ Describe 'What a report says about itself' {
     It 'groups periodic reports by report in the default view' {
         $periodic[0].PSObject.TypeNames[0] | Should -Be 'LeakTools.Model.MemoryLeak#Periodic'
         $text = $periodic | Out-String -Width 300
+        ConvertTo-Remoted $periodic | Out-String -Width 300 | Should -BeExactly $text
         $header = 'Report: {0} at {1:HH:mm:ss.f}, allocations made {2:HH:mm:ss.f} to {3:HH:mm:ss.f}'
         ([regex]::Matches($text, [regex]::Escape(($header -f 1, $first[0].Timestamp, $first[0].WindowStart, $first[0].WindowEnd)))).Count | Should -Be 1
         ([regex]::Matches($text, [regex]::Escape(($header -f 2, $second[0].Timestamp, $second[0].WindowStart, $second[0].WindowEnd)))).Count | Should -Be 1
@@ -175,7 +174,9 @@ Describe 'What a report says about itself' {
         $leak = $periodic | Where-Object { (Get-DirectCaller $_) -eq 'leak_malloc' } | Select-Object -First 1
         $frame = $leak.Stack[0]
         $frame.File | Should -BeLike '*leak_sites.c'
-        $lines = @(($leak.Stack | Out-String -Width 300) -split "`n" | Where-Object { $_.Trim() })
+        $text = $leak.Stack | Out-String -Width 300
+        ConvertTo-Remoted $leak.Stack | Out-String -Width 300 | Should -BeExactly $text
+        $lines = @($text -split "`n" | Where-Object { $_.Trim() })
         $lines[0] | Should -Match '^Symbol\s+Offset\s+Module\s+ModuleOffset\s+Source'
         $lines[2] | Should -Match ('^{0}\s+0x{1:x}\s+{2}\s+0x{3:x}\s' -f [regex]::Escape($frame.Symbol), $frame.Offset, [regex]::Escape($frame.Module), $frame.ModuleOffset)
         $lines[2] | Should -Match ('\sleak_sites\.c:{0}\s*$' -f $frame.Line)
