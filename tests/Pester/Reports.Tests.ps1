@@ -41,6 +41,10 @@ BeforeAll {
             if ($null -ne $remotedBase) { "${Path}: null became '$Remoted'" }
             return
         }
+        if ($base -is [enum] -and $remotedBase -isnot [enum]) {
+            "${Path}: the enum $($base.GetType().FullName) arrived as a number; name Deserialized.$($base.GetType().FullName) with a TargetTypeForDeserialization in LeakTools.types.ps1xml"
+            return
+        }
         if ($base -is [string] -or $base -is [ValueType]) {
             if ($null -eq $remotedBase -or $remotedBase.GetType() -ne $base.GetType() -or $remotedBase -ne $base) {
                 "${Path}: $($base.GetType().Name) $base became $(if ($null -eq $remotedBase) { 'null' } else { "$($remotedBase.GetType().Name) $remotedBase" })"
