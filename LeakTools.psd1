@@ -26,6 +26,8 @@
         'bin/LeakTools.Tracing.format.ps1xml'
         'bin/LeakTools.Export.format.ps1xml'
     )
+    # Serialization depths, so objects keep their stacks and counters through remoting and Export-Clixml.
+    TypesToProcess       = @('bin/LeakTools.types.ps1xml')
     PrivateData          = @{
         PSData = @{
             Tags       = @('Linux', 'Memory', 'Leak', 'eBPF', 'procfs')

@@ -83,6 +83,10 @@ $DebianPackages = [ordered]@{
     '/usr/include/mimalloc.h'                 = 'libmimalloc-dev'
     'redis-server'                            = 'redis-server'   # Bench's Redis section: a real service (jemalloc)
     'redis-benchmark'                         = 'redis-tools'
+    # The fleet test (tests/Pester/Fleet.Tests.ps1): network namespaces, an sshd per host, ssh as the remoting client.
+    'ip'                                      = 'iproute2'
+    '/usr/sbin/sshd'                          = 'openssh-server'
+    'ssh'                                     = 'openssh-client'
 }
 
 function Write-Step([string] $Message) {

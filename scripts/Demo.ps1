@@ -189,8 +189,8 @@ try {
         Show ($script:leaks | Select-Object -First 5)
         if ($script:leaks.Count -eq 0) { throw "Find-MemoryLeak reported no outstanding allocations from PID $appId in $TraceSeconds s." }
         $top = $script:leaks[0]
-        Write-Command '$leaks[0].Stack | Select-Object Symbol, Offset, Module, ModulePath'
-        Show ($top.Stack | Select-Object Symbol, @{ Name = 'Offset'; Expression = { '0x{0:x}' -f $_.Offset } }, Module, ModulePath)
+        Write-Command '$leaks[0].Stack'
+        Show $top.Stack
         $symbols = @($top.Stack | ForEach-Object Symbol)
         $sizes = if ($top.Count -gt 0) { $top.Bytes / $top.Count } else { 0 }
         Write-Host ("Top stack: {0} ({1:N0} bytes in {2:N0} allocations of {3:N0} bytes)" -f ($symbols -join ' <- '), $top.Bytes, $top.Count, $sizes)

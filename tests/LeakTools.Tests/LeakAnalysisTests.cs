@@ -71,6 +71,48 @@ public class LeakAnalysisTests
     }
 
     [Fact]
+    public void SaysWhichReportItIsAndTheWindowItCounts()
+    {
+        const ulong second = 1_000_000_000;
+        var reportTime = new DateTime(2026, 11, 30, 12, 0, 13, DateTimeKind.Local);
+        var builder = new LeakReportBuilder
+        {
+            TraceStartNs = 10 * second,
+            NowNs = 13 * second,
+            OlderThanNs = second / 2,
+            Timestamp = reportTime,
+            ReportIndex = 3,
+            Symbolize = _ => Array.Empty<StackFrame>(),
+        };
+        var leak = Assert.Single(builder.Build(Fill(builder.NewAggregator(), new[] { Allocation(1, 8, 11 * second, 0xa) })));
+        Assert.Equal(3, leak.ReportIndex);
+        Assert.Equal(reportTime, leak.Timestamp);
+        // Counted: allocations made from the trace start (3 s before the report) to -OlderThan before the report.
+        Assert.Equal(reportTime.AddSeconds(-3), leak.WindowStart);
+        Assert.Equal(reportTime.AddSeconds(-0.5), leak.WindowEnd);
+        Assert.Equal(8 / 2.5, leak.BytesPerSecond, 6);
+    }
+
+    [Fact]
+    public void AnEmptyWindowEndsWhereItStarts()
+    {
+        // Reported 0.2 s into the trace with -OlderThan 0.5 s: no allocation is old enough yet.
+        var builder = new LeakReportBuilder
+        {
+            TraceStartNs = 1_000_000_000,
+            NowNs = 1_200_000_000,
+            OlderThanNs = 500_000_000,
+            Timestamp = new DateTime(2026, 11, 30, 12, 0, 0),
+            Symbolize = _ => Array.Empty<StackFrame>(),
+        };
+        // An aggregator without the cut, so there is a leak to look at.
+        var leak = Assert.Single(builder.Build(Fill(new LeakAggregator(0, ulong.MaxValue), new[] { Allocation(1, 8, 1_000_000_000, 0xa) })));
+        Assert.Equal(1, leak.ReportIndex);
+        Assert.Equal(leak.WindowStart, leak.WindowEnd);
+        Assert.Equal(builder.Timestamp.AddSeconds(-0.2), leak.WindowStart);
+    }
+
+    [Fact]
     public void LeavesOutAllocationsRecordedBeforeTheTraceStarted()
     {
         var builder = new LeakReportBuilder { TraceStartNs = 100, NowNs = 1000, Symbolize = _ => Array.Empty<StackFrame>() };

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using LeakTools.Model;
 using LeakTools.Stacks;
+using LeakTools.Tracing;
 
 namespace LeakTools.Analysis;
 
@@ -27,8 +28,20 @@ public sealed class LeakReportBuilder
 
     public bool IncludeAddresses { get; init; }
 
-    /// <summary>The report's wall-clock time; one value for every process of one report, so reports group by it.</summary>
+    /// <summary>
+    /// The report's wall-clock time, that of <see cref="NowNs"/>; one value for every process of one report, so
+    /// reports group by it. The window's wall-clock times count back from it.
+    /// </summary>
     public DateTime Timestamp { get; init; } = DateTime.Now;
+
+    /// <summary>
+    /// Maps monotonic times to wall-clock times for the window; one anchor for every report of a trace gives every
+    /// report the same WindowStart, to the tick. Without it the window counts back from <see cref="Timestamp"/>.
+    /// </summary>
+    public MonotonicClock.Anchor? Clock { get; init; }
+
+    /// <summary>Which report of the trace this is: 1 for the first (periodic reports count up).</summary>
+    public int ReportIndex { get; init; } = 1;
 
     public TraceLoss Lost { get; init; } = new();
 
@@ -60,6 +73,8 @@ public sealed class LeakReportBuilder
         // Only allocations made in [TraceStart, Cutoff] are counted, so that is the window of the rate.
         double windowSeconds = Cutoff > TraceStartNs ? (Cutoff - TraceStartNs) / 1e9 : 0;
         var traced = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, TraceStartNs)) / 100));
+        DateTime windowStart = WallClock(TraceStartNs);
+        DateTime windowEnd = Cutoff > TraceStartNs ? WallClock(Cutoff) : windowStart;
         var leaks = new List<MemoryLeak>(sites.Count);
         foreach (var site in sites)
         {
@@ -86,8 +101,14 @@ public sealed class LeakReportBuilder
                 TraceDuration = traced,
                 Lost = Lost,
                 Allocator = Allocator,
+                ReportIndex = ReportIndex,
+                WindowStart = windowStart,
+                WindowEnd = windowEnd,
             });
         }
         return leaks;
     }
+
+    /// <summary>The wall-clock time of a monotonic timestamp, counted back from <see cref="Timestamp"/>.</summary>
+    private DateTime WallClock(ulong ns) => Clock?.ToDateTime(ns) ?? Timestamp.AddTicks(-((long)NowNs - (long)ns) / 100);
 }

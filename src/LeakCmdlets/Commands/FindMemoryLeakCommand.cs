@@ -143,11 +143,11 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             bool final = stopped || allExited || (deadline is not null && now >= deadline.Value) || reportsLeft <= 1;
             try
             {
-                Report(stopped);
+                Report(stopped, reportNumber + 1);
             }
             catch (PipelineStoppedException) when (!stopped && IsUserStop)
             {
-                Report(stopped: true);
+                Report(stopped: true, reportNumber + 1);
                 break;
             }
             // Any other PipelineStoppedException is a downstream command that has what it wants (Select-Object
@@ -178,11 +178,15 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         WriteProgress(record);
     }
 
-    private void Report(bool stopped)
+    private MonotonicClock.Anchor? _clock;
+
+    private void Report(bool stopped, int reportIndex)
     {
         RefreshSymbols();
         var leaks = new List<MemoryLeak>();
-        var timestamp = DateTime.Now;
+        // One anchor for the whole trace, so every report maps the trace's start to the same wall-clock time.
+        _clock ??= MonotonicClock.Anchor.Take();
+        ulong reportNs = MonotonicClock.NowNs();
         ulong olderThanNs = (ulong)OlderThan.Ticks * 100;
         foreach (var target in Targets)
         {
@@ -192,7 +196,6 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             var watch = Stopwatch.StartNew();
             // One report per process of the tree: each leak names the process that made it.
             var builders = new Dictionary<TracedProcess, (LeakReportBuilder Builder, LeakAggregator Aggregator)>();
-            ulong nowNs = MonotonicClock.NowNs();
             LeakAggregator AggregatorOf(TracedProcess process)
             {
                 if (builders.TryGetValue(process, out var entry)) return entry.Aggregator;
@@ -201,11 +204,14 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                     ProcessId = process.ProcessId,
                     ProcessName = process.Name,
                     TraceStartNs = target.TraceStartNs,
-                    NowNs = nowNs,
+                    // One time for every process of the report: ages and windows are as of its Timestamp.
+                    NowNs = reportNs,
                     // A command we started whose process has exited has nothing in flight: all it never freed is leaked, whatever its age.
                     OlderThanNs = target.IsLaunched && (process.IsRoot ? target.RootExited : process.Exited) ? 0 : olderThanNs,
                     IncludeAddresses = IncludeAddresses,
-                    Timestamp = timestamp,
+                    Timestamp = _clock.Value.ToDateTime(reportNs),
+                    Clock = _clock,
+                    ReportIndex = reportIndex,
                     Lost = loss,
                     Symbolize = process.Symbolize,
                     Allocator = target.Tracer.AllocatorName,
@@ -241,7 +247,17 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             WriteAfterStop(report);
             return;
         }
-        foreach (var leak in report) WriteObject(leak);
+        foreach (var leak in report) WriteObject(_schedule!.Reports > 1 ? AsPeriodic(leak) : leak);
+    }
+
+    /// <summary>Type name that selects the view grouped by report, for traces that report more than once.</summary>
+    public const string PeriodicTypeName = "LeakTools.Model.MemoryLeak#Periodic";
+
+    private static PSObject AsPeriodic(MemoryLeak leak)
+    {
+        var wrapped = new PSObject(leak);
+        wrapped.TypeNames.Insert(0, PeriodicTypeName);
+        return wrapped;
     }
 
     /// <summary>

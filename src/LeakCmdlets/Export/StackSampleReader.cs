@@ -3,6 +3,7 @@ using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
+using System.Text.RegularExpressions;
 using LeakTools.Model;
 
 namespace LeakTools.Export;
@@ -10,7 +11,8 @@ namespace LeakTools.Export;
 /// <summary>
 /// Reads MemoryLeak and AllocationEvent objects by property name, not by type, so objects that lost
 /// their type on the way (remoting, Import-Clixml, ConvertFrom-Json) still draw: Stack, Bytes or Size,
-/// Count, ProcessName or ProcessId; frames may be StackFrame objects, property bags or plain strings.
+/// Count, ProcessName or ProcessId; frames may be StackFrame objects, property bags or plain strings
+/// ("main+0x83", merged by function like typed frames).
 /// </summary>
 public static class StackSampleReader
 {
@@ -63,7 +65,7 @@ public static class StackSampleReader
         {
             return Name(typed.Symbol, typed.Module, typed.ModuleOffset, typed.Address, typed.IsKernel, typed.IsTailCall);
         }
-        if (baseObject is string text) return new FlameFrameName(FlameFrameName.Sanitize(text), null, FlameFrameKind.User);
+        if (baseObject is string text) return new FlameFrameName(FlameFrameName.Sanitize(WithoutOffset(text)), null, FlameFrameKind.User);
 
         var bag = PSObject.AsPSObject(frame);
         return Name(
@@ -89,6 +91,18 @@ public static class StackSampleReader
         return new FlameFrameName(FlameFrameName.Sanitize(name), string.IsNullOrEmpty(module) ? null : module,
             isKernel ? FlameFrameKind.Kernel : FlameFrameKind.User);
     }
+
+    /// <summary>
+    /// A frame that arrives as text ("main+0x83", StackFrame.ToString) loses its offset, so that one function is
+    /// one tower, as it is for typed frames: main+0x83 and main+0x8b are the same function.
+    /// </summary>
+    private static string WithoutOffset(string frame)
+    {
+        var match = FrameOffset.Match(frame);
+        return match.Success ? frame.Substring(0, match.Index) : frame;
+    }
+
+    private static readonly Regex FrameOffset = new(@"(?<=.)\+0x[0-9a-fA-F]+$", RegexOptions.CultureInvariant);
 
     private static string? RootName(PSObject input)
     {

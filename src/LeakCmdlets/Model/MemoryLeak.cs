@@ -71,5 +71,17 @@ public sealed class MemoryLeak
     /// </summary>
     public string? Allocator { get; set; }
 
+    /// <summary>Which report of the trace this leak belongs to: 1 for the first; periodic reports (-Interval, -Count) count up.</summary>
+    public int ReportIndex { get; set; }
+
+    /// <summary>
+    /// Start of the window whose allocations the report counts: when tracing of this process began.
+    /// <see cref="Bytes"/> are allocations made between WindowStart and <see cref="WindowEnd"/> and still held at <see cref="Timestamp"/>.
+    /// </summary>
+    public DateTime WindowStart { get; set; }
+
+    /// <summary>End of that window: -OlderThan before <see cref="Timestamp"/> (younger allocations are in flight); the report time once a -Command program has exited.</summary>
+    public DateTime WindowEnd { get; set; }
+
     public override string ToString() => $"{Bytes} bytes in {Count} allocations from {StackText}";
 }
