@@ -51,31 +51,14 @@ public sealed class ExportFlameGraphCommand : LeakCmdletBase
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
-        string resolved;
         try
         {
-            resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path, out ProviderInfo provider, out _);
-            if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new IOException($"'{Path}' is not a file system path.");
-            }
+            _resolvedPath = OutputFilePath.Resolve(SessionState, Path);
         }
-        catch (Exception ex) when (ex is IOException or ItemNotFoundException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException or PSArgumentException)
+        catch (IOException ex)
         {
             ThrowPathNotWritable(ex);
-            return;
         }
-
-        string? directory = System.IO.Path.GetDirectoryName(resolved);
-        if (Directory.Exists(resolved))
-        {
-            ThrowPathNotWritable(new IOException($"'{resolved}' is a directory; give a file name."));
-        }
-        if (string.IsNullOrEmpty(directory) || !Directory.Exists(directory))
-        {
-            ThrowPathNotWritable(new DirectoryNotFoundException($"The directory '{directory}' does not exist."));
-        }
-        _resolvedPath = resolved;
     }
 
     protected override void ProcessRecord()

@@ -32,6 +32,9 @@ public sealed class StackFrame
 
     public bool IsKernel { get; set; }
 
+    /// <summary>GNU build-id of the module (lowercase hex), where the file has one; names the exact binary across hosts.</summary>
+    public string? BuildId { get; set; }
+
     /// <summary>"fibonacci+0x1c", or "app+0x1234" when no symbol is known; never a bare "[unknown]".</summary>
     public override string ToString()
     {
