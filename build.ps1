@@ -76,6 +76,9 @@ $DebianPackages = [ordered]@{
     'unshare'                                 = 'util-linux'
     'python3'                                 = 'python3'
     '/usr/share/doc/libc6-dbg/copyright'      = 'libc6-dbg'
+    # The pprof tests decode Export-MemoryProfile's output with the published schema, apart from the encoder.
+    'protoc'                                  = 'protobuf-compiler'
+    '/usr/lib/python3/dist-packages/google/protobuf/__init__.py' = 'python3-protobuf'
 }
 
 function Write-Step([string] $Message) {
