@@ -37,15 +37,16 @@ print(json_format.MessageToJson(profile, preserving_proto_field_name=True))
         $s = $p.string_table
         $functions = @{}; foreach ($f in $p.function) { $functions[[ulong]$f.id] = $f }
         $locations = @{}; foreach ($l in $p.location) { $locations[[ulong]$l.id] = $l }
-        $mappings = @{}; foreach ($m in $p.mapping) { $mappings[[ulong]$m.id] = $m }
+        $mappingList = @($p.mapping | ForEach-Object {
+            [pscustomobject]@{ Id = [ulong]$_.id; File = $s[[int]$_.filename]; BuildId = $s[[int]$_.build_id]
+                               Start = [ulong]$_.memory_start; Limit = [ulong]$_.memory_limit; HasFunctions = [bool]$_.has_functions } })
+        $mappings = @{}; foreach ($m in $mappingList) { $mappings[$m.Id] = $m }
         [pscustomobject]@{
             Raw         = $p
             Strings     = $s
             SampleTypes = @($p.sample_type | ForEach-Object { '{0}/{1}' -f $s[[int]$_.type], $s[[int]$_.unit] })
             Default     = $s[[int]$p.default_sample_type]
-            Mappings    = @($p.mapping | ForEach-Object {
-                [pscustomobject]@{ Id = [ulong]$_.id; File = $s[[int]$_.filename]; BuildId = $s[[int]$_.build_id]
-                                   Start = [ulong]$_.memory_start; Limit = [ulong]$_.memory_limit; HasFunctions = [bool]$_.has_functions } })
+            Mappings    = $mappingList
             Samples     = @($p.sample | ForEach-Object {
                 $frames = foreach ($id in $_.location_id) {
                     $location = $locations[[ulong]$id]
@@ -64,7 +65,21 @@ print(json_format.MessageToJson(profile, preserving_proto_field_name=True))
         }
     }
 
-    function Get-SiteLeak($Leaks, [string] $Site) { $Leaks | Where-Object { $_.Stack[0].Symbol -eq $Site } }
+    # The frames as module!symbol, the way a stack is told apart across runs, written out here independently.
+    function Get-StackName($Stack) { ($Stack | ForEach-Object { "$($_.Module)!$($_.Symbol)" }) -join ';' }
+
+    # What a set holds for one stack, summed over the set's leaks with the same frames.
+    function Get-StackTotal($Leaks, $Stack) {
+        $name = Get-StackName $Stack
+        $same = @($Leaks | Where-Object { (Get-StackName $_.Stack) -eq $name })
+        [pscustomobject]@{ Bytes = [long]($same | Measure-Object Bytes -Sum).Sum; Count = [long]($same | Measure-Object Count -Sum).Sum }
+    }
+
+    # An array's own Address() method hides the frames' Address properties from member enumeration.
+    function Get-AddressText($Frames) { ($Frames | ForEach-Object Address) -join ';' }
+
+    # The biggest leak of a site (direct caller).
+    function Get-SiteLeak($Leaks, [string] $Site) { $Leaks | Where-Object { $_.Stack[0].Symbol -eq $Site } | Sort-Object Bytes -Descending | Select-Object -First 1 }
 }
 
 Describe 'Compare-MemoryLeak on two traced runs' {
@@ -78,10 +93,14 @@ Describe 'Compare-MemoryLeak on two traced runs' {
             $change = @($changes | Where-Object { $_.Stack[0].Symbol -eq $site })
             $change.Count | Should -Be 1 -Because "$site is one stack on both sides"
             $change[0].Change | Should -Be 'Grown'
-            $change[0].ReferenceBytes | Should -Be (Get-SiteLeak $Before $site).Bytes
-            $change[0].DifferenceBytes | Should -Be (Get-SiteLeak $After $site).Bytes
-            $change[0].BytesDelta | Should -Be ([long](Get-SiteLeak $After $site).Bytes - [long](Get-SiteLeak $Before $site).Bytes)
-            $change[0].CountDelta | Should -Be ([long](Get-SiteLeak $After $site).Count - [long](Get-SiteLeak $Before $site).Count)
+            $reference = Get-StackTotal $Before $change[0].Stack
+            $difference = Get-StackTotal $After $change[0].Stack
+            $reference.Bytes | Should -BeGreaterThan 0
+            $change[0].ReferenceBytes | Should -Be $reference.Bytes
+            $change[0].DifferenceBytes | Should -Be $difference.Bytes
+            $change[0].BytesDelta | Should -Be ($difference.Bytes - $reference.Bytes)
+            $change[0].ReferenceCount | Should -Be $reference.Count
+            $change[0].CountDelta | Should -Be ($difference.Count - $reference.Count)
             $change[0].ProcessName | Should -Be 'leak_sites_pie'
         }
         $changes.Change | Should -Not -Contain 'New'
@@ -192,7 +211,7 @@ Describe 'Export-MemoryProfile on a traced run' {
         ($decoded.Samples | Measure-Object Bytes -Sum).Sum | Should -Be ($After | Measure-Object Bytes -Sum).Sum
         ($decoded.Samples | Measure-Object Count -Sum).Sum | Should -Be ($After | Measure-Object Count -Sum).Sum
         foreach ($leak in $After) {
-            $sample = @($decoded.Samples | Where-Object { ($_.Frames.Function -join ';') -eq ($leak.Stack.Symbol -join ';') })
+            $sample = @($decoded.Samples | Where-Object { (Get-AddressText $_.Frames) -eq (Get-AddressText $leak.Stack) })
             $sample.Count | Should -Be 1
             $sample[0].Bytes | Should -Be $leak.Bytes
             $sample[0].Count | Should -Be $leak.Count
@@ -203,7 +222,8 @@ Describe 'Export-MemoryProfile on a traced run' {
 
     It 'gives each frame its address, its module''s mapping with the build-id, and its function''s file and line' {
         $leak = Get-SiteLeak $After leak_malloc
-        $sample = $decoded.Samples | Where-Object { $_.Frames[0].Function -eq 'leak_malloc' }
+        $sample = $decoded.Samples | Where-Object { (Get-AddressText $_.Frames) -eq (Get-AddressText $leak.Stack) }
+        $sample.Frames[0].Function | Should -Be 'leak_malloc'
         for ($i = 0; $i -lt $leak.Stack.Count; $i++) {
             $frame = $sample.Frames[$i]
             $frame.Address | Should -Be $leak.Stack[$i].Address
