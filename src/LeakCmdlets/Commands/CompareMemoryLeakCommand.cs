@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Management.Automation;
 using LeakTools.Analysis;
+using LeakTools.Export;
 using LeakTools.Model;
 
 namespace LeakTools.Commands;

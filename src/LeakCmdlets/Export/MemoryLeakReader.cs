@@ -4,10 +4,10 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Management.Automation;
 using System.Text.RegularExpressions;
-using LeakTools.Export;
+using LeakTools.Analysis;
 using LeakTools.Model;
 
-namespace LeakTools.Analysis;
+namespace LeakTools.Export;
 
 /// <summary>
 /// Reads MemoryLeak objects as they arrive: live ones as they are, and ones that lost their type on the way
