@@ -163,6 +163,15 @@ Describe 'Compare-MemoryLeak stack matching and input' {
         $result[2].DifferenceCount | Should -Be 0
     }
 
+    It 'takes a set that arrives as one collection object (a remoted array)' {
+        $leak = New-Leak -Bytes 100 -Count 1 -Stack (New-Frame leak svc 0x1000)
+        $asOne = [System.Collections.ArrayList]::new(@($leak, (New-Leak -Bytes 50 -Count 1 -Stack (New-Frame other svc 0x2000))))
+        $result = @(Compare-MemoryLeak -ReferenceObject (, $asOne) -DifferenceObject $leak)
+        $result.Count | Should -Be 1
+        $result[0].Change | Should -Be 'Gone'
+        $result[0].Stack[0].Symbol | Should -Be 'other'
+    }
+
     It 'reads frames that were flattened to text ("main+0x1c")' {
         $before = New-Leak -Bytes 100 -Count 1 -Stack 'grow+0x1c', 'main+0x3a'
         $after = New-Leak -Bytes 400 -Count 4 -Stack 'grow+0x24', 'main+0x40'
@@ -247,6 +256,12 @@ Describe 'Export-MemoryProfile on a traced run' {
         $copy = Join-Path $TestDrive 'imported.pb.gz'
         Import-Clixml (Join-Path $TestDrive 'profile-input.xml') | Export-MemoryProfile -Path $copy
         (Read-Profile $copy).Raw | ConvertTo-Json -Depth 10 | Should -Be ($decoded.Raw | ConvertTo-Json -Depth 10)
+    }
+
+    It 'takes an array given to -InputObject element by element' {
+        $path = Join-Path $TestDrive 'parameter.pb.gz'
+        Export-MemoryProfile -InputObject $After -Path $path
+        (Read-Profile $path).Samples.Count | Should -Be $After.Count
     }
 
     It 'counts a process''s latest report only, when reports of -Interval/-Count come together' {

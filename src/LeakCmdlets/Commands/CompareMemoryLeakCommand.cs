@@ -45,10 +45,8 @@ public sealed class CompareMemoryLeakCommand : LeakCmdletBase
 
     private void AddLeaks(PSObject[]? items, List<MemoryLeakInput> into)
     {
-        if (items is null) return;
-        foreach (PSObject item in items)
+        foreach (PSObject item in PipelineInput.Items(items))
         {
-            if (item is null) continue;
             if (MemoryLeakReader.Read(item, out string? problem) is { } leak) into.Add(leak);
             else
             {

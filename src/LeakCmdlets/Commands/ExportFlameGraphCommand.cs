@@ -1,5 +1,4 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
@@ -63,20 +62,7 @@ public sealed class ExportFlameGraphCommand : LeakCmdletBase
 
     protected override void ProcessRecord()
     {
-        foreach (PSObject item in InputObject ?? Array.Empty<PSObject>())
-        {
-            if (item is null) continue;
-            // An array passed with -InputObject arrives as one PSObject; take its elements.
-            if (item.BaseObject is IEnumerable list and not string && item.BaseObject is not IDictionary)
-            {
-                foreach (object? element in list)
-                {
-                    if (element is not null) Add(PSObject.AsPSObject(element));
-                }
-                continue;
-            }
-            Add(item);
-        }
+        foreach (PSObject item in PipelineInput.Items(InputObject)) Add(item);
     }
 
     protected override void EndProcessing()
