@@ -17,6 +17,8 @@
         'Find-MemoryLeak'
         'Watch-Allocation'
         'Export-FlameGraph'
+        'Compare-MemoryLeak'
+        'Export-MemoryProfile'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
@@ -25,6 +27,7 @@
         'bin/LeakTools.Procfs.format.ps1xml'
         'bin/LeakTools.Tracing.format.ps1xml'
         'bin/LeakTools.Export.format.ps1xml'
+        'bin/LeakTools.Comparison.format.ps1xml'
     )
     # Serialization depths, so objects keep their stacks and counters through remoting and Export-Clixml.
     TypesToProcess       = @('bin/LeakTools.types.ps1xml')

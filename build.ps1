@@ -87,6 +87,9 @@ $DebianPackages = [ordered]@{
     'ip'                                      = 'iproute2'
     '/usr/sbin/sshd'                          = 'openssh-server'
     'ssh'                                     = 'openssh-client'
+    # The pprof tests decode Export-MemoryProfile's output with the published schema, apart from the encoder.
+    'protoc'                                  = 'protobuf-compiler'
+    '/usr/lib/python3/dist-packages/google/protobuf/__init__.py' = 'python3-protobuf'
 }
 
 function Write-Step([string] $Message) {

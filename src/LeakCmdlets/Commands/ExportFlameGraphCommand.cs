@@ -1,5 +1,4 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
@@ -51,49 +50,19 @@ public sealed class ExportFlameGraphCommand : LeakCmdletBase
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
-        string resolved;
         try
         {
-            resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path, out ProviderInfo provider, out _);
-            if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new IOException($"'{Path}' is not a file system path.");
-            }
+            _resolvedPath = OutputFilePath.Resolve(SessionState, Path);
         }
-        catch (Exception ex) when (ex is IOException or ItemNotFoundException or ProviderNotFoundException or System.Management.Automation.DriveNotFoundException or NotSupportedException or PSArgumentException)
+        catch (IOException ex)
         {
             ThrowPathNotWritable(ex);
-            return;
         }
-
-        string? directory = System.IO.Path.GetDirectoryName(resolved);
-        if (Directory.Exists(resolved))
-        {
-            ThrowPathNotWritable(new IOException($"'{resolved}' is a directory; give a file name."));
-        }
-        if (string.IsNullOrEmpty(directory) || !Directory.Exists(directory))
-        {
-            ThrowPathNotWritable(new DirectoryNotFoundException($"The directory '{directory}' does not exist."));
-        }
-        _resolvedPath = resolved;
     }
 
     protected override void ProcessRecord()
     {
-        foreach (PSObject item in InputObject ?? Array.Empty<PSObject>())
-        {
-            if (item is null) continue;
-            // An array passed with -InputObject arrives as one PSObject; take its elements.
-            if (item.BaseObject is IEnumerable list and not string && item.BaseObject is not IDictionary)
-            {
-                foreach (object? element in list)
-                {
-                    if (element is not null) Add(PSObject.AsPSObject(element));
-                }
-                continue;
-            }
-            Add(item);
-        }
+        foreach (PSObject item in PipelineInput.Items(InputObject)) Add(item);
     }
 
     protected override void EndProcessing()

@@ -31,6 +31,12 @@ public static class ErrorIds
     public const string FlameGraphInputEmpty = "FlameGraphInputEmpty";
     public const string FlameGraphPathNotWritable = "FlameGraphPathNotWritable";
 
+    // Compare-MemoryLeak and Export-MemoryProfile.
+    /// <summary>An input object is not a MemoryLeak (nor a deserialized one with Stack, Bytes and Count).</summary>
+    public const string NotAMemoryLeak = "NotAMemoryLeak";
+    public const string MemoryProfileInputEmpty = "MemoryProfileInputEmpty";
+    public const string MemoryProfilePathNotWritable = "MemoryProfilePathNotWritable";
+
     // Find-MemoryLeak and Watch-Allocation: their parameters.
     public const string TraceCommandNotFound = "TraceCommandNotFound";
     /// <summary>A -Command program that exists but cannot be run (the id is the cmdlet's, whoever finds out).</summary>

@@ -112,7 +112,7 @@ public static class StackSampleReader
         return pid is null ? null : $"[pid {Convert.ToString(pid, CultureInfo.InvariantCulture)}]";
     }
 
-    private static object? PropertyValue(PSObject obj, string name)
+    internal static object? PropertyValue(PSObject obj, string name)
     {
         object? value = obj.Properties[name]?.Value;
         return value is PSObject pso && pso.BaseObject is not PSCustomObject ? pso.BaseObject : value;

@@ -32,6 +32,9 @@ public sealed class StackFrame
 
     public bool IsKernel { get; set; }
 
+    /// <summary>GNU build-id of the module (lowercase hex), where the file has one; names the exact binary across hosts.</summary>
+    public string? BuildId { get; set; }
+
     /// <summary>
     /// A function that left the stack by a tail call (it ended in <c>jmp</c> to the next-inner function instead of a
     /// call): no return address of its own, found from the call its caller made. <see cref="Address"/> is its entry.

@@ -111,6 +111,7 @@ public sealed class ProcessSymbolizer : IDisposable
             frame.ModulePath = mapping.Path;
             frame.ModuleOffset = fileOffset;
             ModuleSymbols? symbols = mappingInfo[index].Module?.GetSymbols();
+            frame.BuildId = symbols?.BuildId;
             ulong lookupOffset = fileOffset - (address - lookup);
             if (symbols is not null && symbols.TryGetVirtualAddress(lookupOffset, out ulong virtualAddress)
                 && symbols.Functions.TryFind(virtualAddress, out string name, out ulong offset))

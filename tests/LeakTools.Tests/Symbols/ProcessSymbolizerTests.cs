@@ -116,6 +116,7 @@ public class ProcessSymbolizerTests
         Assert.Equal(fileOffset + 2, frame.ModuleOffset);
         Assert.Equal($"sample-stripped+0x{fileOffset + 2:x}", frame.ToString());
         Assert.DoesNotContain("unknown", frame.ToString());
+        Assert.Equal(strippedImage.BuildId, frame.BuildId);  // an unnamed frame still says which binary it is in
     }
 
     [Fact]
@@ -135,6 +136,7 @@ public class ProcessSymbolizerTests
         Assert.Equal("fibonacci", frame.Symbol);
         Assert.Equal(4UL, frame.Offset);
         Assert.Equal("app", frame.Module);
+        Assert.Equal(buildId, frame.BuildId);  // names the exact binary in exported profiles
         // A static function exists only in the debug file's .symtab.
         Assert.Equal("child", symbolizer.Symbolize(process.Child).Symbol);
     }
