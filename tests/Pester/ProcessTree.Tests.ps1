@@ -128,11 +128,15 @@ Describe 'A target that execs while it is traced' {
     }
 
     It "names the new image's stacks with the new image's symbols and name" {
-        $leak = @(Find-LeakAt $run.Leaks 'leak_malloc')
-        $leak.Count | Should -Be 1
-        $leak[0].ProcessId | Should -Be $targetId
-        $leak[0].ProcessName | Should -Be 'leak_sites_fp'
-        $leak[0].Bytes / $leak[0].Count | Should -Be 1000
+        # Allocations of the new image made before its unwind tables are in keep their direct caller alone: a
+        # second group of the same site (docs/engine.md, "Unwind tables", limits). Every group is the new image's.
+        $leaks = @($run.Leaks | Where-Object { (Get-DirectCaller $_) -eq 'leak_malloc' })
+        $leaks.Count | Should -BeGreaterThan 0
+        foreach ($leak in $leaks) {
+            $leak.ProcessId | Should -Be $targetId
+            $leak.ProcessName | Should -Be 'leak_sites_fp'
+            $leak.Bytes / $leak.Count | Should -Be 1000
+        }
     }
 }
 
