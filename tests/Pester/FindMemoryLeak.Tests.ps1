@@ -208,8 +208,8 @@ Describe 'Find-MemoryLeak -Interval -Count' {
             $leaks = @($all | Where-Object { $_ -is [LeakTools.Model.MemoryLeak] })
             # -Verbose says where each allocator is probed and why.
             $verbose = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
-            @($verbose -match '^Probe malloc: entry 0x[0-9a-f]+').Count | Should -Be 1
-            @($verbose -match '^Probe free: .*chosen').Count | Should -Be 1
+            @($verbose -match '^Probe malloc in \S+: entry 0x[0-9a-f]+').Count | Should -Be 1
+            @($verbose -match '^Probe free in \S+: .*chosen').Count | Should -Be 1
             $reports = @($leaks | Group-Object Timestamp)
             $reports.Count | Should -Be 2
             $reports | ForEach-Object { $_.Count | Should -BeLessOrEqual 3 }
