@@ -4,6 +4,8 @@
 @{
     Executables = @(
         @{ Name = 'leaktools-launch'; Sources = @('launcher/leaktools-launch.c'); Output = 'bin' }
+        # Holds a target still for Find-MemoryLeak -Verdict (native/pause/leaktools-pause.c).
+        @{ Name = 'leaktools-pause'; Sources = @('pause/leaktools-pause.c'); Output = 'bin' }
         # The leaking app of `build.ps1 Demo` (scripts/Demo.ps1).
         @{ Name = 'fibonacci'; Sources = @('demo/fibonacci.c'); Flags = @('-O1', '-g', '-fno-omit-frame-pointer', '-fno-inline', '-pthread') }
         # Benchmark programs run by scripts/Bench.ps1 (build.ps1 Bench).

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using LeakTools.Model;
+using LeakTools.Reachability;
 
 namespace LeakTools.Analysis;
 
@@ -34,6 +35,12 @@ public sealed class LeakReportBuilder
     /// <summary>Names a stack of raw addresses.</summary>
     public required Func<ulong[], StackFrame[]> Symbolize { get; init; }
 
+    /// <summary>With -Verdict: this report's verdicts; each site is then split into one MemoryLeak per verdict.</summary>
+    public VerdictTable? Verdicts { get; set; }
+
+    /// <summary>With -Verdict and -Interval: the previous report's verdicts, which confirm what is still lost.</summary>
+    public VerdictTable? PreviousVerdicts { get; set; }
+
     /// <summary>The newest allocation time that still counts as a leak at <see cref="NowNs"/>.</summary>
     public ulong Cutoff => NowNs > OlderThanNs ? NowNs - OlderThanNs : 0;
 
@@ -53,6 +60,11 @@ public sealed class LeakReportBuilder
         var leaks = new List<MemoryLeak>(sites.Count);
         foreach (var site in sites)
         {
+            if (Verdicts is not null)
+            {
+                AddVerdictGroups(leaks, site, windowSeconds, traced);
+                continue;
+            }
             var frames = Symbolize(site.Stack);
             leaks.Add(new MemoryLeak
             {
@@ -72,4 +84,57 @@ public sealed class LeakReportBuilder
         }
         return leaks;
     }
+
+    /// <summary>One MemoryLeak per verdict among the site's allocations; those freed while the scan ran are left out.</summary>
+    private void AddVerdictGroups(List<MemoryLeak> leaks, AllocationSite site, double windowSeconds, TimeSpan traced)
+    {
+        var groups = new SortedDictionary<LeakVerdict, List<(TrackedAllocation Allocation, BlockVerdict Verdict)>>();
+        foreach (var allocation in site.Allocations)
+        {
+            if (!Verdicts!.TryGet(allocation.Address, allocation.TimestampNs, out var verdict)) continue;
+            if (!groups.TryGetValue(verdict.Verdict, out var group)) groups.Add(verdict.Verdict, group = new());
+            group.Add((allocation, verdict));
+        }
+        if (groups.Count == 0) return;
+        var frames = Symbolize(site.Stack);
+        string stackText = StackFormatter.Join(frames);
+        foreach (var (verdict, group) in groups)
+        {
+            ulong bytes = 0, indirect = 0, oldest = ulong.MaxValue;
+            bool confirmed = false;
+            foreach (var (allocation, block) in group)
+            {
+                bytes += allocation.Size;
+                indirect += block.IndirectBytes;
+                oldest = Math.Min(oldest, allocation.TimestampNs);
+                confirmed |= block.IsLost && PreviousVerdicts is not null && PreviousVerdicts.FoundLost(allocation.Address, allocation.TimestampNs);
+            }
+            var ordered = IncludeAddresses ? group.OrderBy(g => g.Allocation.Address).ToList() : null;
+            leaks.Add(new MemoryLeak
+            {
+                ProcessId = ProcessId,
+                ProcessName = ProcessName,
+                Bytes = bytes,
+                Count = (ulong)group.Count,
+                OldestAge = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, oldest)) / 100)),
+                BytesPerSecond = windowSeconds > 0 ? bytes / windowSeconds : 0,
+                Stack = frames,
+                StackText = stackText,
+                Addresses = ordered?.Select(g => g.Allocation.Address).ToArray(),
+                Timestamp = Timestamp,
+                TraceDuration = traced,
+                Lost = Lost,
+                Verdict = verdict,
+                DirectBytes = bytes,
+                IndirectBytes = indirect,
+                Confirmed = confirmed,
+                Referrers = verdict == LeakVerdict.PossiblyLost ? ordered?.Select(g => DescribeReferrer(g.Verdict)).ToArray() : null,
+            });
+        }
+    }
+
+    private static string DescribeReferrer(in BlockVerdict verdict) =>
+        verdict.Referrer == BlockGraph.InRegister
+            ? $"register -> +0x{verdict.ReferrerOffset:x}"
+            : $"0x{verdict.Referrer:x} -> +0x{verdict.ReferrerOffset:x}";
 }

@@ -7,6 +7,8 @@ using System.Management.Automation;
 using System.Text;
 using LeakTools.Analysis;
 using LeakTools.Model;
+using LeakTools.Reachability;
+using LeakTools.Targets;
 using LeakTools.Tracing;
 
 namespace LeakTools.Commands;
@@ -52,6 +54,22 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     [Parameter]
     public SwitchParameter IncludeAddresses { get; set; }
 
+    /// <summary>
+    /// At each report, pause the target for a moment, scan its memory for pointers and say which outstanding
+    /// allocations are DefinitelyLost, IndirectlyLost, PossiblyLost or still Reachable (valgrind's rules).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Verdict { get; set; }
+
+    /// <summary>
+    /// With -Verdict: the longest the target may be held still (seconds; default 0.5). A pause that needs longer
+    /// is let go and its verdicts are Inconclusive.
+    /// </summary>
+    [Parameter]
+    [SecondsTransformation]
+    [ValidateRange("00:00:00.001", "00:01:00")]
+    public TimeSpan PauseLimit { get; set; } = TimeSpan.FromMilliseconds(500);
+
     protected override string LossAdvice(TraceLoss grown)
     {
         var advice = new List<string>();
@@ -75,6 +93,12 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 ErrorIds.ReportCountTooHigh, ErrorCategory.InvalidArgument, Count,
                 string.Create(CultureInfo.InvariantCulture,
                     $"Give -Count {most} or less for this -Duration, or give -Interval to say how often to report."));
+        }
+        if (Verdict && ParameterSetName == KernelParameterSet)
+        {
+            ThrowTerminating(new ArgumentException("-Verdict scans a process's memory; the kernel's allocations cannot be scanned."),
+                ErrorIds.VerdictNeedsProcess, ErrorCategory.InvalidArgument, "Kernel",
+                "Leave out -Verdict with -Kernel, or name a process with -Id, -Name or -Command.");
         }
         _schedule = ReportSchedule.From(Duration, Interval, Count, untilTargetExits: ParameterSetName == CommandParameterSet && Duration is null);
         base.BeginProcessing();
@@ -191,8 +215,16 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             };
             var watch = Stopwatch.StartNew();
             var aggregator = builder.NewAggregator();
-            target.ReadOutstanding(aggregator);
+            var allBlocks = Verdict ? new List<(ulong, ulong, ulong)>() : null;
+            target.ReadOutstanding(aggregator, allBlocks);
             var read = watch.Elapsed;
+            if (allBlocks is not null)
+            {
+                builder.PreviousVerdicts = _previousVerdicts.GetValueOrDefault(target.ProcessId);
+                builder.Verdicts = TakeVerdicts(target, allBlocks, stopped);
+                _previousVerdicts[target.ProcessId] = builder.Verdicts;
+                watch.Restart();
+            }
             var built = builder.Build(aggregator);
             leaks.AddRange(built);
             if (!stopped)
@@ -202,7 +234,9 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             }
             if (!stopped) WarnAboutLoss(target, loss);
         }
-        IEnumerable<MemoryLeak> ordered = leaks.OrderByDescending(l => l.Bytes).ThenByDescending(l => l.Count);
+        IEnumerable<MemoryLeak> ordered = Verdict
+            ? leaks.OrderBy(l => l.Verdict).ThenByDescending(l => l.Bytes).ThenByDescending(l => l.Count)
+            : leaks.OrderByDescending(l => l.Bytes).ThenByDescending(l => l.Count);
         if (Top > 0) ordered = ordered.Take(Top);
         var report = ordered.ToList();
 
@@ -211,7 +245,63 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             WriteAfterStop(report);
             return;
         }
-        foreach (var leak in report) WriteObject(leak);
+        foreach (var leak in report) WriteObject(Verdict ? WithVerdictView(leak) : leak);
+    }
+
+    /// <summary>The type name that selects the view with the verdict columns (the plain view stays as it was without -Verdict).</summary>
+    public const string VerdictViewTypeName = "LeakTools.Model.MemoryLeak#Verdict";
+
+    private static PSObject WithVerdictView(MemoryLeak leak)
+    {
+        var wrapped = PSObject.AsPSObject(leak);
+        wrapped.TypeNames.Insert(0, VerdictViewTypeName);
+        return wrapped;
+    }
+
+    private readonly Dictionary<int, VerdictTable> _previousVerdicts = new();
+    private bool _verdictInterrupted;
+
+    /// <summary>
+    /// The verdicts of one pass over <paramref name="target"/>. A pass a stop interrupted is not taken again for
+    /// the report that follows the stop; a target that cannot be paused gets Inconclusive verdicts (and an error
+    /// when the reason is one the user can act on).
+    /// </summary>
+    private VerdictTable TakeVerdicts(TracedTarget target, List<(ulong Address, ulong Size, ulong TimestampNs)> blocks, bool stopped)
+    {
+        if (target.IsKernel || target.TargetExited) return VerdictTable.Inconclusive("the process has exited");
+        if (_verdictInterrupted) return VerdictTable.Inconclusive("a stop interrupted the scan");
+        bool stopAtStart = StopRequested;
+        try
+        {
+            var pass = TargetVerdictPass.Run(target, blocks, PauseLimit, () => !stopAtStart && StopRequested);
+            if (!stopAtStart && StopRequested) _verdictInterrupted = true;
+            if (!stopped && !StopRequested)
+            {
+                WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                    $"{Describe(target)}: paused {pass.Threads} thread(s) for {pass.PauseTime.TotalMilliseconds:F0} ms, copied {pass.BytesCopied / 1048576.0:F1} MiB; scanned and classified {blocks.Count} block(s) in {pass.ScanTime.TotalMilliseconds:F0} ms."));
+                if (pass.Table.InconclusiveReason is { } reason) WriteWarning($"{Describe(target)}: the verdicts are Inconclusive: {reason}.");
+            }
+            return pass.Table;
+        }
+        catch (TargetPauseException ex)
+        {
+            if (!stopped && !StopRequested)
+            {
+                switch (ex.Failure)
+                {
+                    case PauseFailure.TargetTraced:
+                        WriteNonTerminatingError(ex, ErrorIds.VerdictTargetTraced, ErrorCategory.ResourceBusy, target.ProcessId,
+                            string.Create(CultureInfo.InvariantCulture,
+                                $"Detach the debugger or tracer (process {ex.TracerProcessId}) from process {target.ProcessId}, or leave out -Verdict."));
+                        break;
+                    case PauseFailure.HelperFailed:
+                        WriteNonTerminatingError(ex, ErrorIds.VerdictPauseFailed, ErrorCategory.InvalidOperation, target.ProcessId,
+                            "Rebuild the module with build.ps1 (it compiles native/pause/leaktools-pause.c into bin/), or leave out -Verdict.");
+                        break;
+                }
+            }
+            return VerdictTable.Inconclusive(ex.Message);
+        }
     }
 
     /// <summary>
@@ -226,7 +316,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         text.AppendLine(CultureInfo.InvariantCulture, $"Find-MemoryLeak was stopped; {report.Count} leaking stack(s) gathered so far:");
         foreach (var leak in report)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{leak.Bytes,12} bytes {leak.Count,8} allocations  [{leak.ProcessId}] {leak.StackText}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{leak.Bytes,12} bytes {leak.Count,8} allocations  [{leak.ProcessId}] {(leak.Verdict is { } verdict ? verdict + "  " : "")}{leak.StackText}");
         }
         try
         {

@@ -40,7 +40,10 @@ public sealed class BlockGraph
     /// <summary>Per block: <see cref="NoRoot"/>, <see cref="RootInterior"/> or <see cref="RootStart"/>.</summary>
     public byte[] Roots { get; }
 
-    /// <summary>Per block: the address of the first word found pointing inside it (not at its start), <see cref="InRegister"/>, or 0.</summary>
+    /// <summary>
+    /// Per block: the address of the first word found pointing into its middle, or when none does, of the first
+    /// found pointing at its start; <see cref="InRegister"/> for a register; 0 when nothing points at it.
+    /// </summary>
     public ulong[] Referrers { get; }
 
     /// <summary>Per block: how far inside it that pointer points.</summary>
@@ -62,6 +65,7 @@ public sealed class BlockGraph
         private readonly byte[] _roots;
         private readonly ulong[] _referrers;
         private readonly ulong[] _offsets;
+        private readonly bool[] _interiorReferrer;
         private readonly int[] _edgeStart;
         private readonly List<int> _edges = new();
         private int _source = -1;
@@ -72,18 +76,15 @@ public sealed class BlockGraph
             _roots = new byte[sizes.Length];
             _referrers = new ulong[sizes.Length];
             _offsets = new ulong[sizes.Length];
+            _interiorReferrer = new bool[sizes.Length];
             _edgeStart = new int[sizes.Length + 1];
         }
 
         /// <summary>A root word at <paramref name="location"/> points into <paramref name="block"/>, <paramref name="offset"/> bytes in.</summary>
         public void AddRoot(int block, ulong offset, ulong location)
         {
-            if (offset == 0)
-            {
-                _roots[block] = RootStart;
-                return;
-            }
-            if (_roots[block] == NoRoot) _roots[block] = RootInterior;
+            if (offset == 0) _roots[block] = RootStart;
+            else if (_roots[block] == NoRoot) _roots[block] = RootInterior;
             NoteReferrer(block, offset, location);
         }
 
@@ -97,14 +98,16 @@ public sealed class BlockGraph
             // A run of words pointing at the same block (an array of pointers into one buffer) is one edge.
             if (_edges.Count > _edgeStart[source] && _edges[^1] == edge) return;
             _edges.Add(edge);
-            if (offset != 0) NoteReferrer(target, offset, location);
+            NoteReferrer(target, offset, location);
         }
 
+        // The first pointer into the block's middle if there is one (what makes a block possibly lost), else the first one.
         private void NoteReferrer(int block, ulong offset, ulong location)
         {
-            if (_referrers[block] != 0) return;
+            if (_interiorReferrer[block] || (_referrers[block] != 0 && offset == 0)) return;
             _referrers[block] = location;
             _offsets[block] = offset;
+            _interiorReferrer[block] = offset != 0;
         }
 
         public BlockGraph Build()

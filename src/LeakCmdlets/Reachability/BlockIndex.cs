@@ -16,12 +16,13 @@ public sealed class BlockIndex
 {
     private const int PageShift = 12;
     private const ulong ClusterGap = 64 * 1024;
+    private const ulong LargeBlock = 1024 * 1024;
 
     private readonly ulong[] _starts;
     private readonly ulong[] _ends;
     private readonly ulong[] _clusterStarts;
     private readonly ulong[] _clusterEnds;
-    private readonly int[] _clusterPages;   // where each cluster's pages begin in _pageFirst
+    private readonly int[] _clusterPages;   // where each cluster's pages begin in _pageFirst; ~block for a cluster of one
     private readonly int[] _pageFirst;
     private readonly ulong _low;
     private readonly ulong _span;
@@ -39,12 +40,23 @@ public sealed class BlockIndex
         {
             int first = i;
             ulong end = ends[i];
-            while (i + 1 < starts.Length && starts[i + 1] - end < ClusterGap)
+            // A large block (a mapping of its own) stands alone and needs no page index.
+            if (end - starts[i] < LargeBlock)
             {
-                i++;
-                end = ends[i];
+                while (i + 1 < starts.Length && starts[i + 1] - end < ClusterGap && ends[i + 1] - starts[i + 1] < LargeBlock)
+                {
+                    i++;
+                    end = ends[i];
+                }
             }
             i++;
+            if (i - first == 1)
+            {
+                clusterStarts.Add(starts[first]);
+                clusterEnds.Add(end);
+                clusterPages.Add(~first);
+                continue;
+            }
             ulong clusterStart = starts[first] & ~((1UL << PageShift) - 1);
             ulong pages = ((end - clusterStart) >> PageShift) + 1;
             clusterStarts.Add(clusterStart);
@@ -121,6 +133,7 @@ public sealed class BlockIndex
             if (clusters[mid] <= address) lo = mid; else hi = mid - 1;
         }
         if (address < clusters[lo] || address >= _clusterEnds[lo]) return -1;
+        if (_clusterPages[lo] < 0) return ~_clusterPages[lo];   // a cluster of one block
         int page = _clusterPages[lo] + (int)((address - clusters[lo]) >> PageShift);
         int first = _pageFirst[page], last = _pageFirst[page + 1];
         // The first block that ends past the address; it holds the address if it starts at or before it.

@@ -43,6 +43,8 @@ public sealed unsafe class MemorySnapshot : IDisposable
 
     public TimeSpan CopyTime { get; private set; }
 
+    internal void MarkInconclusive(string reason) => InconclusiveReason ??= reason;
+
     public ReadOnlySpan<byte> Bytes(in CopiedRange range) => new(_buffer + range.Offset, range.Length);
 
     /// <summary>

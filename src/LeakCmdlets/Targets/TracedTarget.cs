@@ -163,14 +163,16 @@ internal sealed class TracedTarget : IDisposable
     /// <summary>
     /// Reads the outstanding allocations batch by batch into <paramref name="aggregator"/>, each with its stack.
     /// Many allocations share a stack: each (stack key, caller) pair is read once and its array shared.
+    /// <paramref name="allBlocks"/>, when given, gets every outstanding block, whatever its age (for -Verdict).
     /// </summary>
-    public void ReadOutstanding(LeakAggregator aggregator)
+    public void ReadOutstanding(LeakAggregator aggregator, List<(ulong Address, ulong Size, ulong TimestampNs)>? allBlocks = null)
     {
         var stacks = new Dictionary<(ulong, ulong), ulong[]>();
         Tracer.ReadOutstanding(batch =>
         {
             foreach (ref readonly var allocation in batch)
             {
+                allBlocks?.Add((allocation.Address, allocation.Size, allocation.TimestampNs));
                 var key = (allocation.StackKey, allocation.CallerAddress);
                 if (!stacks.TryGetValue(key, out var stack))
                 {
