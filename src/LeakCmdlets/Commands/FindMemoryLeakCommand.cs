@@ -223,14 +223,14 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 builder.PreviousVerdicts = _previousVerdicts.GetValueOrDefault(target.ProcessId);
                 builder.Verdicts = TakeVerdicts(target, allBlocks, stopped);
                 _previousVerdicts[target.ProcessId] = builder.Verdicts;
-                watch.Restart();
             }
+            var symbolizing = Stopwatch.StartNew();
             var built = builder.Build(aggregator);
             leaks.AddRange(built);
             if (!stopped)
             {
                 WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                    $"{Describe(target)}: read the outstanding allocations in {read.TotalMilliseconds:F0} ms; symbolized {built.Count} stacks in {(watch.Elapsed - read).TotalMilliseconds:F0} ms."));
+                    $"{Describe(target)}: read the outstanding allocations in {read.TotalMilliseconds:F0} ms; symbolized {built.Count} stacks in {symbolizing.Elapsed.TotalMilliseconds:F0} ms."));
             }
             if (!stopped) WarnAboutLoss(target, loss);
         }

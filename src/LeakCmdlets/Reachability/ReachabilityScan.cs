@@ -24,7 +24,7 @@ public sealed class ReachabilityScan : IDisposable
     /// <summary>Why the verdicts of this pass are Inconclusive, or null.</summary>
     public string? InconclusiveReason { get; }
 
-    /// <summary>How long the target was held (from the first seize until it was let go).</summary>
+    /// <summary>How long the target was held (from the helper's start, just before the first seize, until it let go).</summary>
     public TimeSpan PauseTime { get; }
 
     public int ThreadCount => _threads.Count;
@@ -70,7 +70,7 @@ public sealed class ReachabilityScan : IDisposable
                 snapshot = null;
                 inconclusive = $"copying the memory took longer than the pause limit of {limit.TotalMilliseconds:0} ms; the target was let go";
             }
-            return new ReachabilityScan(snapshot, pause.Threads, inconclusive, watch.Elapsed);
+            return new ReachabilityScan(snapshot, pause.Threads, inconclusive, inTime ? pause.HeldTime : watch.Elapsed);
         }
     }
 

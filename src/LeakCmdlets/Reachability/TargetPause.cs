@@ -99,6 +99,9 @@ public sealed class TargetPause : IDisposable
             ulong.Parse(fields[2], NumberStyles.HexNumber, CultureInfo.InvariantCulture), words);
     }
 
+    /// <summary>How long the threads were held, as the helper measured it (from its start until it let them go).</summary>
+    public TimeSpan HeldTime { get; private set; }
+
     /// <summary>Lets the threads go. False when the deadline had already let them go: what was copied may be torn.</summary>
     public bool Resume()
     {
@@ -115,7 +118,9 @@ public sealed class TargetPause : IDisposable
         }
         string? answer = _helper.StandardOutput.ReadLine();
         _helper.WaitForExit(1000);
-        return answer is not null && answer.StartsWith("resumed", StringComparison.Ordinal);
+        if (answer is null || !answer.StartsWith("resumed ", StringComparison.Ordinal)) return false;
+        HeldTime = TimeSpan.FromTicks(long.Parse(answer.AsSpan("resumed ".Length), CultureInfo.InvariantCulture) * 10);
+        return true;
     }
 
     public void Dispose()
