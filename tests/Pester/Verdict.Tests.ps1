@@ -68,8 +68,8 @@ Describe 'Find-MemoryLeak -Verdict on known pointer shapes' {
         @{ Site = 'freed_member'; Verdict = 'DefinitelyLost' } # its struct was freed without it
     ) {
         $group = Get-Group $leaks $Site
-        $group.Count | Should -Be 1 -Because "$Site's blocks all have one verdict: $($group.Verdict -join ', ')"
-        $group[0].Verdict | Should -Be $Verdict
+        $group.Count | Should -BeGreaterThan 0
+        $group.Verdict | Select-Object -Unique | Should -Be $Verdict -Because "$Site's blocks all have one verdict"
         $group[0].Verdict | Should -BeOfType [LeakTools.Model.LeakVerdict]
     }
 
@@ -139,6 +139,7 @@ Describe 'Find-MemoryLeak -Verdict while threads allocate' {
         $reports.Count | Should -BeGreaterOrEqual 4
         $judged = @($reports | Where-Object { $_.Group.Verdict -notcontains 'Inconclusive' })
         $judged.Count | Should -BeGreaterOrEqual ($reports.Count * 3 / 4) -Because 'most pauses end in time'
+        # Judged are the main thread's blocks: the tracer does not record yet what a second thread allocates once it frees.
         @($leaks | Where-Object { $_.Verdict -eq 'Reachable' -and $_.StackText -match '^churn_thread' }).Count | Should -BeGreaterThan 0
         @($leaks | Where-Object { $_.Verdict -in 'DefinitelyLost', 'IndirectlyLost' }) | Should -BeNullOrEmpty
     }
@@ -167,7 +168,7 @@ Describe 'The pause of -Verdict' {
     It 'refuses a target under gdb with a clear error, and leaves the verdicts Inconclusive' {
         $target = Start-Fixture 'verdict_shapes_fp' -ArgumentList 'shapes', '60'
         $gdb = Start-Process gdb -ArgumentList '-q', '-nx', '-batch', '-p', $target.Id, '-ex', 'continue' -PassThru `
-            -RedirectStandardOutput /dev/null -RedirectStandardError /dev/null
+            -RedirectStandardOutput "$TestDrive/gdb.out" -RedirectStandardError "$TestDrive/gdb.err"
         try {
             Wait-Until { (Get-Content "/proc/$($target.Id)/status") -match '^TracerPid:\s+[1-9]' -and (Get-ProcessState $target.Id) -ne 't' } 30 |
                 Should -BeTrue -Because 'gdb attaches and lets the target run'

@@ -167,7 +167,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             // -First): it goes on up, EndProcessing detaches, and the script carries on, as with any cmdlet.
             reportNumber++;
             reportsLeft--;
-            if (final) break;
+            if (final || _verdictInterrupted) break;
             if (nextReport is not null) nextReport = schedule.NextAfter(nextReport.Value, clock.Elapsed);
         }
         if (!StopRequested) WriteProgress(new ProgressRecord(0, "Find-MemoryLeak", "Done") { RecordType = ProgressRecordType.Completed });
@@ -240,7 +240,9 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         if (Top > 0) ordered = ordered.Take(Top);
         var report = ordered.ToList();
 
-        if (stopped)
+        // A stop that came during this report's pause (it let the target go at once) ends the command like any stop:
+        // what was gathered goes out as the partial report.
+        if (stopped || _verdictInterrupted)
         {
             WriteAfterStop(report);
             return;
