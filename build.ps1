@@ -76,6 +76,8 @@ $DebianPackages = [ordered]@{
     'unshare'                                 = 'util-linux'
     'python3'                                 = 'python3'
     '/usr/share/doc/libc6-dbg/copyright'      = 'libc6-dbg'
+    # tests/Pester/Verdict.Tests.ps1: a target held by gdb is refused by -Verdict.
+    'gdb'                                     = 'gdb'
 }
 
 function Write-Step([string] $Message) {

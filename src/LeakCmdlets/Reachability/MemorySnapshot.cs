@@ -230,6 +230,8 @@ public sealed unsafe class MemorySnapshot : IDisposable
                 count++;
             }
             long copied = RemoteMemoryCalls.ProcessVmReadv(processId, local, (nuint)count, remote, (nuint)count, 0);
+            if (copied < 0 && Marshal.GetLastPInvokeError() == (int)Errno.ESRCH)
+                throw new TargetPauseException(PauseFailure.TargetGone, $"Process {processId} exited.");
             if (copied < 0) copied = 0;
             BytesCopied += (ulong)copied;
             if ((ulong)copied == bytes)
