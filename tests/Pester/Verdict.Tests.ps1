@@ -136,19 +136,6 @@ Describe 'Find-MemoryLeak -Verdict on known pointer shapes' {
     }
 }
 
-Describe 'Find-MemoryLeak -Verdict while threads allocate' {
-    It 'finds nothing lost while eight threads malloc and realloc through many pauses' {
-        # Six reports, so six pauses, not the hundred of the issue: each report costs a read and a symbolization,
-        # seconds each on a loaded 2-CPU machine.
-        # A report can be empty: a block reallocated between the read before the pause and the one after is left out.
-        $all = @(Find-MemoryLeak -Command $Shapes, 'churn', '120' -Interval 0.5 -Count 6 -OlderThan 0 -Verdict -PauseLimit 3 -Verbose -WarningAction SilentlyContinue 4>&1)
-        $leaks = @($all | Where-Object { $_ -is [LeakTools.Model.MemoryLeak] })
-        @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match 'paused [1-9]\d* thread\(s\)' }).Count | Should -BeGreaterOrEqual 4 -Because 'most pauses stop every thread in time'
-        @($leaks | Where-Object { $_.Verdict -eq 'Reachable' -and $_.StackText -match '^churn_thread' }).Count | Should -BeGreaterThan 0
-        @($leaks | Where-Object { $_.Verdict -in 'DefinitelyLost', 'IndirectlyLost' }) | Should -BeNullOrEmpty
-    }
-}
-
 Describe 'The pause of -Verdict' {
     It 'stops every thread of a target that starts threads in a loop' {
         $target = Start-Fixture 'verdict_shapes_fp' -ArgumentList 'spawner', '60'
