@@ -67,7 +67,7 @@ else {
 if ($Runs) { foreach ($key in 'Runs', 'ReportRuns', 'SymbolRuns', 'ProcfsRuns', 'ImportRuns') { $Settings[$key] = $Runs } }
 # A development run is any run that leaves out part of the default list (compared with the list itself, so a new
 # section does not make the full run look partial).
-$DefaultSections = (Get-Command $PSCommandPath).Parameters['Section'].Attributes.ValidValues
+$DefaultSections = @((Get-Command $PSCommandPath).Parameters['Section'].Attributes | Where-Object { $_ -is [ValidateSet] }).ValidValues
 $Development = $Quick -or $Runs -or @($DefaultSections | Where-Object { $_ -notin $Section }).Count -gt 0 -or $SoakMinutes -ne 10
 # The soak runs for its minutes whatever the machine does: the whole-task goal is judged without it.
 $SoakClock = [Diagnostics.Stopwatch]::new()
