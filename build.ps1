@@ -90,6 +90,8 @@ $DebianPackages = [ordered]@{
     # The pprof tests decode Export-MemoryProfile's output with the published schema, apart from the encoder.
     'protoc'                                  = 'protobuf-compiler'
     '/usr/lib/python3/dist-packages/google/protobuf/__init__.py' = 'python3-protobuf'
+    # tests/Pester/Verdict.Tests.ps1: a target held by gdb is refused by -Verdict.
+    'gdb'                                     = 'gdb'
 }
 
 function Write-Step([string] $Message) {

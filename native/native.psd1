@@ -4,6 +4,8 @@
 @{
     Executables = @(
         @{ Name = 'leaktools-launch'; Sources = @('launcher/leaktools-launch.c'); Output = 'bin' }
+        # Holds a target still for Find-MemoryLeak -Verdict (native/pause/leaktools-pause.c).
+        @{ Name = 'leaktools-pause'; Sources = @('pause/leaktools-pause.c'); Output = 'bin' }
         # The leaking app of `build.ps1 Demo` (scripts/Demo.ps1).
         # Plain -O2, no frame pointers (as distributions build): its stack comes from the unwind tables.
         @{ Name = 'fibonacci'; Sources = @('demo/fibonacci.c'); Flags = @('-O2', '-g', '-fomit-frame-pointer', '-pthread') }

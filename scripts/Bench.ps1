@@ -18,7 +18,7 @@
     docs/benchmarks.md.
 
 .PARAMETER Section
-    Which sections to run (default all): Overhead, Scale, Symbols, Procfs, Soak, Redis, Unwind. A subset is a development run
+    Which sections to run (default all): Overhead, Scale, Symbols, Procfs, Soak, Redis, Unwind, Verdict. A subset is a development run
     (native/build/benchmarks-dev.md).
 
 .PARAMETER Runs
@@ -33,8 +33,8 @@
 param(
     [switch] $Quick,
 
-    [ValidateSet('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak', 'Redis', 'Unwind')]
-    [string[]] $Section = @('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak', 'Redis', 'Unwind'),
+    [ValidateSet('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak', 'Redis', 'Unwind', 'Verdict')]
+    [string[]] $Section = @('Overhead', 'Scale', 'Symbols', 'Procfs', 'Soak', 'Redis', 'Unwind', 'Verdict'),
 
     [ValidateRange(1, 20)]
     [int] $Runs,
@@ -840,6 +840,67 @@ function Measure-Unwinding {
 
 #endregion
 
+#region 8. Leak verdicts (-Verdict)
+
+# One -Verdict pass over a target of the given size: `outstanding -f` writes every block and links it to the one
+# before, so the scan meets a pointer per block. Returns the child's JSON plus the window's end.
+function Invoke-VerdictPass([long] $Blocks, [int] $Size, [int] $Stacks, [double] $Duration) {
+    $process = Start-BenchProgram (Get-BenchProgram 'outstanding') @('-n', "$Blocks", '-k', "$Stacks", '-z', "$Size", '-w', '90', '-f')
+    try {
+        $null = Wait-BenchLine $process '^ready' 10
+        $r = Invoke-FreshPwsh (Join-Path $ChildScripts 'Measure-Verdict.ps1') @{ ModulePath = $ModulePath; ProcessId = $process.Id; Duration = $Duration } -TimeoutSeconds ($Duration + 180)
+        $fixture = ConvertFrom-KeyValueLine (Wait-BenchLine $process '^allocated' 5)
+        $windowEnd = [math]::Max($fixture['probed_at'], ($r.FirstVerbose ?? 0)) + $Duration
+        $r | Add-Member -NotePropertyName AfterWindow -NotePropertyValue (($r.LastObject ?? 0) - $windowEnd)
+        $r | Add-Member -NotePropertyName AllocatedInWindow -NotePropertyValue ($fixture['done_at'] -le $windowEnd)
+        $r
+    }
+    finally { Stop-BenchProgram $process }
+}
+
+function Measure-Verdict {
+    $s = '8. Leak verdicts'
+    $large = if ($Quick) { @{ Blocks = 100000; Size = 1024 } } else { @{ Blocks = 1000000; Size = 1024 } }
+    $gib = $large.Blocks * $large.Size / 1GB
+    $pauseName = "-Verdict pause per GiB scanned, $(Format-BenchNumber $gib) GiB written heap in $($large.Blocks.ToString('N0')) traced blocks"
+    $wholeName = '-Verdict: last object after the window, same target'
+    $memoryName = '-Verdict: tool peak RSS per traced block, same target'
+    $smallName = '-Verdict pause, small service (100 MiB written heap, 10,000 traced blocks)'
+    $pause = [Collections.Generic.List[double]]::new(); $whole = [Collections.Generic.List[double]]::new()
+    $memory = [Collections.Generic.List[double]]::new(); $small = [Collections.Generic.List[double]]::new()
+    $notes = [Collections.Generic.List[string]]::new(); $smallNotes = [Collections.Generic.List[string]]::new()
+    $duration = if ($Quick) { 5 } else { 15 }
+    for ($run = 1; $run -le $Settings.ReportRuns; $run++) {
+        Write-BenchStep "Find-MemoryLeak -Verdict over $(Format-BenchNumber $gib) GiB in $($large.Blocks) blocks, run $run"
+        try {
+            $r = Invoke-VerdictPass $large.Blocks $large.Size 1000 $duration
+            $pause.Add(($r.PauseMs / 1000) / [math]::Max($r.CopiedMiB / 1024, 1e-9))
+            $whole.Add($r.AfterWindow)
+            $memory.Add(($r.HwmAfterKb - $r.HwmBeforeKb) * 1024.0 / [math]::Max($r.Blocks, 1))
+            $note = "run ${run}: paused $($r.Threads) thread(s) $($r.PauseMs) ms, copied $($r.CopiedMiB) MiB, scan + classify $($r.ScanMs) ms of $($r.Blocks) blocks; verdicts $($r.Verdicts)"
+            $note += "; peak RSS $([math]::Round($r.HwmBeforeKb / 1024)) → $([math]::Round($r.HwmAfterKb / 1024)) MiB (the copy of the heap included)"
+            if (-not $r.AllocatedInWindow) { $note += ', WINDOW ENDED BEFORE ALL ALLOCATIONS WERE MADE' }
+            if ($r.Warnings) { $note += ", warnings: $($r.Warnings)" }
+            $notes.Add($note)
+        }
+        catch { $notes.Add("run $run failed: $_") }
+        Write-BenchStep "Find-MemoryLeak -Verdict over a small service, run $run"
+        try {
+            $r = Invoke-VerdictPass 10000 10240 100 5
+            $small.Add($r.PauseMs)
+            $smallNotes.Add("run ${run}: $($r.Threads) thread(s), copied $($r.CopiedMiB) MiB, scan + classify $($r.ScanMs) ms; verdicts $($r.Verdicts)")
+        }
+        catch { $smallNotes.Add("run $run failed: $_") }
+    }
+    $noteText = ($notes -join '; ') + '. Pause = as the pause helper measured it (seize of the first thread to detach of the last), divided by the GiB copied.'
+    $Rows.Add((New-BenchRow -Section $s -Measurement $pauseName -Samples $pause.ToArray() -Unit 's' -Goal '≤ 0.5 s' -Verdict (Get-GoalVerdict (Get-Median $pause.ToArray()) 0.5) -Note $noteText))
+    $Rows.Add((New-BenchRow -Section $s -Measurement $wholeName -Samples $whole.ToArray() -Unit 's' -Goal '≤ 1.5 s' -Verdict (Get-GoalVerdict (Get-Median $whole.ToArray()) 1.5) -Note 'last MemoryLeak emitted minus the end of the window (its start: the later of the target seeing its probes and the first verbose message), symbolization included'))
+    $Rows.Add((New-BenchRow -Section $s -Measurement $memoryName -Samples $memory.ToArray() -Unit 'B' -Note 'VmHWM growth of a fresh pwsh over the traced blocks; most of it is the copy of the written heap (about the heap size), the rest the index, graph and report'))
+    $Rows.Add((New-BenchRow -Section $s -Measurement $smallName -Samples $small.ToArray() -Unit 'ms' -Goal '≤ 50 ms' -Verdict (Get-GoalVerdict (Get-Median $small.ToArray()) 50) -Note ($smallNotes -join '; ')))
+}
+
+#endregion
+
 $sections = [ordered]@{
     Overhead = { Measure-TracingOverhead }
     Scale    = { Measure-ReportAtScale }
@@ -848,6 +909,7 @@ $sections = [ordered]@{
     Soak     = { Measure-Soak }
     Redis    = { Measure-Redis }
     Unwind   = { Measure-Unwinding }
+    Verdict  = { Measure-Verdict }
 }
 foreach ($name in $sections.Keys) {
     if ($name -notin $Section) { continue }
@@ -919,6 +981,9 @@ $report.Add('   (`-Library libjemalloc.so.2`); its hits over the requests served
 $report.Add('   Find-MemoryLeak runs in a thread job of the benchmark''s pwsh, whose CPU over the window is the tracer''s cost.')
 $report.Add('   Cases are interleaved run by run; "paired by run" is the median of each run''s traced over untraced rate, and')
 $report.Add('   the goals (≥ 50% with full tracing, ≥ 75% with -SampleRate 10) are judged on it. The server is killed at the end.')
+$report.Add('8. -Verdict: `native/bench/outstanding.c -f` writes every block and points its first word at the block before; one')
+$report.Add('   Find-MemoryLeak -Verdict pass per run in a fresh pwsh. The pause is what the pause helper measured (from its')
+$report.Add('   start, just before the first seize, until it let the last thread go), per GiB copied.')
 
 $outFile = if ($Development) { Join-Path $NativeBuildDir 'benchmarks-dev.md' } else { Join-Path $Root 'docs/benchmarks.md' }
 New-Item -ItemType Directory -Force -Path (Split-Path $outFile) | Out-Null

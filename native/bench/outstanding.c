@@ -1,6 +1,9 @@
 /* outstanding: holds many live allocations from many distinct stacks, then waits.
  *
- *   outstanding [-n allocations] [-k stacks] [-z size] [-w timeout]
+ *   outstanding [-n allocations] [-k stacks] [-z size] [-w timeout] [-f]
+ *
+ * -f fills every block (a written heap, for the -Verdict scan): its first word points at the block before it,
+ * the rest is a non-pointer pattern.
  *
  * Stack number s (0 <= s < k) is spelled by the call chain: chain() recurses once per decimal digit of s
  * and calls itself from a different call site for each digit value, so every s gets its own chain of
@@ -10,17 +13,26 @@
 #include "probewait.h"
 
 #include <getopt.h>
+#include <string.h>
 #include <unistd.h>
 
 static void **live;
 static long live_count;
 static long per_stack;
 static size_t object_size;
+static int fill;
 
 static void allocate_here(void)
 {
-    for (long i = 0; i < per_stack; i++)
-        live[live_count++] = malloc(object_size);
+    for (long i = 0; i < per_stack; i++) {
+        void **block = malloc(object_size);
+        if (fill && block) {
+            memset(block, 0x5a, object_size);
+            if (object_size >= sizeof *block)
+                block[0] = live_count > 0 ? live[live_count - 1] : NULL;
+        }
+        live[live_count++] = block;
+    }
 }
 
 static void chain(int digits_left, long number)
@@ -50,14 +62,15 @@ int main(int argc, char **argv)
     double wait_timeout = 0;
     object_size = 32;
     int opt;
-    while ((opt = getopt(argc, argv, "n:k:z:w:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:k:z:w:f")) != -1) {
         switch (opt) {
         case 'n': allocations = atol(optarg); break;
         case 'k': stacks = atol(optarg); break;
         case 'z': object_size = (size_t)atol(optarg); break;
         case 'w': wait_timeout = atof(optarg); break;
+        case 'f': fill = 1; break;
         default:
-            fprintf(stderr, "usage: %s [-n allocations] [-k stacks] [-z size] [-w timeout]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-n allocations] [-k stacks] [-z size] [-w timeout] [-f]\n", argv[0]);
             return 2;
         }
     }

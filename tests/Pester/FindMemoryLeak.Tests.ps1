@@ -44,6 +44,14 @@ Describe 'Find-MemoryLeak names leak sites in a <Flavour> build' -ForEach @(
         @($leak[0].Addresses).Count | Should -Be $leak[0].Count
     }
 
+    It 'leaves the verdict properties empty without -Verdict' {
+        $leaks.Count | Should -BeGreaterThan 0
+        foreach ($leak in $leaks) {
+            $leak.Verdict, $leak.DirectBytes, $leak.IndirectBytes, $leak.Confirmed, $leak.Referrers | Should -BeNullOrEmpty
+            $leak.PSObject.TypeNames[0] | Should -Be 'LeakTools.Model.MemoryLeak' -Because 'the view without a verdict column'
+        }
+    }
+
     It 'names the whole thread stack, with or without frame pointers' {
         $leak = $leaks | Where-Object { (Get-DirectCaller $_) -eq 'leak_malloc' }
         $leak.StackText | Should -Match '^leak_malloc\+0x[0-9a-f]+ ← site_thread\+0x[0-9a-f]+ ← start_thread\+0x[0-9a-f]+ ← clone3\+0x[0-9a-f]+$'

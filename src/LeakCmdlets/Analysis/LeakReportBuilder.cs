@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using LeakTools.Model;
+using LeakTools.Reachability;
 using LeakTools.Stacks;
 using LeakTools.Tracing;
 
@@ -57,6 +58,12 @@ public sealed class LeakReportBuilder
     /// <summary>How a stack of raw addresses was obtained and why it ended (null: not known, as for the caller alone).</summary>
     public Func<ulong[], CapturedStack?>? StackOrigin { get; init; }
 
+    /// <summary>With -Verdict: this report's verdicts; each site is then split into one MemoryLeak per verdict.</summary>
+    public VerdictTable? Verdicts { get; set; }
+
+    /// <summary>With -Verdict and -Interval: the previous report's verdicts, which confirm what is still lost.</summary>
+    public VerdictTable? PreviousVerdicts { get; set; }
+
     /// <summary>The newest allocation time that still counts as a leak at <see cref="NowNs"/>.</summary>
     public ulong Cutoff => NowNs > OlderThanNs ? NowNs - OlderThanNs : 0;
 
@@ -71,44 +78,99 @@ public sealed class LeakReportBuilder
     {
         var sites = aggregator.Sites();
         // Only allocations made in [TraceStart, Cutoff] are counted, so that is the window of the rate.
-        double windowSeconds = Cutoff > TraceStartNs ? (Cutoff - TraceStartNs) / 1e9 : 0;
-        var traced = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, TraceStartNs)) / 100));
         DateTime windowStart = WallClock(TraceStartNs);
-        DateTime windowEnd = Cutoff > TraceStartNs ? WallClock(Cutoff) : windowStart;
+        var window = new ReportWindow(
+            Cutoff > TraceStartNs ? (Cutoff - TraceStartNs) / 1e9 : 0,
+            TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, TraceStartNs)) / 100)),
+            windowStart,
+            Cutoff > TraceStartNs ? WallClock(Cutoff) : windowStart);
         var leaks = new List<MemoryLeak>(sites.Count);
         foreach (var site in sites)
         {
-            var frames = Symbolize(site.Stack);
-            uint scale = Math.Max(1, SampleRate);
-            ulong bytes = site.Bytes * scale;
-            CapturedStack? origin = StackOrigin?.Invoke(site.Stack);
-            leaks.Add(new MemoryLeak
+            if (Verdicts is not null)
             {
-                ProcessId = ProcessId,
-                ProcessName = ProcessName,
-                Bytes = bytes,
-                Count = (ulong)site.Count * scale,
-                SampleRate = scale,
-                OldestAge = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, site.OldestTimestampNs)) / 100)),
-                BytesPerSecond = windowSeconds > 0 ? bytes / windowSeconds : 0,
-                Stack = frames,
-                StackText = StackFormatter.Join(frames),
-                StackSource = origin?.Source ?? StackSource.CallerOnly,
-                StackEnd = origin?.End ?? StackEnd.None,
-                StackComplete = origin?.IsComplete ?? false,
-                Addresses = IncludeAddresses ? site.Allocations.Select(a => a.Address).OrderBy(a => a).ToArray() : null,
-                Timestamp = Timestamp,
-                TraceDuration = traced,
-                Lost = Lost,
-                Allocator = Allocator,
-                ReportIndex = ReportIndex,
-                WindowStart = windowStart,
-                WindowEnd = windowEnd,
-            });
+                AddVerdictGroups(leaks, site, window);
+                continue;
+            }
+            var leak = NewLeak(site.Stack, site.Bytes, (ulong)site.Count, site.OldestTimestampNs, window);
+            leak.Addresses = IncludeAddresses ? site.Allocations.Select(a => a.Address).OrderBy(a => a).ToArray() : null;
+            leaks.Add(leak);
         }
         return leaks;
     }
 
+    /// <summary>The span a report counts allocations in, as seconds (for the rate), as trace time, and as wall-clock times.</summary>
+    private readonly record struct ReportWindow(double Seconds, TimeSpan Traced, DateTime Start, DateTime End);
+
+    /// <summary>One MemoryLeak of allocations with this stack; bytes and counts scaled by the sample rate.</summary>
+    private MemoryLeak NewLeak(ulong[] stack, ulong sampledBytes, ulong sampledCount, ulong oldestNs, in ReportWindow window)
+    {
+        var frames = Symbolize(stack);
+        uint scale = Math.Max(1, SampleRate);
+        ulong bytes = sampledBytes * scale;
+        CapturedStack? origin = StackOrigin?.Invoke(stack);
+        return new MemoryLeak
+        {
+            ProcessId = ProcessId,
+            ProcessName = ProcessName,
+            Bytes = bytes,
+            Count = sampledCount * scale,
+            SampleRate = scale,
+            OldestAge = TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, oldestNs)) / 100)),
+            BytesPerSecond = window.Seconds > 0 ? bytes / window.Seconds : 0,
+            Stack = frames,
+            StackText = StackFormatter.Join(frames),
+            StackSource = origin?.Source ?? StackSource.CallerOnly,
+            StackEnd = origin?.End ?? StackEnd.None,
+            StackComplete = origin?.IsComplete ?? false,
+            Timestamp = Timestamp,
+            TraceDuration = window.Traced,
+            Lost = Lost,
+            Allocator = Allocator,
+            ReportIndex = ReportIndex,
+            WindowStart = window.Start,
+            WindowEnd = window.End,
+        };
+    }
+
     /// <summary>The wall-clock time of a monotonic timestamp, counted back from <see cref="Timestamp"/>.</summary>
     private DateTime WallClock(ulong ns) => Clock?.ToDateTime(ns) ?? Timestamp.AddTicks(-((long)NowNs - (long)ns) / 100);
+
+    /// <summary>One MemoryLeak per verdict among the site's allocations; those freed while the scan ran are left out.</summary>
+    private void AddVerdictGroups(List<MemoryLeak> leaks, AllocationSite site, in ReportWindow window)
+    {
+        var groups = new SortedDictionary<LeakVerdict, List<(TrackedAllocation Allocation, BlockVerdict Verdict)>>();
+        foreach (var allocation in site.Allocations)
+        {
+            if (!Verdicts!.TryGet(allocation.Address, allocation.TimestampNs, out var verdict)) continue;
+            if (!groups.TryGetValue(verdict.Verdict, out var group)) groups.Add(verdict.Verdict, group = new());
+            group.Add((allocation, verdict));
+        }
+        foreach (var (verdict, group) in groups)
+        {
+            ulong bytes = 0, indirect = 0, oldest = ulong.MaxValue;
+            bool confirmed = false;
+            foreach (var (allocation, block) in group)
+            {
+                bytes += allocation.Size;
+                indirect += block.IndirectBytes;
+                oldest = Math.Min(oldest, allocation.TimestampNs);
+                confirmed |= block.IsLost && PreviousVerdicts is not null && PreviousVerdicts.FoundLost(allocation.Address, allocation.TimestampNs);
+            }
+            var ordered = IncludeAddresses ? group.OrderBy(g => g.Allocation.Address).ToList() : null;
+            var leak = NewLeak(site.Stack, bytes, (ulong)group.Count, oldest, window);
+            leak.Addresses = ordered?.Select(g => g.Allocation.Address).ToArray();
+            leak.Verdict = verdict;
+            leak.DirectBytes = leak.Bytes;
+            leak.IndirectBytes = indirect * leak.SampleRate;
+            leak.Confirmed = confirmed;
+            leak.Referrers = verdict == LeakVerdict.PossiblyLost ? ordered?.Select(g => DescribeReferrer(g.Verdict)).ToArray() : null;
+            leaks.Add(leak);
+        }
+    }
+
+    private static string DescribeReferrer(in BlockVerdict verdict) =>
+        verdict.Referrer == BlockGraph.InRegister
+            ? $"register -> +0x{verdict.ReferrerOffset:x}"
+            : $"0x{verdict.Referrer:x} -> +0x{verdict.ReferrerOffset:x}";
 }

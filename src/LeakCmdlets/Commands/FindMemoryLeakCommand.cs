@@ -7,6 +7,7 @@ using System.Management.Automation;
 using System.Text;
 using LeakTools.Analysis;
 using LeakTools.Model;
+using LeakTools.Reachability;
 using LeakTools.Targets;
 using LeakTools.Tracing;
 
@@ -58,6 +59,22 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     /// <summary>-SampleRate attaches the probes part of the time (a process's allocator; the kernel samples calls).</summary>
     private protected override bool SamplesByWindows => true;
 
+    /// <summary>
+    /// At each report, pause the target for a moment, scan its memory for pointers and say which outstanding
+    /// allocations are DefinitelyLost, IndirectlyLost, PossiblyLost or still Reachable (valgrind's rules).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Verdict { get; set; }
+
+    /// <summary>
+    /// With -Verdict: the longest the target may be held still (seconds; default 0.5). A pause that needs longer
+    /// is let go and its verdicts are Inconclusive.
+    /// </summary>
+    [Parameter]
+    [SecondsTransformation]
+    [ValidateRange("00:00:00.001", "00:01:00")]
+    public TimeSpan PauseLimit { get; set; } = TimeSpan.FromMilliseconds(500);
+
     protected override string LossAdvice(TraceLoss grown)
     {
         var advice = new List<string>();
@@ -81,6 +98,12 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 ErrorIds.ReportCountTooHigh, ErrorCategory.InvalidArgument, Count,
                 string.Create(CultureInfo.InvariantCulture,
                     $"Give -Count {most} or less for this -Duration, or give -Interval to say how often to report."));
+        }
+        if (Verdict && ParameterSetName == KernelParameterSet)
+        {
+            ThrowTerminating(new ArgumentException("-Verdict scans a process's memory; the kernel's allocations cannot be scanned."),
+                ErrorIds.VerdictNeedsProcess, ErrorCategory.InvalidArgument, "Kernel",
+                "Leave out -Verdict with -Kernel, or name a process with -Id, -Name or -Command.");
         }
         _schedule = ReportSchedule.From(Duration, Interval, Count, untilTargetExits: ParameterSetName == CommandParameterSet && Duration is null);
         base.BeginProcessing();
@@ -154,7 +177,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             // -First): it goes on up, EndProcessing detaches, and the script carries on, as with any cmdlet.
             reportNumber++;
             reportsLeft--;
-            if (final) break;
+            if (final || _verdictInterrupted) break;
             if (nextReport is not null) nextReport = schedule.NextAfter(nextReport.Value, clock.Elapsed);
         }
         if (!StopRequested) WriteProgress(new ProgressRecord(0, "Find-MemoryLeak", "Done") { RecordType = ProgressRecordType.Completed });
@@ -222,8 +245,22 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 builders.Add(process, (builder, aggregator));
                 return aggregator;
             }
-            target.ReadOutstanding(AggregatorOf);
+            var allBlocks = Verdict ? new List<(ulong, ulong, ulong)>() : null;
+            target.ReadOutstanding(AggregatorOf, allBlocks);
             var read = watch.Elapsed;
+            if (allBlocks is not null)
+            {
+                // The scan reads the target's own memory: its verdicts are for its own blocks (the tree root's).
+                var root = builders.FirstOrDefault(b => b.Key.IsRoot).Value.Builder;
+                var verdicts = TakeVerdicts(target, allBlocks, stopped);
+                if (root is not null)
+                {
+                    root.PreviousVerdicts = _previousVerdicts.GetValueOrDefault(target.ProcessId);
+                    root.Verdicts = verdicts;
+                }
+                _previousVerdicts[target.ProcessId] = verdicts;
+            }
+            var symbolizing = Stopwatch.StartNew();
             int stacks = 0;
             foreach (var (builder, aggregator) in builders.Values)
             {
@@ -234,30 +271,88 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
             if (!stopped)
             {
                 WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                    $"{Describe(target)}: read the outstanding allocations of {builders.Count} process(es) in {read.TotalMilliseconds:F0} ms; symbolized {stacks} stacks in {(watch.Elapsed - read).TotalMilliseconds:F0} ms."));
+                    $"{Describe(target)}: read the outstanding allocations of {builders.Count} process(es) in {read.TotalMilliseconds:F0} ms; symbolized {stacks} stacks in {symbolizing.Elapsed.TotalMilliseconds:F0} ms."));
             }
             if (!stopped) WarnAboutLoss(target, loss);
         }
-        IEnumerable<MemoryLeak> ordered = leaks.OrderByDescending(l => l.Bytes).ThenByDescending(l => l.Count);
+        IEnumerable<MemoryLeak> ordered = Verdict
+            ? leaks.OrderBy(l => l.Verdict).ThenByDescending(l => l.Bytes).ThenByDescending(l => l.Count)
+            : leaks.OrderByDescending(l => l.Bytes).ThenByDescending(l => l.Count);
         if (Top > 0) ordered = ordered.Take(Top);
         var report = ordered.ToList();
 
-        if (stopped)
+        // A stop that came during this report's pause (it let the target go at once) ends the command like any stop:
+        // what was gathered goes out as the partial report.
+        if (stopped || _verdictInterrupted)
         {
             WriteAfterStop(report);
             return;
         }
-        foreach (var leak in report) WriteObject(_schedule!.Reports > 1 ? AsPeriodic(leak) : leak);
+        foreach (var leak in report) WriteObject(WithViews(leak));
     }
 
     /// <summary>Type name that selects the view grouped by report, for traces that report more than once.</summary>
     public const string PeriodicTypeName = "LeakTools.Model.MemoryLeak#Periodic";
 
-    private static PSObject AsPeriodic(MemoryLeak leak)
+    /// <summary>The leak with the type names of its views: the verdict columns first (-Verdict), then the grouping by report.</summary>
+    private object WithViews(MemoryLeak leak)
     {
+        bool periodic = _schedule!.Reports > 1;
+        if (!periodic && !Verdict) return leak;
         var wrapped = new PSObject(leak);
-        wrapped.TypeNames.Insert(0, PeriodicTypeName);
+        if (periodic) wrapped.TypeNames.Insert(0, PeriodicTypeName);
+        if (Verdict) wrapped.TypeNames.Insert(0, VerdictViewTypeName);
         return wrapped;
+    }
+
+
+    /// <summary>The type name that selects the view with the verdict columns (the plain view stays as it was without -Verdict).</summary>
+    public const string VerdictViewTypeName = "LeakTools.Model.MemoryLeak#Verdict";
+
+    private readonly Dictionary<int, VerdictTable> _previousVerdicts = new();
+    private bool _verdictInterrupted;
+
+    /// <summary>
+    /// The verdicts of one pass over <paramref name="target"/>. A pass a stop interrupted is not taken again for
+    /// the report that follows the stop; a target that cannot be paused gets Inconclusive verdicts (and an error
+    /// when the reason is one the user can act on).
+    /// </summary>
+    private VerdictTable TakeVerdicts(TracedTarget target, List<(ulong Address, ulong Size, ulong TimestampNs)> blocks, bool stopped)
+    {
+        if (target.IsKernel || target.TargetExited) return VerdictTable.Inconclusive("the process has exited");
+        if (_verdictInterrupted) return VerdictTable.Inconclusive("a stop interrupted the scan");
+        bool stopAtStart = StopRequested;
+        try
+        {
+            var pass = TargetVerdictPass.Run(target, blocks, PauseLimit, () => !stopAtStart && StopRequested);
+            if (!stopAtStart && StopRequested) _verdictInterrupted = true;
+            if (!stopped && !StopRequested)
+            {
+                WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                    $"{Describe(target)}: paused {pass.Threads} thread(s) for {pass.PauseTime.TotalMilliseconds:F0} ms, copied {pass.BytesCopied / 1048576.0:F1} MiB; scanned and classified {blocks.Count} block(s) in {pass.ScanTime.TotalMilliseconds:F0} ms."));
+                if (pass.Table.InconclusiveReason is { } reason) WriteWarning($"{Describe(target)}: the verdicts are Inconclusive: {reason}.");
+            }
+            return pass.Table;
+        }
+        catch (TargetPauseException ex)
+        {
+            if (!stopped && !StopRequested)
+            {
+                switch (ex.Failure)
+                {
+                    case PauseFailure.TargetTraced:
+                        WriteNonTerminatingError(ex, ErrorIds.VerdictTargetTraced, ErrorCategory.ResourceBusy, target.ProcessId,
+                            string.Create(CultureInfo.InvariantCulture,
+                                $"Detach the debugger or tracer (process {ex.TracerProcessId}) from process {target.ProcessId}, or leave out -Verdict."));
+                        break;
+                    case PauseFailure.HelperFailed:
+                        WriteNonTerminatingError(ex, ErrorIds.VerdictPauseFailed, ErrorCategory.InvalidOperation, target.ProcessId,
+                            "Rebuild the module with build.ps1 (it compiles native/pause/leaktools-pause.c into bin/), or leave out -Verdict.");
+                        break;
+                }
+            }
+            return VerdictTable.Inconclusive(ex.Message);
+        }
     }
 
     /// <summary>
@@ -272,7 +367,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         text.AppendLine(CultureInfo.InvariantCulture, $"Find-MemoryLeak was stopped; {report.Count} leaking stack(s) gathered so far:");
         foreach (var leak in report)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"{leak.Bytes,12} bytes {leak.Count,8} allocations  [{leak.ProcessId}] {leak.StackText}");
+            text.AppendLine(CultureInfo.InvariantCulture, $"{leak.Bytes,12} bytes {leak.Count,8} allocations  [{leak.ProcessId}] {(leak.Verdict is { } verdict ? verdict + "  " : "")}{leak.StackText}");
         }
         try
         {

@@ -66,6 +66,14 @@ public static class ErrorIds
     public const string AttachFailed = "TracerAttachFailed";
     public const string LaunchFailed = "TracerLaunchFailed";
 
+    // Find-MemoryLeak -Verdict.
+    /// <summary>-Verdict was given with -Kernel: only a process's memory can be scanned.</summary>
+    public const string VerdictNeedsProcess = "VerdictNeedsProcess";
+    /// <summary>The target is already traced (gdb, strace): it cannot be paused for a verdict.</summary>
+    public const string VerdictTargetTraced = "VerdictTargetTraced";
+    /// <summary>The pause helper is missing or failed.</summary>
+    public const string VerdictPauseFailed = "VerdictPauseFailed";
+
     /// <summary>
     /// Failures of the machine or the session (privileges, kernel features, libbpf, the BPF program itself):
     /// no other target would fare better, so they end the command. Every other failure is about one target.

@@ -83,5 +83,29 @@ public sealed class MemoryLeak
     /// <summary>End of that window: -OlderThan before <see cref="Timestamp"/> (younger allocations are in flight); the report time once a -Command program has exited.</summary>
     public DateTime WindowEnd { get; set; }
 
+    /// <summary>
+    /// With -Verdict: what a scan of the paused target's memory says about these allocations (the group holds
+    /// only allocations of this one verdict); null without -Verdict.
+    /// </summary>
+    public LeakVerdict? Verdict { get; set; }
+
+    /// <summary>With -Verdict: the bytes of this group's own allocations (the same as <see cref="Bytes"/>).</summary>
+    public ulong? DirectBytes { get; set; }
+
+    /// <summary>
+    /// With -Verdict: for DefinitelyLost, the bytes of the blocks that are lost only through these (indirectly lost,
+    /// reported in their own IndirectlyLost groups too); 0 for every other verdict.
+    /// </summary>
+    public ulong? IndirectBytes { get; set; }
+
+    /// <summary>With -Verdict: true when the previous scan (-Interval) found lost some of these same allocations too.</summary>
+    public bool? Confirmed { get; set; }
+
+    /// <summary>
+    /// With -Verdict and -IncludeAddresses, for PossiblyLost: per address, where the first pointer into the block was
+    /// found and how far in it points ("0x7ffd5e4c1a30 -> +0x10", "register -> +0x8").
+    /// </summary>
+    public string[]? Referrers { get; set; }
+
     public override string ToString() => $"{Bytes} bytes in {Count} allocations from {StackText}";
 }

@@ -230,9 +230,10 @@ internal sealed class TracedTarget : IDisposable
     /// <summary>
     /// Reads the outstanding allocations batch by batch, each with its stack, into the aggregator of the process
     /// that made it (<paramref name="aggregatorOf"/>). Many allocations share a stack: each (stack key, caller)
-    /// pair is read once and its array shared.
+    /// pair is read once and its array shared. <paramref name="allBlocks"/>, when given, gets every outstanding block
+    /// of the target's own process, whatever its age (for -Verdict).
     /// </summary>
-    public void ReadOutstanding(Func<TracedProcess, LeakAggregator> aggregatorOf)
+    public void ReadOutstanding(Func<TracedProcess, LeakAggregator> aggregatorOf, List<(ulong Address, ulong Size, ulong TimestampNs)>? allBlocks = null)
     {
         var stacks = new Dictionary<(ulong, ulong, uint), ulong[]>();
         TracedProcess? last = null;
@@ -248,6 +249,8 @@ internal sealed class TracedTarget : IDisposable
                     lastImage = allocation.Image;
                     aggregator = aggregatorOf(last);
                 }
+                // -Verdict scans the target's own memory: its own blocks only (the tree's root in its current image).
+                if (allBlocks is not null && last.IsRoot) allBlocks.Add((allocation.Address, allocation.Size, allocation.TimestampNs));
                 // Per image: whether a value is a return address depends on the code of the process that stored it.
                 var key = (allocation.StackKey, allocation.CallerAddress, allocation.Image);
                 if (!stacks.TryGetValue(key, out var stack))

@@ -1,0 +1,108 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+
+namespace LeakTools.Reachability;
+
+/// <summary>
+/// One verdict pass over a process: <see cref="Take"/> holds it still just long enough to copy its registers and
+/// memory; <see cref="Classify"/> then scans the copy and classifies the blocks, with the target running again.
+/// </summary>
+public sealed class ReachabilityScan : IDisposable
+{
+    private readonly MemorySnapshot? _snapshot;
+    private readonly IReadOnlyList<ThreadRegisters> _threads;
+
+    private ReachabilityScan(MemorySnapshot? snapshot, IReadOnlyList<ThreadRegisters> threads, string? inconclusive, TimeSpan pause)
+    {
+        _snapshot = snapshot;
+        _threads = threads;
+        InconclusiveReason = inconclusive;
+        PauseTime = pause;
+    }
+
+    /// <summary>Why the verdicts of this pass are Inconclusive, or null.</summary>
+    public string? InconclusiveReason { get; }
+
+    /// <summary>How long the target was held (from the helper's start, just before the first seize, until it let go).</summary>
+    public TimeSpan PauseTime { get; }
+
+    public int ThreadCount => _threads.Count;
+
+    public ulong BytesCopied => _snapshot?.BytesCopied ?? 0;
+
+    /// <summary>
+    /// Pauses <paramref name="processId"/> for at most <paramref name="limit"/>, copies what the scan needs and lets
+    /// it go. A pause that runs out of time, or is stopped, gives an inconclusive pass rather than holding on.
+    /// </summary>
+    /// <exception cref="TargetPauseException">Traced by someone else, gone, or the helper failed.</exception>
+    public static ReachabilityScan Take(int processId, TimeSpan limit, Func<bool> stopRequested)
+    {
+        var watch = Stopwatch.StartNew();
+        TargetPause pause;
+        try
+        {
+            pause = TargetPause.Begin(processId, limit);
+        }
+        catch (TargetPauseException ex) when (ex.Failure == PauseFailure.DeadlinePassed)
+        {
+            return new ReachabilityScan(null, Array.Empty<ThreadRegisters>(), ex.Message, watch.Elapsed);
+        }
+        using (pause)
+        {
+            MemorySnapshot? snapshot = null;
+            bool inTime;
+            try
+            {
+                snapshot = MemorySnapshot.Take(processId, pause.Threads, stopRequested);
+                HoldForTests(stopRequested);
+                if (stopRequested()) snapshot.MarkInconclusive("a stop came while the target was paused");
+            }
+            finally
+            {
+                // Let go first, whatever happened; then judge the copy.
+                inTime = pause.Resume();
+            }
+            string? inconclusive = snapshot.InconclusiveReason;
+            if (!inTime)
+            {
+                snapshot.Dispose();
+                snapshot = null;
+                inconclusive = $"copying the memory took longer than the pause limit of {limit.TotalMilliseconds:0} ms; the target was let go";
+            }
+            return new ReachabilityScan(snapshot, pause.Threads, inconclusive, inTime ? pause.HeldTime : watch.Elapsed);
+        }
+    }
+
+    /// <summary>
+    /// LEAKTOOLS_VERDICT_HOLD_MS keeps the target paused that much longer after the copy (within -PauseLimit), so
+    /// that the safety tests can signal the tool while the target is surely stopped. A stop ends the hold.
+    /// </summary>
+    private static void HoldForTests(Func<bool> stopRequested)
+    {
+        if (!int.TryParse(Environment.GetEnvironmentVariable("LEAKTOOLS_VERDICT_HOLD_MS"), out int hold) || hold <= 0) return;
+        var watch = Stopwatch.StartNew();
+        while (watch.ElapsedMilliseconds < hold && !stopRequested()) System.Threading.Thread.Sleep(5);
+    }
+
+    /// <summary>
+    /// The verdict on each of <paramref name="blocks"/> (address, size, and an order that says which of two
+    /// overlapping records is newer), in the same order. Every verdict is Inconclusive when the pass is.
+    /// </summary>
+    public BlockVerdict[] Classify(IReadOnlyList<(ulong Address, ulong Size, ulong Order)> blocks)
+    {
+        var result = new BlockVerdict[blocks.Count];
+        Array.Fill(result, BlockVerdict.Inconclusive);
+        if (_snapshot is null || InconclusiveReason is not null) return result;
+        var index = BlockIndex.Build(blocks, out int[] kept);
+        var graph = PointerScanner.Scan(index, _snapshot, _threads);
+        var classes = LeakClassifier.Classify(graph);
+        for (int i = 0; i < kept.Length; i++)
+        {
+            result[kept[i]] = new BlockVerdict(classes.Verdicts[i], classes.IndirectBytes[i], graph.Referrers[i], graph.ReferrerOffsets[i]);
+        }
+        return result;
+    }
+
+    public void Dispose() => _snapshot?.Dispose();
+}
