@@ -38,6 +38,9 @@ public sealed class AllocationTracer : IDisposable
 
     public IReadOnlyList<ProbeSite> ProbeSites => _sites;
 
+    /// <summary>The probed allocator library as the target maps it, and its inode (0 when unknown); null in kernel mode.</summary>
+    public (string Path, ulong Inode)? Library { get; private set; }
+
     public AllocationTracerOptions Options => _options;
 
     /// <summary>The stacks the BPF side kept, by key (plus the direct caller).</summary>
@@ -159,6 +162,7 @@ public sealed class AllocationTracer : IDisposable
         }
         else
         {
+            Library = (library!.MappedPath, FileIdentity.TryGetInode(library.OpenPath, out ulong inode) ? inode : 0);
             var attacher = new UprobeAttacher(_bpf, _options, library!);
             if (_options.CountOnly)
             {
