@@ -65,7 +65,7 @@ Describe 'A child whose new image has no allocator the trace probes' {
         $pidFile = Join-Path $TestDrive 'static.pid'
         $run = Split-TraceOutput (Find-MemoryLeak -Command sh, '-c', "'$static' leak 1 > '$pidFile'; true" 3>&1)
         $staticId = [int](Get-Content $pidFile)
-        $run.Warnings | Should -Contain "process $staticId (process_tree_st) exec'd an image that does not map /usr/lib/x86_64-linux-gnu/libc.so.6: its allocator calls are not traced from there on."
+        @($run.Warnings -like "process $staticId (process_tree_st) exec'd an image that does not map */libc.so.6: its allocator calls are not traced from there on.").Count | Should -Be 1
         @($run.Leaks | Where-Object ProcessId -EQ $staticId) | Should -BeNullOrEmpty
     }
 }
