@@ -58,6 +58,18 @@ Describe 'Find-MemoryLeak -Command traces the whole tree it starts' {
     }
 }
 
+Describe 'A child whose new image has no allocator the trace probes' {
+    It 'is named in a warning, not passed over in silence' {
+        # A static binary maps no libc.so: the probes in the shell's libc cannot see its calls.
+        $static = Join-Path $FixtureDir 'process_tree_static'
+        $pidFile = Join-Path $TestDrive 'static.pid'
+        $run = Split-TraceOutput (Find-MemoryLeak -Command sh, '-c', "'$static' leak 1 > '$pidFile'; true" 3>&1)
+        $staticId = [int](Get-Content $pidFile)
+        @($run.Warnings -like "process $staticId (process_tree_st) exec'd an image that does not map */libc.so.6: its allocator calls are not traced from there on.").Count | Should -Be 1
+        @($run.Leaks | Where-Object ProcessId -EQ $staticId) | Should -BeNullOrEmpty
+    }
+}
+
 Describe '-IncludeChildren follows the children an -Id target forks' {
     BeforeAll {
         # process_tree fork: once probed, the parent leaks 10 x 2100 bytes, then forks a child that leaks 40 x 3100 at once.

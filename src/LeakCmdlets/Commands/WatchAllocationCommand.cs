@@ -154,7 +154,8 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
         {
             Timestamp = _wallClock.ToDateTime(record.TimestampNs),
             ProcessId = (int)record.ProcessId,
-            ProcessName = process.Name,
+            // Kernel mode: the process is whichever one was running when the kernel allocated; its name is not kept.
+            ProcessName = target.IsKernel ? null : process.Name,
             ThreadId = (int)record.ThreadId,
             Function = AllocatorProbe.NameOf(record.Function),
             Address = record.Address,

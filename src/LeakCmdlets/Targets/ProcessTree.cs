@@ -83,6 +83,7 @@ internal sealed class ProcessTree : IDisposable
                     process.Name = e.Name;
                     process.LastExecNs = e.TimestampNs;
                     process.Execs++;
+                    process.LibraryChecked = false;
                     process.ForgetNames();
                     process.RefreshSymbols();
                     _byImage[e.Image] = process;

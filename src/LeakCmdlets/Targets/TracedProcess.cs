@@ -85,6 +85,23 @@ internal sealed class TracedProcess : IDisposable
         return new TracedProcess(processId, parentProcessId, name, new UserStackSymbolizer(symbols, gone, AllocatorProbe.UserSpaceSymbols), modules, gone);
     }
 
+    /// <summary>Set once its current image was checked for the traced library (see <see cref="MapsInode"/>).</summary>
+    public bool LibraryChecked { get; set; }
+
+    /// <summary>Whether it maps a file with this inode now; null when its maps cannot be read (it exited).</summary>
+    public bool? MapsInode(ulong inode)
+    {
+        try
+        {
+            foreach (string line in File.ReadLines(ProcessDirectory.PathOf(ProcessId, "maps")))
+            {
+                if (MapsLine.TryParse(line, out var parsed, out _) && parsed.Inode == inode) return true;
+            }
+            return false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
+    }
+
     /// <summary>Its last thread exited.</summary>
     public void MarkExited() => _exitSeen = true;
 

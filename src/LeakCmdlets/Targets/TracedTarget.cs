@@ -188,7 +188,9 @@ internal sealed class TracedTarget : IDisposable
         if (IsKernel) return;
         _events.Clear();
         Tracer.ReadProcessEvents(_events);
-        _tree.RefreshYoung(MonotonicClock.NowNs());
+        ulong nowNs = MonotonicClock.NowNs();
+        _tree.RefreshYoung(nowNs);
+        WarnAboutImagesWithoutLibrary(nowNs, warning);
         if (_events.Count == 0) return;
         foreach (var e in _events)
         {
@@ -226,6 +228,25 @@ internal sealed class TracedTarget : IDisposable
     }
 
     private readonly HashSet<TracedProcess> _announcedUnnamed = new();
+
+    /// <summary>How long after an exec its libraries are surely mapped (ld.so maps them before main).</summary>
+    private const ulong LibraryMappedNs = 200_000_000;
+
+    /// <summary>
+    /// The probes are in the traced library's code: a process that exec'd an image without it (a static binary,
+    /// another libc) makes allocator calls nobody sees from then on. Checked once per exec, while it runs.
+    /// </summary>
+    private void WarnAboutImagesWithoutLibrary(ulong nowNs, Action<string> warning)
+    {
+        if (Tracer.Library is not { Inode: not 0 } library) return;
+        foreach (var process in _tree.Processes)
+        {
+            if (process.Execs == 0 || process.LibraryChecked || process.Exited || nowNs - process.LastExecNs < LibraryMappedNs) continue;
+            process.LibraryChecked = true;
+            if (process.MapsInode(library.Inode) == false)
+                warning($"{process.Describe()} exec'd an image that does not map {library.Path}: its allocator calls are not traced from there on.");
+        }
+    }
 
     /// <summary>
     /// Reads the outstanding allocations batch by batch, each with its stack, into the aggregator of the process

@@ -41,6 +41,9 @@ public sealed class AllocationTracer : IDisposable
 
     public IReadOnlyList<ProbeSite> ProbeSites => _sites;
 
+    /// <summary>The probed allocator library as the target maps it, and its inode (0 when unknown); null in kernel mode.</summary>
+    public (string Path, ulong Inode)? Library { get; private init; }
+
     public AllocationTracerOptions Options => _options;
 
     /// <summary>The file name of the allocator the probes are on (e.g. libc.so.6, libjemalloc.so.2); null in kernel mode.</summary>
@@ -104,7 +107,13 @@ public sealed class AllocationTracer : IDisposable
                 "Rebuild the module with build.ps1.", e);
         }
 
-        var tracer = new AllocationTracer(options, target, bpf) { AllocatorName = allocator?.Name };
+        var tracer = new AllocationTracer(options, target, bpf)
+        {
+            AllocatorName = allocator?.Name,
+            // A process of the tree that execs an image without this file is no longer traced (TracedTarget warns).
+            Library = allocator is null ? null
+                : (allocator.Library.MappedPath, FileIdentity.TryGetInode(allocator.Library.OpenPath, out ulong inode) ? inode : 0),
+        };
         try
         {
             tracer.Attach(plan);
