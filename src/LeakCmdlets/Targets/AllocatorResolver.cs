@@ -128,7 +128,7 @@ internal static class AllocatorResolver
         return isStatic
             ? new TracerException(
                 $"Process {pid} is statically linked and its executable '{executable}' has no symbol named {malloc} (it is stripped, or its allocator's symbols are prefixed), so there is no allocator to probe.",
-                ErrorIds.AllocatorNotFound, ErrorCategory.ObjectNotFound, pid,
+                ErrorIds.AllocatorNotFound, ErrorCategory.ObjectNotFound, executable,
                 $"Trace a build of '{executable}' that keeps its symbol table (not stripped), or, if its allocator exports prefixed symbols, give -Library '{executable}' -SymbolPrefix <prefix>.")
             : new TracerException(
                 $"No object that process {pid} maps defines {malloc}, so there is no allocator to probe.",
