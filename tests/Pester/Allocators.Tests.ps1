@@ -110,6 +110,19 @@ Describe 'A statically linked program' {
         $sites['leak_malloc'].Count | Should -Be 3
         $sites['leak_extended'].Bytes | Should -Be 3333
     }
+
+    It 'is a clear error when stripped: its malloc has no name, and the error says what to trace instead' {
+        $stripped = Join-Path $TestDrive 'allocator_leaks_static_stripped'
+        & strip --strip-all -o $stripped (Join-Path $FixtureDir 'allocator_leaks_static')
+        $leaks = Find-MemoryLeak -Command $stripped, '0.3' -ErrorAction SilentlyContinue -ErrorVariable err
+        $leaks | Should -BeNullOrEmpty
+        $err.Count | Should -Be 1
+        $err[0].FullyQualifiedErrorId | Should -Be 'TracerAllocatorFunctionsNotFound,LeakTools.Commands.FindMemoryLeakCommand'
+        $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $err[0].TargetObject | Should -Be $stripped
+        $err[0].Exception.Message | Should -Match 'statically linked'
+        $err[0].ErrorDetails.RecommendedAction | Should -Match 'not stripped'
+    }
 }
 
 Describe 'A running process with jemalloc in LD_PRELOAD' {

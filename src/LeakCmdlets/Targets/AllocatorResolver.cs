@@ -128,7 +128,7 @@ internal static class AllocatorResolver
         return isStatic
             ? new TracerException(
                 $"Process {pid} is statically linked and its executable '{executable}' has no symbol named {malloc} (it is stripped, or its allocator's symbols are prefixed), so there is no allocator to probe.",
-                ErrorIds.AllocatorNotFound, ErrorCategory.ObjectNotFound, pid,
+                ErrorIds.AllocatorNotFound, ErrorCategory.ObjectNotFound, executable,
                 $"Trace a build of '{executable}' that keeps its symbol table (not stripped), or, if its allocator exports prefixed symbols, give -Library '{executable}' -SymbolPrefix <prefix>.")
             : new TracerException(
                 $"No object that process {pid} maps defines {malloc}, so there is no allocator to probe.",
@@ -139,7 +139,7 @@ internal static class AllocatorResolver
     /// <summary>The mapped objects (or, for a paused launch, the objects its program will map) in the order the dynamic linker binds symbols.</summary>
     private static List<TargetLibrary> ObjectsInBindingOrder(int pid, Action<string>? verbose)
     {
-        if (LaunchedProgram(pid) is { } program) return ObjectsOfProgram(pid, program, verbose);
+        if (LaunchedProgram(pid) is { } program && ObjectsOfProgram(pid, program, verbose) is { } launched) return launched;
 
         SymbolizerMapping[] mappings = TargetLibrary.ReadFileMappings(pid);
         var objects = new List<(SymbolizerMapping Mapping, TargetLibrary Library)>();
@@ -218,21 +218,27 @@ internal static class AllocatorResolver
 
     /// <summary>
     /// The objects a program paused before its exec will map, in binding order: the program (or its #! interpreter),
-    /// then what its dynamic linker lists (preloads first, then the libraries in load order).
+    /// then what its dynamic linker lists (preloads first, then the libraries in load order). Null when the image is
+    /// no ELF file we can read (a #! interpreter exec resolves against the working directory, a file exec will
+    /// refuse): the launcher's own view stands in, and the launcher reports the failed exec.
     /// </summary>
-    private static List<TargetLibrary> ObjectsOfProgram(int pid, string program, Action<string>? verbose)
+    private static List<TargetLibrary>? ObjectsOfProgram(int pid, string program, Action<string>? verbose)
     {
         string image = ExecutableCheck.ReadInterpreter(program) ?? program;
-        var order = new List<TargetLibrary>();
-        if (TargetLibrary.FromUnmappedPath(pid, image) is { } executable) order.Add(executable);
-        string? interpreter = null;
+        if (!image.StartsWith('/') || TargetLibrary.FromUnmappedPath(pid, image) is not { } executable) return null;
+        var order = new List<TargetLibrary> { executable };
+        string? interpreter;
         try
         {
             using ElfImage elf = ElfImage.Open(image);
             byte[]? interp = elf.ReadSectionContents(".interp");
-            if (interp is not null) interpreter = System.Text.Encoding.UTF8.GetString(interp).TrimEnd('\0');
+            interpreter = interp is null ? null : System.Text.Encoding.UTF8.GetString(interp).TrimEnd('\0');
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException) { }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            verbose?.Invoke($"'{image}' is no ELF file we can read ({e.Message}): the allocator is looked for in the launcher's own libraries.");
+            return null;
+        }
         if (interpreter is null) return order;   // static: the executable is all there is
 
         foreach (string path in ListDependencies(interpreter, image, verbose))

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
-using System.Text.RegularExpressions;
 using LeakTools.Procfs;
 using LeakTools.Symbols;
 using Microsoft.Win32.SafeHandles;
@@ -12,7 +11,7 @@ using LeakTools.Tracing;
 namespace LeakTools.Targets;
 
 /// <summary>
-/// The allocator library as the target process sees it: found in /proc/PID/maps and opened through
+/// One object of the target (its allocator, or a candidate AllocatorResolver looks at) as the target sees it: found in /proc/PID/maps and opened through
 /// /proc/PID/root (its own mount namespace, resolved inside that root) or /proc/PID/map_files (deleted or
 /// replaced files) — never through the host's path, which may be another file or none.
 /// </summary>
