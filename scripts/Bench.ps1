@@ -552,11 +552,13 @@ function Measure-StackCompleteness([int] $Depth) {
     try {
         $null = Wait-BenchLine $process '^ready' 10
         $leaks = @(Find-MemoryLeak -Id $process.Id -Duration 1.5 -OlderThan 0.1 -WarningAction SilentlyContinue)
-        $all = ($leaks | Measure-Object Count -Sum).Sum
-        $complete = ($leaks | Where-Object StackComplete | Measure-Object Count -Sum).Sum
-        $expected = $Depth + 4   # one_pair inlined: pair_at_depth x depth, run_worker, start_thread, clone3
-        $whole = ($leaks | Where-Object { $_.StackComplete -and $_.Stack.Count -ge $expected } | Measure-Object Count -Sum).Sum
-        [pscustomobject]@{ All = [double]$all; Complete = [double]$complete; Whole = [double]$whole; Stacks = $leaks.Count }
+        $expected = $Depth + 3   # pair_at_depth x depth (one_pair inlined), run_worker, start_thread, clone3
+        $all = 0.0; $complete = 0.0; $whole = 0.0
+        foreach ($leak in $leaks) {
+            $all += $leak.Count
+            if ($leak.StackComplete) { $complete += $leak.Count; if ($leak.Stack.Count -ge $expected) { $whole += $leak.Count } }
+        }
+        [pscustomobject]@{ All = $all; Complete = $complete; Whole = $whole; Stacks = $leaks.Count }
     }
     finally { Stop-BenchProgram $process }
 }
