@@ -76,6 +76,9 @@ $DebianPackages = [ordered]@{
     'unshare'                                 = 'util-linux'
     'python3'                                 = 'python3'
     '/usr/share/doc/libc6-dbg/copyright'      = 'libc6-dbg'
+    'gdb'                                     = 'gdb'                # the oracle of tests/Pester/Unwinding.Tests.ps1
+    'g++'                                     = 'g++'                # tests/fixtures/unwind_cpp.cpp (libstdc++ frames)
+    "/usr/lib/llvm-14/lib/libLLVM-14.so.1"    = 'libllvm14'          # Bench -Section Unwind: the large table
 }
 
 function Write-Step([string] $Message) {
