@@ -90,8 +90,9 @@ $DebianPackages = [ordered]@{
     # The pprof tests decode Export-MemoryProfile's output with the published schema, apart from the encoder.
     'protoc'                                  = 'protobuf-compiler'
     '/usr/lib/python3/dist-packages/google/protobuf/__init__.py' = 'python3-protobuf'
-    # tests/Pester/Verdict.Tests.ps1: a target held by gdb is refused by -Verdict.
+    # gdb: the oracle of tests/Pester/Unwinding.Tests.ps1, and the tracer -Verdict refuses in Verdict.Tests.ps1.
     'gdb'                                     = 'gdb'
+    "/usr/lib/llvm-14/lib/libLLVM-14.so.1"    = 'libllvm14'          # Bench -Section Unwind: the large table
 }
 
 function Write-Step([string] $Message) {

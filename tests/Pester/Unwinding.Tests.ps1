@@ -12,10 +12,11 @@ BeforeAll {
     $binary = Join-Path $FixtureDir 'unwind_cases_nofppie'
     $arguments = @((Join-Path $FixtureDir 'libunwind_late.so'), (Join-Path $FixtureDir 'libunwind_cpp.so'))
 
-    # The oracle: gdb's own unwind (DWARF CFI, debug info) of the same program, at the same allocations.
+    # The oracle: gdb's own unwind (DWARF CFI, debug info) of the same program, at the same allocations. Every malloc
+    # traps into gdb, so the program runs slowly there: it may take 60 s, and is killed once every size was seen.
     $env:LEAKTOOLS_GDB_SIZES = $Sizes -join ','
     $gdbOutput = & gdb -batch -nx -ex 'set pagination off' -ex 'set debuginfod enabled off' -ex 'set startup-with-shell off' `
-        -ex 'handle SIGUSR1 nostop noprint pass' -x "$PSScriptRoot/GdbStacks.py" -ex run -ex kill --args $binary 5 @arguments 2>&1
+        -ex 'handle SIGUSR1 nostop noprint pass' -x "$PSScriptRoot/GdbStacks.py" -ex run -ex kill --args $binary 60 @arguments 2>&1
     $script:GdbStacks = @{}
     foreach ($line in $gdbOutput) {
         if ("$line" -match '^STACK (\d+) (.*)$') { $GdbStacks[[int]$Matches[1]] = @($Matches[2] -split ' ') }
