@@ -96,12 +96,16 @@ internal sealed class UprobeAttacher
     /// </summary>
     public void AttachMemleakProbes(List<(AllocatorProbe Probe, ProbeSite Site)> plan, uint generation, System.Func<AllocatorProbe, bool> include)
     {
-        foreach (var (probe, site) in plan)
+        // The functions that release blocks first: a block recorded before its free's probe is in could die unseen.
+        foreach (bool releases in new[] { true, false })
         {
-            if (!include(probe)) continue;
-            // Return probe first: an entry without its return would count a missed return.
-            if (probe.ReturnProgram is not null) Attach(probe.ReturnProgram, site, true, generation);
-            Attach(probe.EntryProgram, site, false, generation);
+            foreach (var (probe, site) in plan)
+            {
+                if (SampledProbes.ReleasesBlocks(probe) != releases || !include(probe)) continue;
+                // Return probe first: an entry without its return would count a missed return.
+                if (probe.ReturnProgram is not null) Attach(probe.ReturnProgram, site, true, generation);
+                Attach(probe.EntryProgram, site, false, generation);
+            }
         }
     }
 
