@@ -228,7 +228,11 @@ Import-Module '$pester' -MinimumVersion $PesterVersion
 `$config.Output.Verbosity = 'Detailed'
 `$config.Should.ErrorAction = 'Continue'
 `$r = Invoke-Pester -Configuration `$config
-@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount; NotRun = `$r.NotRunCount } |
+# Name every failure once more at the end, so the last lines of a long log say what failed.
+`$failures = @(`$r.Failed | ForEach-Object { "`$(`$_.ExpandedPath): `$(@(`$_.ErrorRecord)[0].Exception.Message -split "``n" | Select-Object -First 3)" }) +
+    @(`$r.FailedBlocks | ForEach-Object { "`$(`$_.Path -join ' '): `$(@(`$_.ErrorRecord)[0].Exception.Message)" }) +
+    @(`$r.FailedContainers | ForEach-Object { "`$(`$_.Item): `$(@(`$_.ErrorRecord)[0].Exception.Message)" })
+@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount; NotRun = `$r.NotRunCount; Failures = `$failures } |
     ConvertTo-Json | Set-Content -Path '$resultFile'
 "@
     $pwsh = @(& (Join-Path $Root 'scripts/Get-PwshCommandLine.ps1'))
@@ -252,14 +256,17 @@ function Invoke-UnitTestSuite {
     $trx = Join-Path $resultsDir 'unit.trx'
     if (-not (Test-Path $trx)) { return [pscustomobject]@{ Passed = 0; Failed = 1 } }
     $counters = ([xml](Get-Content $trx -Raw)).TestRun.ResultSummary.Counters
+    $ns = @{ t = 'http://microsoft.com/schemas/VisualStudio/TeamTest/2010' }
+    $failures = @(Select-Xml -Path $trx -XPath "//t:UnitTestResult[@outcome!='Passed' and @outcome!='NotExecuted']" -Namespace $ns | ForEach-Object {
+        "$($_.Node.testName): $((@($_.Node.Output.ErrorInfo.Message) -join ' ') -split "`n" | Select-Object -First 3)" })
+    $result = [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted; Failures = $failures }
     Remove-Item -Recurse -Force $resultsDir
-    $result = [pscustomobject]@{ Passed = [int]$counters.passed; Failed = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted }
     if ($result.Passed + $result.Failed -eq 0) { Write-Host 'xunit ran no test.' -ForegroundColor Red; $result.Failed = 1 }
     return $result
 }
 
 function Invoke-Test {
-    $passed = 0; $failed = 0
+    $passed = 0; $failed = 0; $unit = $null; $pester = $null
     try {
         Invoke-Build
         Invoke-FixtureBuild
@@ -275,6 +282,9 @@ function Invoke-Test {
     catch {
         Write-Host "Test task failed before all tests ran: $_" -ForegroundColor Red
         $failed += 1
+    }
+    foreach ($suite in @($unit, $pester) | Where-Object { $_ -and $_.PSObject.Properties['Failures'] }) {
+        foreach ($failure in @($suite.Failures) | Where-Object { $_ }) { Write-Host "FAILED: $failure" -ForegroundColor Red }
     }
     Write-Host "$passed passed, $failed failed"
     if ($failed -gt 0) { exit 1 }
