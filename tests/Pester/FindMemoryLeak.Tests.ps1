@@ -321,8 +321,10 @@ Describe 'Find-MemoryLeak stopped with Ctrl+C' {
         try {
             $script:attached = $null
             $result = Invoke-StoppedTrace -Command Find-MemoryLeak -Parameters @{ Id = $process.Id; Duration = 60; OlderThan = 0 } -Target $process -Ready {
-                # Let it gather for half a second once attached.
-                if (-not $script:attached) { $script:attached = [DateTime]::UtcNow }
+                # Let it gather for half a second once malloc is probed (programs load well before their probes
+                # attach, and on a loaded machine that gap can outlast the half second).
+                if (-not $script:attached -and (Test-LibcFunctionProbed $process.Id 'malloc')) { $script:attached = [DateTime]::UtcNow }
+                if (-not $script:attached) { return $false }
                 ([DateTime]::UtcNow - $script:attached).TotalSeconds -ge 0.5
             }
             $partial = @($result.Information | Where-Object { $_.Tags -contains 'LeakTools.PartialReport' })

@@ -36,6 +36,7 @@ public sealed class AllocationTracer : IDisposable
     private ProcessEventReader? _processEvents;
     private InheritedUprobes? _inheritedUprobes;
     private SampledProbes? _sampled;
+    private UprobeAttacher? _attacher;   // null for the kernel's tracepoints
     private int _disposed;
     private readonly object _detachGate = new();
 
@@ -179,7 +180,7 @@ public sealed class AllocationTracer : IDisposable
         }
         else
         {
-            var attacher = new UprobeAttacher(_bpf, _options);
+            var attacher = _attacher = new UprobeAttacher(_bpf, _options);
             if (_options.CountOnly)
             {
                 attacher.AttachCounters(plan!, _sites);
@@ -297,7 +298,7 @@ public sealed class AllocationTracer : IDisposable
             catch (BpfOperationException e)
             {
                 _sampled = null;
-                _bpf.DetachAll();
+                DetachAllProbes();
                 if (TargetExited) return;
                 throw new TracerException($"Sampling stopped: the next window's probes could not be attached: {e.Message}",
                     ErrorIds.AttachFailed, ErrorCategory.InvalidOperation, _options.ProcessId,
@@ -314,8 +315,14 @@ public sealed class AllocationTracer : IDisposable
     {
         lock (_detachGate)
         {
-            if (Volatile.Read(ref _disposed) == 0) _bpf.DetachAll();
+            if (Volatile.Read(ref _disposed) == 0) DetachAllProbes();
         }
+    }
+
+    private void DetachAllProbes()
+    {
+        if (_attacher is not null) _attacher.DetachAll();
+        else _bpf.DetachAll();
     }
 
     /// <summary>Detaches all probes, then frees the ring buffer mapping, maps and programs. Idempotent, any thread.</summary>
@@ -325,7 +332,7 @@ public sealed class AllocationTracer : IDisposable
         _calls?.Stop();
         try
         {
-            lock (_detachGate) _bpf.DetachAll();   // first: the target runs unprobed from here on
+            lock (_detachGate) DetachAllProbes();   // first: the target runs unprobed from here on
         }
         finally
         {

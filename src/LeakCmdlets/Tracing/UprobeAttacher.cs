@@ -99,6 +99,7 @@ internal sealed class UprobeAttacher
         // The functions that release blocks first: a block recorded before its free's probe is in could die unseen.
         foreach (bool releases in new[] { true, false })
         {
+            if (!releases) _firstAllocatingLink = _bpf.AttachedLinks;
             foreach (var (probe, site) in plan)
             {
                 if (SampledProbes.ReleasesBlocks(probe) != releases || !include(probe)) continue;
@@ -117,6 +118,20 @@ internal sealed class UprobeAttacher
 
     /// <summary>The first of the BPF object's links that is an allocator probe (the links before it are tracepoints).</summary>
     public int FirstProbeLink { get; private set; }
+
+    // Where the last AttachMemleakProbes began on the functions that only allocate (those after it). A sampled trace's
+    // frees-only window drops the links before it, so this may point past the end: then none allocates.
+    private int _firstAllocatingLink = int.MaxValue;
+
+    /// <summary>
+    /// Detaches every probe, those of the functions that only allocate first: the mirror of the attach order, so no
+    /// block is recorded once its free can no longer be seen (the links of one range go in parallel, in no order).
+    /// </summary>
+    public void DetachAll()
+    {
+        _bpf.DetachRange(_firstAllocatingLink, int.MaxValue);
+        _bpf.DetachAll();
+    }
 
     private void Attach(string program, ProbeSite site, bool returnProbe, ulong cookie = 0)
     {
