@@ -26,7 +26,7 @@ BeforeAll {
 # CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (which no tracer needs), so that the kernel refuses to open them.
 Describe 'A target the kernel will not show, among others' {
     BeforeAll {
-        $script:leaker = Start-Fixture 'leak_sites_fp'
+        $script:leaker = Start-Fixture 'leak_sites_fp' @('300')   # outlives the fresh PowerShell's run on a loaded machine; stopped in AfterAll
         $script:refused = Start-Process sleep -ArgumentList 120 -PassThru
         $denied = Join-Path $TestDrive 'denied'
         Set-Content -LiteralPath $denied -Value ''
@@ -113,7 +113,7 @@ Describe 'A target the kernel will not show, among others' {
 
 Describe 'Kernel threads and zombies as trace targets' {
     BeforeAll {
-        $script:leaker = Start-Fixture 'leak_sites_fp'
+        $script:leaker = Start-Fixture 'leak_sites_fp' @('300')   # outlives the fresh PowerShell's run on a loaded machine; stopped in AfterAll
         $script:zombie = Start-ZombieProcess
     }
     AfterAll {

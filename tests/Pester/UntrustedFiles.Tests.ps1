@@ -45,13 +45,17 @@ catch { `$leaks = @(); `$null = `$failures.Add(`$_) }
         $startInfo = [Diagnostics.ProcessStartInfo]::new($pwsh[0])
         foreach ($argument in @($pwsh | Select-Object -Last ($pwsh.Count - 1)) + @('-NoProfile', '-NonInteractive', '-Command', $script)) { $startInfo.ArgumentList.Add($argument) }
         $startInfo.RedirectStandardOutput = $true
+        $startInfo.RedirectStandardError = $true
         $startInfo.Environment['LEAKTOOLS_DEBUG_DIRS'] = ''
         # Should a file be read without bound again, the child fails with OutOfMemory instead of exhausting the machine.
         $startInfo.Environment['DOTNET_GCHeapHardLimit'] = '0x60000000'
         $process = [Diagnostics.Process]::Start($startInfo)
         try {
             $reading = $process.StandardOutput.ReadToEndAsync()
+            $readingErrors = $process.StandardError.ReadToEndAsync()
             if (-not $process.WaitForExit([int]($TimeoutSeconds * 1000))) { return [pscustomobject]@{ Finished = $false } }
+            # A child that dies says why on its standard error: make that the failure, not a JSON parse error.
+            if (-not $reading.Result.Trim()) { throw "The tracing PowerShell wrote no result (exit code $($process.ExitCode)): $($readingErrors.Result)" }
             $reading.Result | ConvertFrom-Json | Add-Member Finished $true -PassThru
         }
         finally {
@@ -73,9 +77,9 @@ Describe 'A traced library with a corrupt symbol table' {
         Set-SectionHeaderField -Path $badLibc -Section '.dynsym' -Offset 56 -Value 32
 
         $env:LD_LIBRARY_PATH = $libDir
-        try { $script:bad = Start-Fixture 'leak_sites_fp' @('20') }
+        try { $script:bad = Start-Fixture 'leak_sites_fp' @('120') }
         finally { Remove-Item Env:LD_LIBRARY_PATH }
-        $script:good = Start-Fixture 'leak_sites_fp' @('20')
+        $script:good = Start-Fixture 'leak_sites_fp' @('120')
     }
     AfterAll {
         Stop-Fixture $bad
@@ -127,7 +131,7 @@ Describe 'A container that aims its debug file or perf map outside its root' {
     ) {
         Test-Path -LiteralPath $hostOnlyDebugFile | Should -BeTrue
         $prepare = "mkdir -p '$(Split-Path $debugPath)'; " + (& $Prepare)
-        $app = & "$RepoRoot/scripts/Start-ContainedProcess.ps1" -Path $binary -ArgumentList '20' -StandardOutputPath /dev/null -PrepareRoot $prepare
+        $app = & "$RepoRoot/scripts/Start-ContainedProcess.ps1" -Path $binary -ArgumentList '120' -StandardOutputPath /dev/null -PrepareRoot $prepare
         try {
             # The link is there as the container sees it.
             (Get-Item -LiteralPath "/proc/$($app.ProcessId)/root/$debugPath" -Force).LinkType | Should -Be 'SymbolicLink'
@@ -146,7 +150,7 @@ Describe 'A container that aims its debug file or perf map outside its root' {
 
     It 'still names the frames from a debug file inside the container' {
         # The control: the same binary with its real debug file copied into the container's /usr/lib/debug.
-        $app = & "$RepoRoot/scripts/Start-ContainedProcess.ps1" -Path $binary -ArgumentList '20' -StandardOutputPath /dev/null `
+        $app = & "$RepoRoot/scripts/Start-ContainedProcess.ps1" -Path $binary -ArgumentList '120' -StandardOutputPath /dev/null `
             -PrepareRoot "mkdir -p '$(Split-Path $debugPath)'; cp '$hostOnlyDebugFile' '$debugPath'"
         try {
             $leaks = @(Find-MemoryLeak -Id $app.ProcessId -Duration 2)
