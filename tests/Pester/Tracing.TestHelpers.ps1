@@ -8,8 +8,9 @@ $script:FixtureDir = & "$RepoRoot/tests/fixtures/Build-Fixtures.ps1"
 $env:LEAKTOOLS_DEBUG_DIRS = Join-Path $FixtureDir 'debug'
 
 # Starts a fixture (a name in the fixture folder, or a path) with its output discarded and returns the Process
-# once its threads run.
-function Start-Fixture([string] $Name, [string[]] $ArgumentList = @('20')) {
+# once its threads run. By default it lives two minutes, far longer than any test that stops it with Stop-Fixture
+# (a loaded machine can take tens of seconds to start a fresh PowerShell and attach).
+function Start-Fixture([string] $Name, [string[]] $ArgumentList = @('120')) {
     $path = if ([IO.Path]::IsPathRooted($Name)) { $Name } else { Join-Path $FixtureDir $Name }
     $process = Start-Process -FilePath $path -ArgumentList $ArgumentList -RedirectStandardOutput /dev/null -PassThru
     $deadline = [DateTime]::UtcNow.AddSeconds(5)
