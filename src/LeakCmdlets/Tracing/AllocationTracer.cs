@@ -201,6 +201,15 @@ public sealed class AllocationTracer : IDisposable
         if (_options.StreamEvents) _calls = new StreamedCalls(_bpf, _options);
     }
 
+    /// <summary>
+    /// Disarms the one-shot stop at the launched program's entry (<see cref="AllocationTracerOptions.StopAtEntry"/>):
+    /// once the caller has stopped waiting for it, a late pass through the entry must not stop the target.
+    /// </summary>
+    internal void DisarmEntryStop()
+    {
+        if (_options.StopAtEntry is not null) _bpf.HashMap<uint, uint>("entry_stop").Update(0, 1);
+    }
+
     private void LoadUnwindTables()
     {
         UnwindTables = new UnwindTableLoader(_bpf, _options.ProcessId, new SymbolizerOptions().DebugDirectories, _options.Verbose);
