@@ -78,8 +78,8 @@ Describe 'Unwinding without frame pointers, gdb as the oracle' {
         $leak = Get-TracedStack 3002
         $leak.StackEnd | Should -Be 'DepthLimit'
         $leak.StackComplete | Should -BeFalse
-        $leak.Stack.Count | Should -Be 127
-        Format-Frames $leak | Should -Be $GdbStacks[3002][0..126]
+        $leak.Stack.Count | Should -Be 128
+        Format-Frames $leak | Should -Be $GdbStacks[3002][0..127]
         @($leak.Stack | Select-Object -Last ($leak.Stack.Count - 1) | Where-Object Symbol -ne 'recurse') | Should -BeNullOrEmpty
     }
 
