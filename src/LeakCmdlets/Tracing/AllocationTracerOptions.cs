@@ -53,6 +53,11 @@ public sealed class AllocationTracerOptions
     /// tables of its image and initial libraries are in before its first allocation. Null: no such stop.
     /// </summary>
     internal Targets.ProgramEntry? StopAtEntry { get; set; }
+    /// <summary>
+    /// For measurements: the verifier records each program's statistics while loading (see
+    /// <see cref="AllocationTracer.ProgramStatistics"/>).
+    /// </summary>
+    public bool RecordVerifierStatistics { get; set; }
     /// <summary>Receives probe-site choices and other details (cmdlets pass WriteVerbose through a queue).</summary>
     public Action<string>? Verbose { get; set; }
 
