@@ -799,19 +799,19 @@ function Measure-Unwinding {
     $buildGoals = @{ 'libc + allocbench' = 100; 'libLLVM-14' = 1500 }
     foreach ($name in $builds.Keys) {
         if (@($builds[$name] | Where-Object { -not (Test-Path $_) }).Count -gt 0) { $Rows.Add((New-MissingRow $s "table build, $name" "not installed: $($builds[$name] -join ', ')")); continue }
-        $times = [Collections.Generic.List[double]]::new(); $rows = 0; $bytes = 0
+        $times = [Collections.Generic.List[double]]::new(); $rowCount = 0; $bytes = 0
         for ($run = 1; $run -le [Math]::Max(2, [Math]::Min(3, $Settings.Runs)); $run++) {
-            $rows = 0; $bytes = 0
+            $rowCount = 0; $bytes = 0
             $watch = [Diagnostics.Stopwatch]::StartNew()
             foreach ($path in $builds[$name]) {
                 $image = [LeakTools.Symbols.ElfImage]::Open($path)
-                try { $table = [LeakTools.Unwinding.UnwindTable]::Build($image, $null); $rows += $table.Rows.Length; $bytes += $table.SizeBytes }
+                try { $table = [LeakTools.Unwinding.UnwindTable]::Build($image, $null); $rowCount += $table.Rows.Length; $bytes += $table.SizeBytes }
                 finally { $image.Dispose() }
             }
             $times.Add($watch.Elapsed.TotalMilliseconds)
         }
         $Rows.Add((New-BenchRow -Section $s -Measurement "table build, $name" -Samples $times.ToArray() -Unit 'ms' -Goal "≤ $($buildGoals[$name]) ms" `
-            -Verdict (Get-GoalVerdict (Get-Median $times.ToArray()) $buildGoals[$name]) -Note "$rows rows, $(Format-BenchNumber ($bytes / $rows)) bytes per row (goal ≤ 12), $([Math]::Round($bytes / 1KB)) KiB; first run includes JIT warm-up"))
+            -Verdict (Get-GoalVerdict (Get-Median $times.ToArray()) $buildGoals[$name]) -Note "$rowCount rows, $(Format-BenchNumber ($bytes / $rowCount)) bytes per row (goal ≤ 12), $([Math]::Round($bytes / 1KB)) KiB; first run includes JIT warm-up"))
     }
 
     # The verifier, per program that walks stacks (each allocation's return program inlines the walk): the instructions
