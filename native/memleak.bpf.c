@@ -1567,3 +1567,34 @@ int memleak__sched_process_exit(__u64 *ctx)
 	tell_process_event(MEMLEAK_PROCESS_EXIT, tgid, 0, image, 0);
 	return 0;
 }
+
+/* ---------------------------------------------------------------- user space: -Command's stop at its entry point */
+
+/*
+ * Unwind tables describe mappings user space has read, and ld.so maps a launched program's libraries after its
+ * exec: allocations made before user space looks again would keep their direct caller alone. So the program's
+ * entry point (ELF e_entry, reached once ld.so has mapped the libraries it needs) gets this probe, which stops the
+ * target once (SIGSTOP); user space publishes the tables and sends SIGCONT (Targets/TargetLauncher.cs).
+ * entry_stop[0] is set once fired (and by user space when it gives up waiting), so a later pass through the
+ * same code (a re-exec of the same file) runs on.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(max_entries, 1);
+} entry_stop SEC(".maps");
+
+#define SIGNAL_STOP 19   /* SIGSTOP */
+
+SEC("?uprobe")
+int memleak__stop_at_entry(struct pt_regs *ctx)
+{
+	__u32 zero = 0;
+	__u32 *done = bpf_map_lookup_elem(&entry_stop, &zero);
+	if (!done || *done || (__u32)(bpf_get_current_pid_tgid() >> 32) != memleak_settings.target_tgid)
+		return 0;
+	*done = 1;
+	bpf_send_signal(SIGNAL_STOP);
+	return 0;
+}

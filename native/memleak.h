@@ -195,7 +195,7 @@ enum memleak_stat {
 };
 
 #define MEMLEAK_MAX_DEPTH 4            /* pending allocator calls per thread (nesting) */
-#define MEMLEAK_MAX_STACK_DEPTH 127    /* frames kept per stack */
+#define MEMLEAK_MAX_STACK_DEPTH 128    /* frames kept per stack */
 
 /* allocount: per-CPU hit counters, index = function * 2 + (0 entry, 1 return). */
 #define ALLOCOUNT_SLOTS (MEMLEAK_FN_COUNT * 2)
@@ -226,7 +226,7 @@ struct memleak_alloc_info {
  * by accident (the kernel's stack-trace map hashes to 32 bits and loses one of two colliding stacks).
  * User stacks: frames[0] is the direct caller, then the callers the unwind tables (or a frame-pointer step) found.
  * Kernel stacks: innermost first.
- * 1024 bytes.
+ * 1032 bytes.
  */
 struct memleak_stack {
 	__u32 depth;          /* frames used */

@@ -9,7 +9,8 @@
  * Parent death: while stopped, PR_SET_PDEATHSIG(SIGCONT) resumes us if the tracer dies, so we are never
  * left hanging. Before the exec the death signal becomes SIGKILL (it survives the exec), so a command that
  * was started only to be traced dies with its tracer, even when the tracer is SIGKILLed; with
- * --leave-running it is cleared instead and the command outlives the trace. The kernel sends the death
+ * --leave-running it stays SIGCONT and the command outlives the trace (LeakTools stops the command once, at its
+ * entry point, while it publishes unwind tables: that stop ends if LeakTools dies). The kernel sends the death
  * signal when the *thread* that forked us exits, so LeakTools starts us from the thread that runs the trace.
  *
  * Exec failure: a close-on-exec pipe whose write end is our only close-on-exec descriptor (everything we
@@ -57,7 +58,9 @@ int main(int argc, char **argv)
 	if (getppid() == parent)
 		raise(SIGSTOP);
 
-	if (prctl(PR_SET_PDEATHSIG, leave_running ? 0 : SIGKILL) != 0) {
+	/* A command left running gets SIGCONT instead: LeakTools may stop it at its entry point (until its unwind
+	 * tables are in), and must not leave it stopped if it dies then. */
+	if (prctl(PR_SET_PDEATHSIG, leave_running ? SIGCONT : SIGKILL) != 0) {
 		perror("leaktools-launch: prctl(PR_SET_PDEATHSIG)");
 		return 127;
 	}

@@ -72,8 +72,7 @@ Describe 'C++ operator new and new[] under <Allocator>' -ForEach @(
     @{ Allocator = 'glibc'; Soname = 'libc.so.6'; OwnOperators = $false }
 ) {
     BeforeAll {
-        # One second: the fixture leaks after half of it, once its image's unwind tables are in.
-        $script:leaks = @(Find-MemoryLeak -Command (Join-Path $FixtureDir "allocator_leaks_cxx_$Allocator"), '1')
+        $script:leaks = Invoke-FixtureTrace "allocator_leaks_cxx_$Allocator"
         # By the size of one allocation: under glibc the site's own frame may be missing (libstdc++ keeps no frame pointer).
         function Get-BySize([uint64] $Size) {
             $matching = @($leaks | Where-Object { $_.Count -gt 0 -and $_.Bytes / $_.Count -eq $Size })

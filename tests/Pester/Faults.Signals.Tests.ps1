@@ -43,8 +43,12 @@ BeforeAll {
         foreach ($run in $runs) {
             $run.Held = @(Get-BpfObjectHeldBy $run.Child.Pwsh)
             if ($run.Name -eq 'Command') {
-                $children = @(Get-Content "/proc/$($run.Child.Pwsh)/task/*/children" -ErrorAction Ignore) -split ' ' | Where-Object { $_ }
-                $run.Launched = @($children | Where-Object { (Get-Content "/proc/$_/comm" -ErrorAction Ignore) -eq 'leak_sites_fp' })[0]
+                # The launcher execs the command only once every probe is in (seconds on a loaded machine): wait for it.
+                $null = Wait-Until {
+                    $children = @(Get-Content "/proc/$($run.Child.Pwsh)/task/*/children" -ErrorAction Ignore) -split ' ' | Where-Object { $_ }
+                    $run.Launched = @($children | Where-Object { (Get-Content "/proc/$_/comm" -ErrorAction Ignore) -eq 'leak_sites_fp' })[0]
+                    $null -ne $run.Launched
+                } 60
             }
             switch ($Signal) {
                 'INT' { $run.Child.Process.StandardInput.Write([char]3); $run.Child.Process.StandardInput.Flush() }

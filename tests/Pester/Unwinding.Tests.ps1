@@ -78,13 +78,33 @@ Describe 'Unwinding without frame pointers, gdb as the oracle' {
         $leak = Get-TracedStack 3002
         $leak.StackEnd | Should -Be 'DepthLimit'
         $leak.StackComplete | Should -BeFalse
-        $leak.Stack.Count | Should -Be 127
-        Format-Frames $leak | Should -Be $GdbStacks[3002][0..126]
+        $leak.Stack.Count | Should -Be 128
+        Format-Frames $leak | Should -Be $GdbStacks[3002][0..127]
         @($leak.Stack | Select-Object -Last ($leak.Stack.Count - 1) | Where-Object Symbol -ne 'recurse') | Should -BeNullOrEmpty
     }
 
     It 'walks the library dlopened after the trace began' {
         $names = @((Get-TracedStack 3008).Stack | ForEach-Object Symbol)
         $names[0..2] | Should -Be 'late_leaf', 'late_alloc', 'run_case'
+    }
+}
+
+# exec_window (tests/fixtures, -O2 -fomit-frame-pointer PIE) mallocs 4444 bytes five times in main's first microseconds,
+# through exec_outer -> exec_middle -> exec_leaf, then sleeps. ld.so maps libc after the exec: unless the launched
+# program waits at its entry point until the tables are in, these stacks stop at main (UnknownCode), a second group.
+Describe 'A launched program''s first allocations' {
+    BeforeAll {
+        $script:ExecLeaks = @(Find-MemoryLeak -Command (Join-Path $FixtureDir 'exec_window_nofppie'), '4' -Duration 1.5 -OlderThan 0.2 |
+            Where-Object { $_.Count -gt 0 -and $_.Bytes / $_.Count -eq 4444 })
+    }
+
+    It 'form one group with the complete stack, through libc to _start' {
+        $ExecLeaks.Count | Should -Be 1 -Because 'a caller-only group would mean stacks walked before the tables were in'
+        $ExecLeaks[0].Count | Should -Be 5
+        $ExecLeaks[0].StackEnd | Should -Be 'EndOfStack'
+        $ExecLeaks[0].StackComplete | Should -BeTrue
+        $names = @($ExecLeaks[0].Stack | ForEach-Object Symbol)
+        $names[0..3] | Should -Be 'exec_leaf', 'exec_middle', 'exec_outer', 'main'
+        $names[-1] | Should -Be '_start'
     }
 }

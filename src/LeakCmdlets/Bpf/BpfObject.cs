@@ -15,6 +15,10 @@ namespace LeakTools.Bpf;
 internal sealed unsafe class BpfObject : IDisposable
 {
     private const int KernelLogSize = 1 << 20;
+    private const int StatisticsLogSize = 16 << 10;
+    private const uint LogLevelStatistics = 4;   // BPF_LOG_STATS
+    private static readonly System.Text.RegularExpressions.Regex VerificationTimeLine = new(@"verification time (\d+) usec");
+    private readonly Dictionary<string, IntPtr> _statisticsLogs = new(StringComparer.Ordinal);
 
     private readonly BpfObjectHandle _object;
     private readonly byte[] _image;          // libbpf keeps pointers into the ELF image until close
@@ -203,6 +207,60 @@ internal sealed unsafe class BpfObject : IDisposable
         ThrowIfNotOpened();
         int rc = Libbpf.ProgramSetAutoload(Program(programName).DangerousGetHandle(), autoload);
         if (rc < 0) throw new BpfOperationException($"Cannot change autoload of '{programName}': {ErrnoMessage.Describe(rc)}.", rc);
+    }
+
+    /// <summary>
+    /// Before <see cref="Load"/>: the verifier writes each program's statistics (BPF_LOG_STATS: its time, the
+    /// instructions it processed) into a buffer of the program's own, read by <see cref="ProgramStatistics"/>.
+    /// For measurements: a failed load then logs into those buffers, not into the object's.
+    /// </summary>
+    public void RecordVerifierStatistics()
+    {
+        ThrowIfNotOpened();
+        foreach (var (name, program) in ListPrograms())
+        {
+            if (_statisticsLogs.ContainsKey(name)) continue;
+            IntPtr log = Marshal.AllocHGlobal(StatisticsLogSize);
+            *(byte*)log = 0;
+            _statisticsLogs[name] = log;
+            int rc = Libbpf.ProgramSetLogBuffer(program, log, StatisticsLogSize);
+            if (rc == 0) rc = Libbpf.ProgramSetLogLevel(program, LogLevelStatistics);
+            if (rc < 0) throw new BpfOperationException($"Cannot ask for the verifier statistics of '{name}': {ErrnoMessage.Describe(rc)}.", rc);
+        }
+    }
+
+    /// <summary>
+    /// After <see cref="Load"/>: each loaded program's size and the instructions the verifier processed, read with
+    /// BPF_OBJ_GET_INFO_BY_FD, and its verification time when <see cref="RecordVerifierStatistics"/> was called.
+    /// </summary>
+    public IReadOnlyList<BpfProgramStatistics> ProgramStatistics()
+    {
+        ThrowIfNotLoaded();
+        var result = new List<BpfProgramStatistics>();
+        foreach (var (name, program) in ListPrograms())
+        {
+            int fd = Libbpf.ProgramFd(program);
+            if (fd < 0) continue;   // not loaded (autoload off)
+            var info = default(BpfProgramInfo);
+            uint length = (uint)sizeof(BpfProgramInfo);
+            int rc = Libbpf.ObjectGetInfoByFd(fd, &info, &length);
+            if (rc < 0) throw new BpfOperationException($"Cannot read the information of the program '{name}': {ErrnoMessage.Describe(rc)}.", rc);
+            TimeSpan? time = null;
+            if (_statisticsLogs.TryGetValue(name, out IntPtr log)
+                && VerificationTimeLine.Match(Marshal.PtrToStringUTF8(log) ?? "") is { Success: true } match)
+                time = TimeSpan.FromMicroseconds(double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+            result.Add(new BpfProgramStatistics(name, info.VerifiedInstructions, info.TranslatedProgramLength / 8, info.JitedProgramLength, time));
+        }
+        return result;
+    }
+
+    private List<(string Name, IntPtr Program)> ListPrograms()
+    {
+        var programs = new List<(string, IntPtr)>();
+        for (IntPtr p = Libbpf.ObjectNextProgram(_object.DangerousGetHandle(), IntPtr.Zero); p != IntPtr.Zero;
+             p = Libbpf.ObjectNextProgram(_object.DangerousGetHandle(), p))
+            programs.Add((Marshal.PtrToStringUTF8(Libbpf.ProgramName(p)) ?? "", p));
+        return programs;
     }
 
     /// <summary>Creates the maps and loads the programs into the kernel (the verifier runs here).</summary>
@@ -453,6 +511,7 @@ internal sealed unsafe class BpfObject : IDisposable
         _object.Dispose();
         if (_imagePin.IsAllocated) _imagePin.Free();
         Marshal.FreeHGlobal(_kernelLog);
+        foreach (IntPtr log in _statisticsLogs.Values) Marshal.FreeHGlobal(log);
     }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, this);

@@ -16,7 +16,7 @@ namespace LeakTools.Bpf;
 /// </summary>
 internal static class MemleakAbi
 {
-    public const int MaxStackDepth = 127;          // MEMLEAK_MAX_STACK_DEPTH
+    public const int MaxStackDepth = 128;          // MEMLEAK_MAX_STACK_DEPTH
     public const int FunctionCount = 107;          // MEMLEAK_FN_COUNT
     public const int AllocountSlots = FunctionCount * 2;
     public const int KeyTagShift = 56;             // MEMLEAK_KEY_TAG_SHIFT
@@ -162,7 +162,7 @@ internal static class MemleakAbi
         public uint Reserved;
     }
 
-    /// <summary>struct memleak_stack: value of the "stacks" map, key = the stack's 64-bit hash (1024 bytes).</summary>
+    /// <summary>struct memleak_stack: value of the "stacks" map, key = the stack's 64-bit hash (1032 bytes).</summary>
     [StructLayout(LayoutKind.Sequential)]
     public unsafe struct Stack
     {

@@ -118,6 +118,21 @@ internal static unsafe partial class Libbpf
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_map_lookup_batch", SetLastError = true)]
     internal static partial int MapLookupBatch(int fd, void* inBatch, void* outBatch, void* keys, void* values, uint* count, MapBatchOptions* options);
 
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_object__next_program")]
+    internal static partial IntPtr ObjectNextProgram(IntPtr obj, IntPtr previous);
+
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__name")]
+    internal static partial IntPtr ProgramName(IntPtr program);
+
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__set_log_level")]
+    internal static partial int ProgramSetLogLevel(IntPtr program, uint level);
+
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__set_log_buf")]
+    internal static partial int ProgramSetLogBuffer(IntPtr program, IntPtr buffer, nuint size);
+
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_obj_get_info_by_fd", SetLastError = true)]
+    internal static partial int ObjectGetInfoByFd(int fd, void* info, uint* length);
+
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "libbpf_num_possible_cpus")]
     internal static partial int NumPossibleCpus();
 }

@@ -12,7 +12,7 @@ public enum StackEnd
     /// <summary>A frame in code that no unwind table covers and no valid frame pointer leads on from (JIT code, a module loaded a moment ago).</summary>
     UnknownCode = 2,
 
-    /// <summary>The stack is deeper than the 127 frames kept (deep recursion): the outer frames are missing.</summary>
+    /// <summary>The stack is deeper than the 128 frames kept (deep recursion): the outer frames are missing.</summary>
     DepthLimit = 3,
 
     /// <summary>The target's stack could not be read where the unwind rules pointed.</summary>

@@ -160,6 +160,38 @@ public sealed partial class TargetLauncher : IDisposable
         if (read == sizeof(int)) throw ExecutableCheck.ExecFailed(_program, errno);
     }
 
+    /// <summary>
+    /// After <see cref="WaitForExec"/>, with a one-shot stop probed at <paramref name="entry"/>: returns true once the
+    /// command has stopped itself there (call <see cref="ContinueFromEntry"/> when done), false when it runs another
+    /// file, exited, or did not stop within <paramref name="timeout"/>.
+    /// </summary>
+    internal bool WaitForEntryStop(ProgramEntry entry, TimeSpan timeout)
+    {
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < timeout)
+        {
+            char state = ReadState(ProcessId);
+            if (state == 'T') return true;
+            if (state is '\0' or 'Z' or 'X') return false;
+            // The exec maps another file than the one probed (the kernel resolved it otherwise): no stop will come.
+            if (FileIdentity.TryGetInode(ProcessDirectory.PathOf(ProcessId, "exe"), out ulong inode)
+                && inode != entry.Inode && !IsLauncher(inode)) return false;
+            Thread.Sleep(1);
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Resumes the command after its stop at the entry point. Sent also when no stop was seen (once the probe is
+    /// disarmed): a stop signal still pending is then cancelled, so the command is never left stopped.
+    /// </summary>
+    public void ContinueFromEntry()
+    {
+        if (!_process.HasExited) Kill(ProcessId, SigCont);
+    }
+
+    private static bool IsLauncher(ulong inode) => FileIdentity.TryGetInode(LauncherPath, out ulong launcher) && launcher == inode;
+
     /// <summary>The command's exit code once it has exited by itself; otherwise null.</summary>
     public int? ExitCode
     {

@@ -115,6 +115,8 @@ internal sealed class TracedTarget : IDisposable
         try
         {
             options.ProcessId = launcher.ProcessId;
+            // ld.so maps the libraries after the exec: the program stops at its entry until their tables are in.
+            if (options.CaptureStacks && !options.CountOnly) options.StopAtEntry = ProgramEntry.Find(command[0]);
             tracer = AllocationTracer.Start(options);
             ulong startNs = MonotonicClock.NowNs();
             // The symbolizer's first snapshot shows the paused launcher, not the command: the watcher takes
@@ -124,6 +126,7 @@ internal sealed class TracedTarget : IDisposable
             launcher.Resume();
             launcher.WaitForExec(TimeSpan.FromSeconds(10));
             modules.WaitForImage(TargetLauncher.LauncherPath, TimeSpan.FromSeconds(1));
+            if (options.StopAtEntry is { } entry) PublishAtEntry(launcher, tracer, modules, entry);
             return target;
         }
         catch
@@ -134,6 +137,26 @@ internal sealed class TracedTarget : IDisposable
             launcher.KillIfRunning();
             launcher.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The launched program stops itself at its entry point (memleak__stop_at_entry), with ld.so's libraries mapped
+    /// and none of its own code run: its modules are looked at (unwind tables first) before it goes on, so even its
+    /// first allocations have complete stacks. It goes on whatever happens here.
+    /// </summary>
+    private static void PublishAtEntry(TargetLauncher launcher, AllocationTracer tracer, TargetModules modules, ProgramEntry entry)
+    {
+        try
+        {
+            if (launcher.WaitForEntryStop(entry, TimeSpan.FromSeconds(10))) modules.Refresh();
+            else tracer.Options.Verbose?.Invoke($"'{entry.Path}' did not stop at its entry point: allocations its first milliseconds make may keep only their direct caller.");
+        }
+        finally
+        {
+            // Disarmed first, so no stop can come after the SIGCONT.
+            tracer.DisarmEntryStop();
+            launcher.ContinueFromEntry();
         }
     }
 

@@ -173,6 +173,7 @@ public sealed class AllocationTracer : IDisposable
     /// <summary>Configures, loads and attaches the programs, then opens the event stream when asked.</summary>
     private void Attach(List<(AllocatorProbe Probe, ProbeSite Site)>? plan)
     {
+        if (_options.RecordVerifierStatistics) _bpf.RecordVerifierStatistics();
         if (_options.Kernel)
         {
             MemleakSettings.Apply(_bpf, _options, (uint)Math.Max(0, _options.ProcessId));
@@ -200,6 +201,21 @@ public sealed class AllocationTracer : IDisposable
             if (_options.DutyCycleRate > 1) _sampled = new SampledProbes(_bpf, attacher, plan!, _options.DutyCycleRate, _options.Verbose);
         }
         if (_options.StreamEvents) _calls = new StreamedCalls(_bpf, _options);
+    }
+
+    /// <summary>
+    /// Each loaded program's instructions processed by the verifier and size, and its verification time when
+    /// <see cref="AllocationTracerOptions.RecordVerifierStatistics"/> was set (for measurements).
+    /// </summary>
+    public IReadOnlyList<Bpf.BpfProgramStatistics> ProgramStatistics() => _bpf.ProgramStatistics();
+
+    /// <summary>
+    /// Disarms the one-shot stop at the launched program's entry (<see cref="AllocationTracerOptions.StopAtEntry"/>):
+    /// once the caller has stopped waiting for it, a late pass through the entry must not stop the target.
+    /// </summary>
+    internal void DisarmEntryStop()
+    {
+        if (_options.StopAtEntry is not null) _bpf.HashMap<uint, uint>("entry_stop").Update(0, 1);
     }
 
     private void LoadUnwindTables()

@@ -48,6 +48,16 @@ public sealed class AllocationTracerOptions
     /// the traced processes; without it, to the target alone (its forks are only counted).
     /// </summary>
     public bool FollowChildren { get; set; }
+    /// <summary>
+    /// -Command: the launched program's entry point, where a one-shot probe stops it (SIGSTOP) so that the unwind
+    /// tables of its image and initial libraries are in before its first allocation. Null: no such stop.
+    /// </summary>
+    internal Targets.ProgramEntry? StopAtEntry { get; set; }
+    /// <summary>
+    /// For measurements: the verifier records each program's statistics while loading (see
+    /// <see cref="AllocationTracer.ProgramStatistics"/>).
+    /// </summary>
+    public bool RecordVerifierStatistics { get; set; }
     /// <summary>Receives probe-site choices and other details (cmdlets pass WriteVerbose through a queue).</summary>
     public Action<string>? Verbose { get; set; }
 

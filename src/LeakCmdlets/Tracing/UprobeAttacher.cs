@@ -17,6 +17,9 @@ internal sealed class UprobeAttacher
     /// <summary>Set to 1: following children attaches per inode, not through inherited uprobe events.</summary>
     public const string PerInodeVariable = "LEAKTOOLS_PER_INODE_UPROBES";
 
+    /// <summary>memleak's one-shot probe at a launched program's entry point (<see cref="AllocationTracerOptions.StopAtEntry"/>).</summary>
+    public const string EntryStopProgram = "memleak__stop_at_entry";
+
     public UprobeAttacher(BpfObject bpf, AllocationTracerOptions options)
     {
         _bpf = bpf;
@@ -72,9 +75,17 @@ internal sealed class UprobeAttacher
         }
         foreach (var k in AllocatorProbe.Kernel) _bpf.SetAutoload(k.Program, false);
         ProcessTreeProbes.SetAutoload(_bpf, true);
+        _bpf.SetAutoload(EntryStopProgram, _options.StopAtEntry is not null);
+        if (_options.StopAtEntry is not null && _multi) _bpf.SetExpectedAttachType(EntryStopProgram, BpfObject.AttachTypeUprobeMulti);
         _bpf.Load();
         loaded?.Invoke();
         ProcessTreeProbes.SeedAndAttach(_bpf, _options.ProcessId);
+        // Before the allocator probes: a sampled trace detaches and reattaches only the links that follow them.
+        if (_options.StopAtEntry is { } entry)
+        {
+            if (_multi) _bpf.AttachUprobeMulti(EntryStopProgram, _options.ProcessId, entry.Path, entry.FileOffset, returnProbe: false);
+            else _bpf.AttachUprobe(EntryStopProgram, _options.ProcessId, entry.Path, entry.FileOffset, returnProbe: false);
+        }
         if (_options.FollowChildren)
         {
             _options.Verbose?.Invoke(Inherited is not null

@@ -127,6 +127,15 @@ int main(int argc, char **argv)
 	CONSTANT("MemleakAbi.KeyTagPercpu", MEMLEAK_KEY_TAG_PERCPU);
 	CONSTANT("MemleakAbi.Event.IdBits", MEMLEAK_EVENT_ID_BITS);
 
+	/* struct bpf_prog_info up to verified_insns and the field after it. */
+	SIZE("BpfProgramInfo", offsetofend(struct bpf_prog_info, attach_btf_obj_id));
+	FIELD("BpfProgramInfo.Type", struct bpf_prog_info, type);
+	FIELD("BpfProgramInfo.Id", struct bpf_prog_info, id);
+	FIELD("BpfProgramInfo.JitedProgramLength", struct bpf_prog_info, jited_prog_len);
+	FIELD("BpfProgramInfo.TranslatedProgramLength", struct bpf_prog_info, xlated_prog_len);
+	FIELD("BpfProgramInfo.VerifiedInstructions", struct bpf_prog_info, verified_insns);
+	FIELD("BpfProgramInfo.AttachBtfObjectId", struct bpf_prog_info, attach_btf_obj_id);
+
 	/* The attr structs cover their union member up to its last field used, rounded to the union's 8-byte alignment. */
 	SIZE("BpfLinkCreateAttr", ROUND_UP_8(offsetofend(union bpf_attr, link_create.uprobe_multi.pid)));
 	FIELD("BpfLinkCreateAttr.ProgramFd", union bpf_attr, link_create.prog_fd);

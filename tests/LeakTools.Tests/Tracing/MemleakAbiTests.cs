@@ -38,6 +38,7 @@ public class MemleakAbiTests
         ["MemleakAbi.UnwindState"] = typeof(MemleakAbi.UnwindState),
         ["BpfLinkCreateAttr"] = typeof(BpfLinkCreateAttr),
         ["BpfTestRunAttr"] = typeof(BpfTestRunAttr),
+        ["BpfProgramInfo"] = typeof(BpfProgramInfo),
         ["StatxBuffer"] = typeof(StatxBuffer),
     };
 
