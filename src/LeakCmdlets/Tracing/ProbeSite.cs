@@ -9,6 +9,11 @@ public sealed class ProbeSite
 {
     public AllocatorFunction Function { get; set; }
     public string Symbol { get; set; } = "";
+    /// <summary>
+    /// What events call the function: its name, or the names of every traced function at the same code joined by '/'
+    /// (glibc 2.36's "aligned_alloc/memalign"), since one probe cannot tell which name the caller used.
+    /// </summary>
+    public string Name { get; set; } = "";
     public string LibraryPath { get; set; } = "";
     /// <summary>Where the probe attaches: <see cref="LibraryPath"/> through the target's root or its map_files entry.</summary>
     internal string OpenPath { get; set; } = "";
