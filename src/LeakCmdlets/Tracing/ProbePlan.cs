@@ -108,6 +108,7 @@ internal static class ProbePlan
                 site.ChosenOffset = fileOffset + (ulong)choice.Displacement;
                 site.ChosenInstruction = choice.ChosenInstruction;
                 site.Emulated = choice.Emulated;
+                site.ArgumentMoves = choice.ArgumentMoves;
                 site.Reason = choice.Reason;
             }
             plan.Add((probe, site));

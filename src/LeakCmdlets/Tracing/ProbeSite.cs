@@ -22,6 +22,11 @@ public sealed class ProbeSite
     public string EntryInstruction { get; set; } = "";
     public string ChosenInstruction { get; set; } = "";
     public bool Emulated { get; set; }
+    /// <summary>
+    /// Where the chosen site finds the arguments that moved out of their own registers (<see cref="ProbeSiteChoice.ArgumentMoves"/>;
+    /// 0 when none did). The BPF programs read it from the attach cookie.
+    /// </summary>
+    public uint ArgumentMoves { get; set; }
     public bool HasReturnProbe { get; set; }
     public string Reason { get; set; } = "";
 
