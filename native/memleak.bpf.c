@@ -229,6 +229,53 @@ static __always_inline __u32 probe_generation(void *ctx)
 }
 
 /*
+ * Argument n of a user-space allocator call, where the probe site finds it. The probe planner may place a probe past
+ * a register copy that moved an argument (mimalloc's malloc: mov %rdi,%rsi, then a load into rdi): the upper half of
+ * the attach cookie then names the register, 4 bits per argument, 1 + its index in
+ * LeakTools.Tracing.ProbeSiteSelector.MovableRegisters; 0 keeps the argument's own register. Costs one helper call.
+ */
+static __always_inline __u64 site_arg(struct pt_regs *ctx, int n, __u64 own)
+{
+#if defined(__TARGET_ARCH_x86)
+	/*
+	 * One load per case, each in its own asm: clang merges plain loads into one at a computed offset, which the
+	 * verifier refuses for ctx. pt_regs is the kernel's user ABI on x86-64: its layout does not change.
+	 */
+#define SITE_REG(reg) ({ __u64 value; asm volatile("%0 = *(u64 *)(%1 + %2)" : "=r"(value) : "r"(ctx), "i"(__builtin_offsetof(struct pt_regs, reg))); value; })
+	switch ((bpf_get_attach_cookie(ctx) >> (32 + 4 * n)) & 0xf) {
+	case 1: return SITE_REG(di);
+	case 2: return SITE_REG(si);
+	case 3: return SITE_REG(dx);
+	case 4: return SITE_REG(cx);
+	case 5: return SITE_REG(r8);
+	case 6: return SITE_REG(r9);
+	case 7: return SITE_REG(ax);
+	case 8: return SITE_REG(bx);
+	case 9: return SITE_REG(bp);
+	case 10: return SITE_REG(r10);
+	case 11: return SITE_REG(r11);
+	case 12: return SITE_REG(r12);
+	case 13: return SITE_REG(r13);
+	case 14: return SITE_REG(r14);
+	case 15: return SITE_REG(r15);
+	}
+#undef SITE_REG
+#endif
+	return own;   /* other architectures: sites are always at the entry (the selector decodes x86 only) */
+}
+
+/*
+ * The uprobe programs' arguments (BPF_KPROBE's typed parameters and the families' PT_REGS_PARMn) are read through
+ * site_arg. No program reads more than three.
+ */
+#undef PT_REGS_PARM1
+#undef PT_REGS_PARM2
+#undef PT_REGS_PARM3
+#define PT_REGS_PARM1(x) site_arg((struct pt_regs *)(x), 0, __PT_REGS_CAST(x)->__PT_PARM1_REG)
+#define PT_REGS_PARM2(x) site_arg((struct pt_regs *)(x), 1, __PT_REGS_CAST(x)->__PT_PARM2_REG)
+#define PT_REGS_PARM3(x) site_arg((struct pt_regs *)(x), 2, __PT_REGS_CAST(x)->__PT_PARM3_REG)
+
+/*
  * Drops frames whose call must have returned already (their sp is below the current one), and frames an earlier
  * sampling window left behind.
  */

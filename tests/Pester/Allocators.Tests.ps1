@@ -65,6 +65,28 @@ Describe 'A C program linked with <Allocator> is traced without -Library' -ForEa
     }
 }
 
+Describe "mimalloc's malloc and calloc, probed past the register copy of their first argument" {
+    BeforeAll {
+        # mimalloc 2.0's malloc copies its size to rsi and loads its heap into rdi before its first branch (calloc: nmemb
+        # to rax): the probe sits at that branch and its program reads the size where the site says it is.
+        $output = @(Find-MemoryLeak -Command (Join-Path $FixtureDir 'allocator_leaks_mimalloc'), '0.3', 'once' -Verbose 4>&1)
+        $script:probes = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message | Where-Object { $_ -match '^Probe (malloc|calloc) in \S*libmimalloc' })
+        $script:sites = Get-SiteTotals @($output | Where-Object { $_ -is [LeakTools.Model.MemoryLeak] })
+    }
+
+    It 'places the probes at the first branch, not at the single-stepped entry' {
+        $probes.Count | Should -Be 2
+        ($probes -match '^Probe malloc ') | Should -Match "\(\+0x15\) 'ja .*rdi \(now in rsi\)"
+        ($probes -match '^Probe calloc ') | Should -Match "\(\+0x12\) 'je .*rdi \(now in rax\), rsi,"
+    }
+
+    It 'reads the sizes from the registers they were copied to' {
+        $sites['leak_malloc'].Bytes | Should -Be (3 * 1111)
+        $sites['leak_calloc'].Bytes | Should -Be (2 * 4 * 555)
+        $sites['strdup'].Bytes | Should -Be 100
+    }
+}
+
 Describe 'C++ operator new and new[] under <Allocator>' -ForEach @(
     @{ Allocator = 'jemalloc'; Soname = 'libjemalloc.so.2'; OwnOperators = $true }
     @{ Allocator = 'tcmalloc'; Soname = 'libtcmalloc_minimal.so.4'; OwnOperators = $true }

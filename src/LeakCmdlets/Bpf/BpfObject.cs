@@ -302,10 +302,11 @@ internal sealed unsafe class BpfObject : IDisposable
     /// Attaches a program to an open perf event (a tracefs uprobe event opened by <see cref="Tracing.InheritedUprobes"/>).
     /// The link owns <paramref name="perfEventFd"/> from here on, also when the attach fails (it is closed then).
     /// </summary>
-    public BpfLinkHandle AttachPerfEvent(string programName, int perfEventFd, bool returnProbe)
+    public BpfLinkHandle AttachPerfEvent(string programName, int perfEventFd, bool returnProbe, ulong cookie = 0)
     {
         ThrowIfNotLoaded();
-        IntPtr link = Libbpf.AttachPerfEvent(Program(programName).DangerousGetHandle(), perfEventFd);
+        var options = new Libbpf.PerfEventOptions { Size = (nuint)sizeof(Libbpf.PerfEventOptions), Cookie = cookie };
+        IntPtr link = Libbpf.AttachPerfEvent(Program(programName).DangerousGetHandle(), perfEventFd, &options);
         if (link == IntPtr.Zero)
         {
             int errno = Marshal.GetLastPInvokeError();

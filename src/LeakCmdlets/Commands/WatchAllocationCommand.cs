@@ -157,7 +157,7 @@ public sealed class WatchAllocationCommand : AllocationTraceCmdletBase
             // Kernel mode: the process is whichever one was running when the kernel allocated; its name is not kept.
             ProcessName = target.IsKernel ? null : process.Name,
             ThreadId = (int)record.ThreadId,
-            Function = AllocatorProbe.NameOf(record.Function),
+            Function = target.Tracer.NameOf(record.Function),
             Address = record.Address,
             Size = record.Size,
             PreviousAddress = record.PreviousAddress,

@@ -37,6 +37,14 @@ internal static unsafe partial class Libbpf
         [FieldOffset(32)] public IntPtr FunctionName;
     }
 
+    /// <summary>struct bpf_perf_event_opts up to its bpf_cookie (libbpf 0.5): 16 bytes.</summary>
+    [StructLayout(LayoutKind.Explicit, Size = 16)]
+    internal struct PerfEventOptions
+    {
+        [FieldOffset(0)] public nuint Size;
+        [FieldOffset(8)] public ulong Cookie;
+    }
+
     /// <summary>struct bpf_map_batch_opts: 24 bytes.</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct MapBatchOptions
@@ -76,8 +84,8 @@ internal static unsafe partial class Libbpf
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__attach_uprobe_opts", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial IntPtr AttachUprobe(IntPtr program, int pid, string binaryPath, nuint fileOffset, UprobeOptions* options);
 
-    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__attach_perf_event", SetLastError = true)]
-    internal static partial IntPtr AttachPerfEvent(IntPtr program, int perfEventFd);
+    [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__attach_perf_event_opts", SetLastError = true)]
+    internal static partial IntPtr AttachPerfEvent(IntPtr program, int perfEventFd, PerfEventOptions* options);
 
     [LibraryImport(LibraryNames.Libbpf, EntryPoint = "bpf_program__attach", SetLastError = true)]
     internal static partial IntPtr Attach(IntPtr program);

@@ -12,7 +12,10 @@ public sealed class AllocationEvent
 
     public int ThreadId { get; set; }
 
-    /// <summary>The allocator function as C names it: malloc, calloc, realloc, free, mmap, kmalloc, ...</summary>
+    /// <summary>
+    /// The allocator function as C names it: malloc, calloc, realloc, free, mmap, kmalloc, ...; names of one function
+    /// joined by '/' ("aligned_alloc/memalign" in glibc 2.36), since the probe cannot tell which one the caller used.
+    /// </summary>
     public string Function { get; set; } = string.Empty;
 
     /// <summary>The block allocated or freed.</summary>

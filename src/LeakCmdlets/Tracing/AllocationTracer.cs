@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using System.Threading;
 using LeakTools.Bpf;
@@ -42,10 +43,20 @@ public sealed class AllocationTracer : IDisposable
 
     public IReadOnlyList<ProbeSite> ProbeSites => _sites;
 
+    /// <summary>By function: the name its events carry (the table's, or its probe site's when aliases share the code).</summary>
+    private readonly string[] _functionNames = AllocatorProbe.All.Select(p => p.DisplayName).ToArray();
+
     /// <summary>The probed allocator library as the target maps it, and its inode (0 when unknown); null in kernel mode.</summary>
     public (string Path, ulong Inode)? Library { get; private init; }
 
     public AllocationTracerOptions Options => _options;
+
+    /// <summary>
+    /// The name of <paramref name="function"/> as events show it: "malloc", "operator new", or for functions that
+    /// share their code with another traced name both names ("aligned_alloc/memalign" in glibc 2.36).
+    /// </summary>
+    public string NameOf(AllocatorFunction function)
+        => (uint)function < (uint)_functionNames.Length ? _functionNames[(int)function] : AllocatorProbe.NameOf(function);
 
     /// <summary>The file name of the allocator the probes are on (e.g. libc.so.6, libjemalloc.so.2); null in kernel mode.</summary>
     public string? AllocatorName { get; private init; }
@@ -201,6 +212,7 @@ public sealed class AllocationTracer : IDisposable
             if (_options.DutyCycleRate > 1) _sampled = new SampledProbes(_bpf, attacher, plan!, _options.DutyCycleRate, _options.Verbose);
         }
         if (_options.StreamEvents) _calls = new StreamedCalls(_bpf, _options);
+        foreach (ProbeSite site in _sites) _functionNames[(int)site.Function] = site.Name;
     }
 
     /// <summary>

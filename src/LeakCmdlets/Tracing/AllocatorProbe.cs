@@ -148,6 +148,21 @@ internal sealed record AllocatorProbe(AllocatorFunction Function, string Symbol,
     public static string NameOf(AllocatorFunction function)
         => (uint)function < (uint)All.Count ? All[(int)function].DisplayName : function.ToString().ToLowerInvariant();
 
+    /// <summary>
+    /// The API the row belongs to: "C" (malloc … mremap), "kernel", "C++" (the operators), "jemalloc", "tcmalloc" or
+    /// "mimalloc" (their own functions). Events join the names that share code within one family ("aligned_alloc/memalign"
+    /// in glibc 2.36) and leave out another family's (tcmalloc's operator delete and tc_free are its free, named free).
+    /// </summary>
+    public string Family => Function switch
+    {
+        < AllocatorFunction.Kmalloc => "C",
+        < AllocatorFunction.OperatorNew => "kernel",
+        < AllocatorFunction.Mallocx => "C++",
+        < AllocatorFunction.TcMalloc => "jemalloc",
+        < AllocatorFunction.MiMalloc => "tcmalloc",
+        _ => "mimalloc",
+    };
+
     /// <summary>The uprobe-traced functions, in enum order.</summary>
     public static readonly IReadOnlyList<AllocatorProbe> UserSpace = All.Where(p => !p.IsKernel).ToArray();
 

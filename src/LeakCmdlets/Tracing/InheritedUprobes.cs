@@ -97,9 +97,9 @@ internal sealed class InheritedUprobes : IDisposable
 
     /// <summary>
     /// Creates the tracefs event for a probe at <paramref name="offset"/> of <paramref name="path"/>, opens it for
-    /// <paramref name="pid"/> and its future children, and attaches <paramref name="program"/>.
+    /// <paramref name="pid"/> and its future children, and attaches <paramref name="program"/> with <paramref name="cookie"/>.
     /// </summary>
-    public void Attach(BpfObject bpf, string program, int pid, string path, ulong offset, bool returnProbe)
+    public void Attach(BpfObject bpf, string program, int pid, string path, ulong offset, bool returnProbe, ulong cookie)
     {
         string name = program.Replace("memleak__", "", StringComparison.Ordinal);
         string line = string.Create(CultureInfo.InvariantCulture, $"{(returnProbe ? 'r' : 'p')}:{_group}/{name} {path}:0x{offset:x}");
@@ -121,7 +121,7 @@ internal sealed class InheritedUprobes : IDisposable
         int fd = LinuxSyscalls.PerfEventOpen(ref attr, pid);
         if (fd < 0)
             throw new BpfOperationException($"Cannot open the uprobe event {_group}/{name} for process {pid}: {ErrnoMessage.Describe(-fd)}.", -fd);
-        bpf.AttachPerfEvent(program, fd, returnProbe);
+        bpf.AttachPerfEvent(program, fd, returnProbe, cookie);
     }
 
     /// <summary>Removes this session's events; call it once the links that use them are destroyed.</summary>

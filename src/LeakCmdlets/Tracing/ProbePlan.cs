@@ -11,8 +11,8 @@ namespace LeakTools.Tracing;
 
 /// <summary>
 /// Which allocator functions of a library get probes and where: symbol → file offset through the ELF's
-/// PT_LOAD segments, entry bytes → <see cref="ProbeSiteSelector"/>. Aliases (glibc's memalign and
-/// aligned_alloc are one function) are probed once, or every call would count twice.
+/// PT_LOAD segments, entry bytes → <see cref="ProbeSiteSelector"/>. Aliases (glibc 2.36's memalign and
+/// aligned_alloc are one function) are probed once, or every call would count twice, and named by all their names.
 /// </summary>
 internal static class ProbePlan
 {
@@ -59,7 +59,7 @@ internal static class ProbePlan
         string? symbolPrefix, bool forceEntrySites, Action<string>? verbose)
     {
         var plan = new List<(AllocatorProbe, ProbeSite)>();
-        var seen = new Dictionary<ulong, AllocatorFunction>();
+        var seen = new Dictionary<ulong, ProbeSite>();
         var missing = new List<string>();
         foreach (AllocatorProbe probe in probes)
         {
@@ -75,17 +75,22 @@ internal static class ProbePlan
             {
                 Function = probe.Function,
                 Symbol = symbol,
+                Name = probe.DisplayName,
                 LibraryPath = library.MappedPath,
                 OpenPath = library.OpenPath,
                 EntryOffset = fileOffset,
                 HasReturnProbe = probe.ReturnProgram is not null,
             };
-            if (seen.TryGetValue(function.Value, out AllocatorFunction first))
+            if (seen.TryGetValue(function.Value, out ProbeSite? first))
             {
-                verbose?.Invoke($"{symbol} is an alias of {AllocatorProbe.Of(first).Symbol} (same code): probed once, as {AllocatorProbe.NameOf(first)}.");
+                // One probe sees the calls of every name, and which name a call was bound to is not knowable there:
+                // events carry the names of the first one's family (glibc 2.36's memalign is its aligned_alloc; tcmalloc's
+                // tc_free and operator delete are its free, named free).
+                if (AllocatorProbe.Of(first.Function).Family == probe.Family) first.Name += "/" + probe.DisplayName;
+                verbose?.Invoke($"{symbol} is an alias of {first.Symbol} (same code): probed once, its calls named {first.Name}.");
                 continue;
             }
-            seen[function.Value] = probe.Function;
+            seen[function.Value] = site;
 
             int window = function.Size is > 0 and < CodeWindow ? (int)function.Size : CodeWindow;
             byte[] code = image.ReadAtVirtualAddress(function.Value, window);
@@ -103,6 +108,7 @@ internal static class ProbePlan
                 site.ChosenOffset = fileOffset + (ulong)choice.Displacement;
                 site.ChosenInstruction = choice.ChosenInstruction;
                 site.Emulated = choice.Emulated;
+                site.ArgumentMoves = choice.ArgumentMoves;
                 site.Reason = choice.Reason;
             }
             plan.Add((probe, site));

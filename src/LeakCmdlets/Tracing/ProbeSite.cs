@@ -9,6 +9,11 @@ public sealed class ProbeSite
 {
     public AllocatorFunction Function { get; set; }
     public string Symbol { get; set; } = "";
+    /// <summary>
+    /// What events call the function: its name, or the names of every traced function at the same code joined by '/'
+    /// (glibc 2.36's "aligned_alloc/memalign"), since one probe cannot tell which name the caller used.
+    /// </summary>
+    public string Name { get; set; } = "";
     public string LibraryPath { get; set; } = "";
     /// <summary>Where the probe attaches: <see cref="LibraryPath"/> through the target's root or its map_files entry.</summary>
     internal string OpenPath { get; set; } = "";
@@ -17,6 +22,11 @@ public sealed class ProbeSite
     public string EntryInstruction { get; set; } = "";
     public string ChosenInstruction { get; set; } = "";
     public bool Emulated { get; set; }
+    /// <summary>
+    /// Where the chosen site finds the arguments that moved out of their own registers (<see cref="ProbeSiteChoice.ArgumentMoves"/>;
+    /// 0 when none did). The BPF programs read it from the attach cookie.
+    /// </summary>
+    public uint ArgumentMoves { get; set; }
     public bool HasReturnProbe { get; set; }
     public string Reason { get; set; } = "";
 

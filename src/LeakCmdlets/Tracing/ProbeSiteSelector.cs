@@ -12,9 +12,12 @@ namespace LeakTools.Tracing;
 /// instruction skipped is "invisible" to what the probe reads:
 /// <list type="bullet">
 /// <item>falls through (no branch away from the entry path, no syscall);</item>
-/// <item>writes no argument register the function's entry program reads (the first <c>argumentsRead</c> of rdi,
-/// rsi, rdx, rcx, r8, r9: jemalloc's free starts with <c>mov %rdi,%rax</c> and writes rdx and rcx before its first
-/// branch, and free reads rdi alone);</item>
+/// <item>keeps every argument the function's entry program reads (the first <c>argumentsRead</c> of rdi, rsi, rdx,
+/// rcx, r8, r9) in some register: the other argument registers may change (jemalloc's free starts with
+/// <c>mov %rdi,%rax</c> and writes rdx and rcx before its first branch, and free reads rdi alone), and an argument
+/// may move: after a 64-bit register copy (<c>mov %rdi,%rsi</c>) the copy holds it too, so the original may be
+/// overwritten. The site then says where each argument is (<see cref="ProbeSiteChoice.ArgumentMoves"/>, passed to
+/// the BPF program in the attach cookie: mimalloc's malloc moves its size to rsi and loads its heap into rdi);</item>
 /// <item>writes neither rsp nor memory — [rsp] must still be the return address, for the uretprobe, which
 /// hijacks the return address at [rsp] when the probe hits (and for a free's caller, read there).</item>
 /// </list>
@@ -41,6 +44,20 @@ public static class ProbeSiteSelector
         Register.RDI, Register.RSI, Register.RDX, Register.RCX, Register.R8, Register.R9,
     };
 
+    /// <summary>
+    /// The registers an argument may be found in at a probe site, in the order of memleak.bpf.c's <c>site_arg</c>:
+    /// argument n moved to <c>MovableRegisters[i]</c> is encoded as i + 1 in bits 4n..4n+3 of
+    /// <see cref="ProbeSiteChoice.ArgumentMoves"/> (0: still in its own register).
+    /// </summary>
+    public static readonly IReadOnlyList<Register> MovableRegisters = new[]
+    {
+        Register.RDI, Register.RSI, Register.RDX, Register.RCX, Register.R8, Register.R9, Register.RAX, Register.RBX,
+        Register.RBP, Register.R10, Register.R11, Register.R12, Register.R13, Register.R14, Register.R15,
+    };
+
+    /// <summary>How many arguments a site can say it moved: 4 bits each in the upper half of the 64-bit cookie.</summary>
+    public const int MaxMovedArguments = 8;
+
     /// <param name="code">Bytes from the function's entry (at least ~64, or the whole function).</param>
     /// <param name="entryAddress">The entry's virtual address (only used to print branch targets).</param>
     /// <param name="argumentsRead">
@@ -49,9 +66,9 @@ public static class ProbeSiteSelector
     /// </param>
     public static ProbeSiteChoice Choose(ReadOnlySpan<byte> code, ulong entryAddress = 0, int argumentsRead = 6)
     {
-        var kept = new HashSet<Register> { Register.RSP };
-        for (int i = 0; i < Math.Clamp(argumentsRead, 0, ArgumentRegisters.Count); i++) kept.Add(ArgumentRegisters[i]);
-        string keptText = KeptText(kept);
+        // Where each argument read lives: its own register, and the registers it has been copied to since the entry.
+        var homes = new List<List<Register>>();
+        for (int i = 0; i < Math.Clamp(argumentsRead, 0, ArgumentRegisters.Count); i++) homes.Add(new List<Register> { ArgumentRegisters[i] });
         var decoder = Decoder.Create(64, new ByteArrayCodeReader(code.ToArray()), entryAddress, DecoderOptions.None);
         var infoFactory = new InstructionInfoFactory();
         string entryText = "";
@@ -68,13 +85,15 @@ public static class ProbeSiteSelector
 
             if (IsEmulated(instruction, code.Slice(displacement, instruction.Length)))
             {
+                uint moves = ArgumentMovesOf(homes);
                 string reason = i == 0
                     ? $"entry instruction '{text}' is emulated by the kernel"
-                    : $"'{entryText}' would be single-stepped; +0x{displacement:x} '{text}' is the first emulated instruction and the ones before it keep {keptText} and [rsp]";
-                return new ProbeSiteChoice(displacement, entryText, text, true, reason);
+                    : $"'{entryText}' would be single-stepped; +0x{displacement:x} '{text}' is the first emulated instruction and the ones before it keep {KeptText(homes)} and [rsp]"
+                      + (moves == 0 ? "" : ", read where they are");
+                return new ProbeSiteChoice(displacement, entryText, text, true, reason, moves);
             }
 
-            string? why = WhyNotSkippable(instruction, infoFactory, kept);
+            string? why = WhyNotSkippable(instruction, infoFactory, homes);
             if (why is not null)
             {
                 return Fallback(entryText, $"no emulated instruction before +0x{displacement:x} '{text}', which {why}");
@@ -141,8 +160,11 @@ public static class ProbeSiteSelector
         return list;
     }
 
-    /// <summary>Null when the probe may move past <paramref name="instruction"/>; else what it does that forbids it.</summary>
-    private static string? WhyNotSkippable(in Instruction instruction, InstructionInfoFactory infoFactory, HashSet<Register> kept)
+    /// <summary>
+    /// Null when the probe may move past <paramref name="instruction"/> (then <paramref name="homes"/> says where the
+    /// arguments are after it); else what it does that forbids it.
+    /// </summary>
+    private static string? WhyNotSkippable(in Instruction instruction, InstructionInfoFactory infoFactory, List<List<Register>> homes)
     {
         if (instruction.FlowControl != FlowControl.Next)
             return instruction.Mnemonic == Mnemonic.Syscall ? "enters the kernel" : "branches away from the entry path";
@@ -153,24 +175,72 @@ public static class ProbeSiteSelector
             if (memory.Access is not (OpAccess.Read or OpAccess.CondRead or OpAccess.NoMemAccess))
                 return "writes memory";
         }
+        // mov %src,%dst of 64-bit registers: dst holds whatever src held.
+        bool copy = instruction.Code is Code.Mov_r64_rm64 or Code.Mov_rm64_r64
+            && instruction.Op0Kind == OpKind.Register && instruction.Op1Kind == OpKind.Register;
+        if (copy && instruction.Op0Register == instruction.Op1Register) return null;
+        var written = new List<Register>();
         foreach (UsedRegister used in info.GetUsedRegisters())
         {
             if (used.Access is OpAccess.Read or OpAccess.CondRead or OpAccess.None or OpAccess.NoMemAccess) continue;
             Register full = used.Register.GetFullRegister();
-            if (kept.Contains(full))
-                return full == Register.RSP ? "changes rsp" : $"changes the argument register {full.ToString().ToLowerInvariant()}";
+            if (full == Register.RSP) return "changes rsp";
+            written.Add(full);
+        }
+        var copiedTo = new List<(List<Register> Home, Register Register)>();
+        foreach (List<Register> home in homes)
+        {
+            if (copy && home.Contains(instruction.Op1Register) && !home.Contains(instruction.Op0Register)) copiedTo.Add((home, instruction.Op0Register));
+        }
+        foreach (Register full in written)
+        {
+            foreach (List<Register> home in homes)
+            {
+                if (!home.Remove(full)) continue;
+                if (home.Count == 0 && !copiedTo.Exists(c => c.Home == home))
+                    return $"changes the argument register {Name(full)}";
+            }
+        }
+        foreach (var (home, register) in copiedTo)
+        {
+            if (IndexOf(MovableRegisters, register) < 0) return $"moves an argument to {Name(register)}, which the probe cannot read";
+            home.Add(register);
         }
         return null;
     }
 
-    /// <summary>"rdi, rsp" or "rdi, rsi, rdx, rsp": what the reasons say was kept.</summary>
-    private static string KeptText(HashSet<Register> kept)
+    /// <summary>Where the arguments are, as the cookie says it: 0 when each is still in its own register.</summary>
+    private static uint ArgumentMovesOf(List<List<Register>> homes)
+    {
+        uint moves = 0;
+        for (int n = 0; n < homes.Count && n < MaxMovedArguments; n++)
+        {
+            if (homes[n].Contains(ArgumentRegisters[n])) continue;
+            moves |= (uint)(IndexOf(MovableRegisters, homes[n][0]) + 1) << (4 * n);
+        }
+        return moves;
+    }
+
+    private static int IndexOf(IReadOnlyList<Register> registers, Register register)
+    {
+        for (int i = 0; i < registers.Count; i++) if (registers[i] == register) return i;
+        return -1;
+    }
+
+    /// <summary>"rdi, rsp" or "rdi (now in rsi), rsp": what the reasons say was kept, and where.</summary>
+    private static string KeptText(List<List<Register>> homes)
     {
         var names = new List<string>();
-        foreach (Register register in ArgumentRegisters) if (kept.Contains(register)) names.Add(register.ToString().ToLowerInvariant());
+        for (int n = 0; n < homes.Count; n++)
+        {
+            Register own = ArgumentRegisters[n];
+            names.Add(homes[n].Contains(own) ? Name(own) : $"{Name(own)} (now in {Name(homes[n][0])})");
+        }
         names.Add("rsp");
         return string.Join(", ", names);
     }
+
+    private static string Name(Register register) => register.ToString().ToLowerInvariant();
 
     private static string Format(in Instruction instruction)
     {

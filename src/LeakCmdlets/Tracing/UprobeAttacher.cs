@@ -114,9 +114,11 @@ internal sealed class UprobeAttacher
             foreach (var (probe, site) in plan)
             {
                 if (SampledProbes.ReleasesBlocks(probe) != releases || !include(probe)) continue;
+                // The cookie: the window in its lower half, where the site finds the arguments in its upper (site_arg).
+                ulong cookie = generation | (ulong)site.ArgumentMoves << 32;
                 // Return probe first: an entry without its return would count a missed return.
-                if (probe.ReturnProgram is not null) Attach(probe.ReturnProgram, site, true, generation);
-                Attach(probe.EntryProgram, site, false, generation);
+                if (probe.ReturnProgram is not null) Attach(probe.ReturnProgram, site, true, cookie);
+                Attach(probe.EntryProgram, site, false, cookie);
             }
         }
     }
@@ -148,7 +150,7 @@ internal sealed class UprobeAttacher
     {
         if (Inherited is not null && !_options.CountOnly)
         {
-            Inherited.Attach(_bpf, program, _options.ProcessId, site.OpenPath, site.ChosenOffset, returnProbe);
+            Inherited.Attach(_bpf, program, _options.ProcessId, site.OpenPath, site.ChosenOffset, returnProbe, cookie);
             return;
         }
         // Following children: on every process that maps the library (pid 0), so a child is probed from its first

@@ -132,16 +132,55 @@ public class ProbeSiteSelectorTests
         Assert.Equal(displacement, choice.Displacement);
         Assert.StartsWith(mnemonic, choice.ChosenInstruction);
         Assert.True(choice.Emulated);
+        Assert.Equal(0u, choice.ArgumentMoves);
+    }
+
+    [Theory]
+    // malloc: mov …(%rip),%rax; mov %rdi,%rsi; mov %fs:(%rax),%rdi; cmp $0x400,%rsi; ja — the size is in rsi (2).
+    [InlineData("malloc", 0x15, "ja", 0x2u, "rdi (now in rsi)")]
+    // calloc: mov …(%rip),%rdx; mov %rdi,%rax; mov %fs:(%rdx),%rdi; cmp $1,%rax; je — nmemb is in rax (7), size in rsi.
+    [InlineData("calloc", 0x12, "je", 0x7u, "rdi (now in rax), rsi,")]
+    // realloc: mov …(%rip),%rax; mov %rsi,%rdx; mov %rdi,%rsi; mov %fs:(%rax),%rax; mov %rax,%rdi; jmp — ptr in rsi, size in rdx (3).
+    [InlineData("realloc", 0x14, "jmp", 0x32u, "rdi (now in rsi), rsi (now in rdx)")]
+    public void AnArgumentCopiedToAnotherRegister_IsReadThere(string function, int displacement, string mnemonic, uint moves, string kept)
+    {
+        byte[] code = Hex((string)RecordedAllocatorPrologues().Single(r => (string)r[0] == "libmimalloc.so.2" && (string)r[1] == function)[4]);
+        var choice = ProbeSiteSelector.Choose(code, argumentsRead: AllocatorProbe.UserSpace.Single(p => p.Symbol == function).ArgumentCount);
+        Assert.Equal(displacement, choice.Displacement);
+        Assert.StartsWith(mnemonic, choice.ChosenInstruction);
+        Assert.True(choice.Emulated);
+        Assert.Equal(moves, choice.ArgumentMoves);
+        Assert.Contains(kept, choice.Reason);
     }
 
     [Fact]
-    public void AnArgumentRegisterTheFunctionReads_StillStopsTheMove()
+    public void MovedArguments_AreEncodedAsTheBpfSideReadsThem()
     {
-        // mimalloc's malloc: mov …(%rip),%rax; mov %rdi,%rsi; mov %fs:(%rax),%rdi — the size register changes.
-        byte[] code = Hex((string)RecordedAllocatorPrologues().Single(r => (string)r[0] == "libmimalloc.so.2" && (string)r[1] == "malloc")[4]);
-        var choice = ProbeSiteSelector.Choose(code, argumentsRead: 1);
+        // site_arg in memleak.bpf.c: 4 bits per argument, 1 + the register's index; rdi … r9 first, in ABI order.
+        Assert.Equal(ProbeSiteSelector.ArgumentRegisters, ProbeSiteSelector.MovableRegisters.Take(6));
+        Assert.Equal(15, ProbeSiteSelector.MovableRegisters.Count);
+        Assert.DoesNotContain(Iced.Intel.Register.RSP, ProbeSiteSelector.MovableRegisters);
+        // mov %rdi,%r15; mov %rsi,%rbx; xor %edi,%edi; xor %esi,%esi; push %rbp
+        var choice = ProbeSiteSelector.Choose(Hex("49 89 ff 48 89 f3 31 ff 31 f6 55"), argumentsRead: 2);
+        Assert.Equal(0xa, choice.Displacement);
+        Assert.Equal(15u | 8u << 4, choice.ArgumentMoves);
+    }
+
+    [Theory]
+    // Reading rdi: mov %rdi,%rsi; xor %rsi,%rsi; xor %rdi,%rdi — both copies gone.
+    [InlineData("48 89 fe 48 31 f6 48 31 ff 55", 1, "rdi")]
+    // mov %edi,%esi copies 32 bits only: no copy of the argument; then xor %rdi,%rdi.
+    [InlineData("89 fe 48 31 ff 55", 1, "rdi")]
+    // Reading rdi and rsi: mov %rdi,%rsi overwrites the second argument, whatever it copies.
+    [InlineData("48 89 fe 55", 2, "rsi")]
+    // mov %rsi,%rax; mul %rdx: the size (rdx) is lost with no copy (glibc's reallocarray, reading three).
+    [InlineData("48 89 f0 48 f7 e2 48 89 c6 70 05", 3, "rdx")]
+    public void AnArgumentWithNoCopyLeft_StillStopsTheMove(string bytes, int argumentsRead, string register)
+    {
+        var choice = ProbeSiteSelector.Choose(Hex(bytes), argumentsRead: argumentsRead);
         Assert.Equal(0, choice.Displacement);
-        Assert.Contains("changes the argument register rdi", choice.Reason);
+        Assert.Equal(0u, choice.ArgumentMoves);
+        Assert.Contains($"changes the argument register {register}", choice.Reason);
     }
 
     /// <summary>
