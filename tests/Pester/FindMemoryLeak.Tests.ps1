@@ -151,7 +151,7 @@ Describe 'Find-MemoryLeak keeps thousands of distinct stacks apart' {
         $psi.RedirectStandardOutput = $true
         $script:process = [Diagnostics.Process]::Start($psi)
         $process.StandardOutput.ReadLine() | Should -Match '^ready'
-        $script:leaks = @(Find-MemoryLeak -Id $process.Id -Duration 3 -OlderThan 0 -WarningVariable warnings)
+        $script:leaks = @(Find-MemoryLeak -Id $process.Id -Duration 6 -OlderThan 0 -WarningVariable warnings)   # 20,000 traced calls take a while on a loaded machine
         $script:traceWarnings = $warnings
         $script:allocated = $process.StandardOutput.ReadLine()
     }
