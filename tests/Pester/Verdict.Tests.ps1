@@ -208,19 +208,25 @@ Describe 'The pause of -Verdict' {
 
     It 'hands every signal sent to the target while it was paused back to it, once' {
         # A sender queues real-time signals (they are counted, not merged) all through the trace, so some reach
-        # the target while it is stopped, some as a thread is being seized (the helper takes them and hands them back).
+        # the target while it is stopped, and one at each pause while it is seized but not yet interrupted (the
+        # helper waits 20 ms there): that one stops it for delivery, and the helper must hand it back.
         $output = "$TestDrive/signals.out"
         $target = Start-Process (Join-Path $FixtureDir 'verdict_shapes_fp') -ArgumentList 'signals', '120' -PassThru -RedirectStandardOutput $output
+        $env:LEAKTOOLS_VERDICT_SEIZE_DELAY_MS = '20'
         try {
             $verbose = @(Find-MemoryLeak -Id $target.Id -Duration 3 -Interval 0.2 -Verdict -PauseLimit 10 -Verbose 4>&1 |
                     Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
             @($verbose -match 'paused 1 thread\(s\)').Count | Should -BeGreaterThan 1
             & kill -s USR1 $target.Id
-            Wait-Until { (Get-Content -LiteralPath $output -Raw) -match 'sent (\d+) received (\d+)' } 30 | Should -BeTrue
+            Wait-Until { (Get-Content -LiteralPath $output -Raw) -match 'sent \d+ received \d+' } 30 | Should -BeTrue
+            (Get-Content -LiteralPath $output -Raw) -match 'sent (\d+) received (\d+)' | Should -BeTrue
             [long]$Matches[1] | Should -BeGreaterThan 1000
             [long]$Matches[2] | Should -Be ([long]$Matches[1])
         }
-        finally { Stop-Fixture $target }
+        finally {
+            Remove-Item Env:LEAKTOOLS_VERDICT_SEIZE_DELAY_MS -ErrorAction Ignore
+            Stop-Fixture $target
+        }
     }
 
     It 'is refused with -Kernel' {
