@@ -291,9 +291,9 @@ Describe 'Killing or terminating the tool in the middle of a pause' {
 
 Describe 'Ctrl+C in the middle of a pause' {
     It 'lets every thread of the target go within 100 ms, which runs on, and hands over a partial report, Inconclusive' {
-        # The churning target has blocks outstanding at any time; the pause is held 8 s after the copy, and the
-        # stop (PowerShell.Stop, what Ctrl+C does) comes as soon as its threads are seen stopped.
-        $target = Start-Fixture 'verdict_shapes_fp' -ArgumentList 'churn', '120'
+        # leak_sites leaks from a thread per site all the time; the pause is held 8 s after the copy, and the stop
+        # (PowerShell.Stop, what Ctrl+C does) comes as soon as its threads are seen stopped.
+        $target = Start-Fixture 'leak_sites_fp' -ArgumentList '120'
         $env:LEAKTOOLS_VERDICT_HOLD_MS = '8000'
         try {
             $script:states = @(); $script:ticks = 0
@@ -303,7 +303,7 @@ Describe 'Ctrl+C in the middle of a pause' {
                 $script:states = @(Get-ThreadState $target.Id)
                 $script:ticks = Get-CpuTicks $target.Id
             }
-            $script:states.Count | Should -Be 9
+            $script:states.Count | Should -BeGreaterThan 1
             $script:states | Where-Object { $_ -in 't', 'T' } | Should -BeNullOrEmpty -Because "thread states: $($script:states -join ' ')"
             Wait-Until { (Get-CpuTicks $target.Id) -gt $script:ticks } 5 | Should -BeTrue -Because 'its threads run again'
 
