@@ -1,7 +1,8 @@
 # Find-MemoryLeak -Verdict on real processes: the fixture tests/fixtures/verdict_shapes.c builds memory in known
 # pointer shapes, each block allocated by its own function (the direct caller names the shape), and the verdicts
-# must be valgrind memcheck's. Then the pause itself: threads started during it, a huge reservation, a target
-# under gdb, and the tool killed or terminated in the middle of a pause.
+# must be valgrind memcheck's. Then eight threads churning through 100 pauses, none of their blocks lost; and the
+# pause itself: threads started during it, a huge reservation, signals sent during it, a target under gdb, and the
+# tool killed, terminated or stopped with Ctrl+C in the middle of a pause.
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../../LeakTools.psd1" -Force
