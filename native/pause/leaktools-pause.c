@@ -22,6 +22,8 @@
  * whatever LeakTools copied may be torn, and its verdict is inconclusive.
  *
  * Signals: a thread that stops to have a signal delivered keeps it; the signal is passed back on detach.
+ * LEAKTOOLS_VERDICT_SEIZE_DELAY_MS (for the tests) waits that long between seizing a thread and interrupting it,
+ * so that a signal the thread takes meanwhile surely stops it for delivery.
  * Lifetime: PR_SET_PDEATHSIG(SIGKILL), then a check that PARENT_PID is still our parent.
  */
 #define _GNU_SOURCE
@@ -64,6 +66,7 @@ struct thread {
 static struct thread *threads;
 static size_t thread_count, thread_capacity;
 static pid_t target;
+static useconds_t seize_delay_us;
 
 static uint64_t now_us(void)
 {
@@ -142,6 +145,8 @@ static int seize_new_threads(void)
 		t->state = SEIZED;
 		thread_count++;
 		added++;
+		if (seize_delay_us)
+			usleep(seize_delay_us);
 		ptrace(PTRACE_INTERRUPT, tid, NULL, NULL);
 	}
 	closedir(dir);
@@ -207,6 +212,9 @@ int main(int argc, char **argv)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
 		return 3;
 	signal(SIGPIPE, SIG_IGN);
+	const char *delay = getenv("LEAKTOOLS_VERDICT_SEIZE_DELAY_MS");
+	if (delay)
+		seize_delay_us = (useconds_t)strtoul(delay, NULL, 10) * 1000;
 
 	uint64_t start = now_us();
 	uint64_t deadline = start + deadline_ms * 1000;

@@ -91,16 +91,20 @@ function Wait-Until([scriptblock] $Condition, [double] $TimeoutSeconds = 15) {
 # Runs a LeakTools command in a second runspace of this process, waits until it has attached and $Ready
 # holds ($output, the command's output so far, is in scope there), stops it the way Ctrl+C does, and checks
 # that nothing of the trace is left and that $Target still runs. Returns the output and information records.
-function Invoke-StoppedTrace([string] $Command, [hashtable] $Parameters, $Target, [scriptblock] $Ready = { $true }) {
+# $WhileStopping runs as soon as the stop is requested, before the command has finished stopping.
+function Invoke-StoppedTrace([string] $Command, [hashtable] $Parameters, $Target, [scriptblock] $Ready = { $true },
+    [scriptblock] $WhileStopping = {}, [double] $ReadyTimeout = 15) {
     $ps = [PowerShell]::Create()
     $output = [System.Management.Automation.PSDataCollection[psobject]]::new()
     try {
         $null = $ps.AddCommand('Import-Module').AddParameter('Name', "$RepoRoot/LeakTools.psd1").AddStatement().
             AddCommand($Command).AddParameters($Parameters)
         $null = $ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]$null, $output)
-        Wait-Until { @(Get-OurBpfProgram).Count -gt 0 -and (& $Ready) } | Should -BeTrue -Because 'the trace attaches and runs'
+        Wait-Until { @(Get-OurBpfProgram).Count -gt 0 -and (& $Ready) } $ReadyTimeout | Should -BeTrue -Because 'the trace attaches and runs'
         $ids = @(Get-OurBpfProgram).id
-        $ps.Stop()
+        $stopping = $ps.BeginStop($null, $null)
+        & $WhileStopping
+        $ps.EndStop($stopping)
         $ps.InvocationStateInfo.State | Should -Be 'Stopped'
         Get-OurBpfProgram | Should -BeNullOrEmpty
         Get-OurBpfLink | Should -BeNullOrEmpty

@@ -1,7 +1,8 @@
 # Find-MemoryLeak -Verdict on real processes: the fixture tests/fixtures/verdict_shapes.c builds memory in known
 # pointer shapes, each block allocated by its own function (the direct caller names the shape), and the verdicts
-# must be valgrind memcheck's. Then the pause itself: threads started during it, a huge reservation, a target
-# under gdb, and the tool killed or terminated in the middle of a pause.
+# must be valgrind memcheck's. Then eight threads churning through 100 pauses, none of their blocks lost; and the
+# pause itself: threads started during it, a huge reservation, signals sent during it, a target under gdb, and the
+# tool killed, terminated or stopped with Ctrl+C in the middle of a pause.
 
 BeforeAll {
     Import-Module "$PSScriptRoot/../../LeakTools.psd1" -Force
@@ -136,6 +137,34 @@ Describe 'Find-MemoryLeak -Verdict on known pointer shapes' {
     }
 }
 
+Describe 'Find-MemoryLeak -Verdict on a target that allocates, reallocates and frees all the time' {
+    BeforeAll {
+        # Eight threads in a malloc/realloc/free loop, paused 100 times. -OlderThan 0: every block outstanding
+        # across a pass is judged, including those an allocator call was working on when the pause came.
+        $target = Start-Fixture 'verdict_shapes_fp' -ArgumentList 'churn', '600'
+        try {
+            $all = @(Find-MemoryLeak -Id $target.Id -Duration 600 -Interval 0.1 -Count 100 -OlderThan 0 -Verdict -PauseLimit 10 -Verbose 4>&1 3>&1)
+        }
+        finally { Stop-Fixture $target }
+        $script:churnPauses = @($all | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match 'paused 9 thread\(s\)' })
+        $script:churnWarnings = @($all | Where-Object { $_ -is [System.Management.Automation.WarningRecord] } | ForEach-Object Message)
+        $script:churnLeaks = @($all | Where-Object { $_ -is [LeakTools.Model.MemoryLeak] })
+    }
+
+    It 'pauses all nine threads 100 times, and every pass is conclusive' {
+        $churnPauses.Count | Should -Be 100
+        @($churnLeaks | Group-Object Timestamp).Count | Should -Be 100
+        $churnWarnings | Should -BeNullOrEmpty
+        @($churnLeaks | Where-Object Verdict -eq 'Inconclusive') | Should -BeNullOrEmpty
+    }
+
+    It 'judges the blocks outstanding across a pass, and finds none of them lost' {
+        ($churnLeaks | Where-Object Verdict -eq 'Reachable' | Measure-Object Count -Sum).Sum | Should -BeGreaterThan 1000
+        $lost = @($churnLeaks | Where-Object { $_.Verdict -in 'DefinitelyLost', 'IndirectlyLost' })
+        $lost | Should -BeNullOrEmpty -Because "no block of the loop is ever lost: $($lost | ForEach-Object { "$($_.Verdict) $($_.Count) at $(Get-DirectCaller $_)" })"
+    }
+}
+
 Describe 'The pause of -Verdict' {
     It 'stops every thread of a target that starts threads in a loop' {
         $target = Start-Fixture 'verdict_shapes_fp' -ArgumentList 'spawner', '60'
@@ -174,6 +203,29 @@ Describe 'The pause of -Verdict' {
         }
         finally {
             if (-not $gdb.HasExited) { $gdb.Kill() }
+            Stop-Fixture $target
+        }
+    }
+
+    It 'hands every signal sent to the target while it was paused back to it, once' {
+        # A sender queues real-time signals (they are counted, not merged) all through the trace, so some reach
+        # the target while it is stopped, and one at each pause while it is seized but not yet interrupted (the
+        # helper waits 20 ms there): that one stops it for delivery, and the helper must hand it back.
+        $output = "$TestDrive/signals.out"
+        $target = Start-Process (Join-Path $FixtureDir 'verdict_shapes_fp') -ArgumentList 'signals', '120' -PassThru -RedirectStandardOutput $output
+        $env:LEAKTOOLS_VERDICT_SEIZE_DELAY_MS = '20'
+        try {
+            $verbose = @(Find-MemoryLeak -Id $target.Id -Duration 3 -Interval 0.2 -Verdict -PauseLimit 10 -Verbose 4>&1 |
+                    Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            @($verbose -match 'paused 1 thread\(s\)').Count | Should -BeGreaterThan 1
+            & kill -s USR1 $target.Id
+            Wait-Until { (Get-Content -LiteralPath $output -Raw) -match 'sent \d+ received \d+' } 30 | Should -BeTrue
+            (Get-Content -LiteralPath $output -Raw) -match 'sent (\d+) received (\d+)' | Should -BeTrue
+            [long]$Matches[1] | Should -BeGreaterThan 1000
+            [long]$Matches[2] | Should -Be ([long]$Matches[1])
+        }
+        finally {
+            Remove-Item Env:LEAKTOOLS_VERDICT_SEIZE_DELAY_MS -ErrorAction Ignore
             Stop-Fixture $target
         }
     }
@@ -235,5 +287,38 @@ Describe 'Killing or terminating the tool in the middle of a pause' {
         $run = $runs | Where-Object Signal -eq $_
         $run.Output | Should -Match 'Find-MemoryLeak was stopped; \d+ leaking stack\(s\) gathered so far'
         $run.Output | Should -Match 'Inconclusive +\S*p3_a\+0x'
+    }
+}
+
+Describe 'Ctrl+C in the middle of a pause' {
+    It 'lets every thread of the target go within 100 ms, which runs on, and hands over a partial report, Inconclusive' {
+        # leak_sites leaks from a thread per site all the time; the pause is held 8 s after the copy, and the stop
+        # (PowerShell.Stop, what Ctrl+C does) comes as soon as its threads are seen stopped.
+        $target = Start-Fixture 'leak_sites_fp' -ArgumentList '120'
+        $env:LEAKTOOLS_VERDICT_HOLD_MS = '8000'
+        try {
+            $script:states = @(); $script:ticks = 0
+            $result = Invoke-StoppedTrace -Command Find-MemoryLeak -Parameters @{ Id = $target.Id; Duration = 1; OlderThan = 0; Verdict = $true; PauseLimit = 20 } -Target $target `
+                -Ready { (Get-ThreadState $target.Id) -contains 't' } -ReadyTimeout 120 -WhileStopping {
+                Start-Sleep -Milliseconds 100
+                $script:states = @(Get-ThreadState $target.Id)
+                $script:ticks = Get-CpuTicks $target.Id
+            }
+            $script:states.Count | Should -BeGreaterThan 1
+            $script:states | Where-Object { $_ -in 't', 'T' } | Should -BeNullOrEmpty -Because "thread states: $($script:states -join ' ')"
+            Wait-Until { (Get-CpuTicks $target.Id) -gt $script:ticks } 5 | Should -BeTrue -Because 'its threads run again'
+
+            $text = @($result.Information | Where-Object { $_.Tags -contains 'PSHOST' }).MessageData.Message
+            $text | Should -Match 'Find-MemoryLeak was stopped; [1-9]\d* leaking stack\(s\) gathered so far'
+            $partial = @($result.Information | Where-Object { $_.Tags -contains 'LeakTools.PartialReport' })
+            $partial.Count | Should -Be 1
+            $leaks = @($partial[0].MessageData)
+            $leaks.Count | Should -BeGreaterThan 0
+            $leaks.Verdict | Select-Object -Unique | Should -Be 'Inconclusive' -Because 'the copy a stop cut short judges nothing'
+        }
+        finally {
+            Remove-Item Env:LEAKTOOLS_VERDICT_HOLD_MS -ErrorAction Ignore
+            Stop-Fixture $target
+        }
     }
 }
