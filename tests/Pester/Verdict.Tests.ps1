@@ -215,8 +215,11 @@ Describe 'The pause of -Verdict' {
         $target = Start-Process (Join-Path $FixtureDir 'verdict_shapes_fp') -ArgumentList 'signals', '120' -PassThru -RedirectStandardOutput $output
         $env:LEAKTOOLS_VERDICT_SEIZE_DELAY_MS = '20'
         try {
-            $verbose = @(Find-MemoryLeak -Id $target.Id -Duration 3 -Interval 0.2 -Verdict -PauseLimit 10 -Verbose 4>&1 |
+            # Traced once it runs its own code (Start-Process returns before the exec and the dynamic loader are done).
+            Wait-Until { (Get-Content -LiteralPath "/proc/$($target.Id)/maps" -Raw -ErrorAction Ignore) -match 'libc\.so' } 10 | Should -BeTrue
+            $verbose = @(Find-MemoryLeak -Id $target.Id -Duration 3 -Interval 0.2 -Verdict -PauseLimit 10 -Verbose -ErrorVariable failures 4>&1 |
                     Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            $failures | Should -BeNullOrEmpty
             @($verbose -match 'paused 1 thread\(s\)').Count | Should -BeGreaterThan 1
             & kill -s USR1 $target.Id
             Wait-Until { (Get-Content -LiteralPath $output -Raw) -match 'sent \d+ received \d+' } 30 | Should -BeTrue
