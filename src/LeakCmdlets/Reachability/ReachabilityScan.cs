@@ -38,6 +38,8 @@ public sealed class ReachabilityScan : IDisposable
     /// <exception cref="TargetPauseException">Traced by someone else, gone, or the helper failed.</exception>
     public static ReachabilityScan Take(int processId, TimeSpan limit, Func<bool> stopRequested)
     {
+        // The copy's buffer is faulted in while the target still runs: only the copy itself is paid in the pause.
+        var snapshot = MemorySnapshot.Prepare(processId);
         var watch = Stopwatch.StartNew();
         TargetPause pause;
         try
@@ -46,15 +48,35 @@ public sealed class ReachabilityScan : IDisposable
         }
         catch (TargetPauseException ex) when (ex.Failure == PauseFailure.DeadlinePassed)
         {
+            snapshot.Dispose();
             return new ReachabilityScan(null, Array.Empty<ThreadRegisters>(), ex.Message, watch.Elapsed);
         }
+        catch
+        {
+            snapshot.Dispose();
+            throw;
+        }
+        try
+        {
+            return PausedCopy(processId, limit, stopRequested, snapshot, pause, watch);
+        }
+        catch
+        {
+            snapshot.Dispose();   // the target was let go already (PausedCopy's finally)
+            throw;
+        }
+    }
+
+    // Copies while paused, and lets the target go whatever happens.
+    private static ReachabilityScan PausedCopy(int processId, TimeSpan limit, Func<bool> stopRequested, MemorySnapshot snapshot,
+        TargetPause pause, Stopwatch watch)
+    {
         using (pause)
         {
-            MemorySnapshot? snapshot = null;
             bool inTime;
             try
             {
-                snapshot = MemorySnapshot.Take(processId, pause.Threads, stopRequested);
+                snapshot.Fill(processId, pause.Threads, stopRequested);
                 HoldForTests(stopRequested);
                 if (stopRequested()) snapshot.MarkInconclusive("a stop came while the target was paused");
             }
@@ -63,14 +85,13 @@ public sealed class ReachabilityScan : IDisposable
                 // Let go first, whatever happened; then judge the copy.
                 inTime = pause.Resume();
             }
-            string? inconclusive = snapshot.InconclusiveReason;
             if (!inTime)
             {
                 snapshot.Dispose();
-                snapshot = null;
-                inconclusive = $"copying the memory took longer than the pause limit of {limit.TotalMilliseconds:0} ms; the target was let go";
+                return new ReachabilityScan(null, pause.Threads,
+                    $"copying the memory took longer than the pause limit of {limit.TotalMilliseconds:0} ms; the target was let go", watch.Elapsed);
             }
-            return new ReachabilityScan(snapshot, pause.Threads, inconclusive, inTime ? pause.HeldTime : watch.Elapsed);
+            return new ReachabilityScan(snapshot, pause.Threads, snapshot.InconclusiveReason, pause.HeldTime);
         }
     }
 
