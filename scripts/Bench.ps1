@@ -823,6 +823,11 @@ function Measure-Unwinding {
         Write-BenchStep "verifier: instructions processed, load time, run $run"
         $sleeper = Start-Process sleep -ArgumentList 30 -PassThru
         try {
+            # Traced once the dynamic loader has mapped its libc (Start-Process returns before that).
+            $deadline = [DateTime]::UtcNow.AddSeconds(10)
+            while ([DateTime]::UtcNow -lt $deadline -and -not ((Get-Content -LiteralPath "/proc/$($sleeper.Id)/maps" -Raw -ErrorAction Ignore) -match 'libc\.so')) {
+                Start-Sleep -Milliseconds 20
+            }
             $watch = [Diagnostics.Stopwatch]::StartNew()
             $tracer = [LeakTools.Tracing.AllocationTracer]::Start([LeakTools.Tracing.AllocationTracerOptions]@{ ProcessId = $sleeper.Id; RecordVerifierStatistics = $true })
             $loadMs.Add($watch.Elapsed.TotalMilliseconds)
