@@ -207,73 +207,86 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     {
         RefreshSymbols();
         var leaks = new List<MemoryLeak>();
+        // -Verdict: each target's copy buffer, sized and faulted in before the report's time is taken (that can take
+        // a while), so the blocks the report reads are not younger than its time and live through both of its reads.
+        var prepared = Verdict ? Targets.Where(t => CanTakeVerdicts(t) is null).ToDictionary(t => t, TargetVerdictPass.Prepare) : null;
         // One anchor for the whole trace, so every report maps the trace's start to the same wall-clock time.
         _clock ??= MonotonicClock.Anchor.Take();
         ulong reportNs = MonotonicClock.NowNs();
         ulong olderThanNs = (ulong)OlderThan.Ticks * 100;
-        foreach (var target in Targets)
+        try
         {
-            var loss = target.Tracer.ReadLoss();
-            // The blocks of an image exec replaced are dropped first: they died with their address space.
-            if (!stopped) PollProcesses();
-            var watch = Stopwatch.StartNew();
-            // One report per process of the tree: each leak names the process that made it.
-            var builders = new Dictionary<TracedProcess, (LeakReportBuilder Builder, LeakAggregator Aggregator)>();
-            LeakAggregator AggregatorOf(TracedProcess process)
+            foreach (var target in Targets)
             {
-                if (builders.TryGetValue(process, out var entry)) return entry.Aggregator;
-                var builder = new LeakReportBuilder
+                var loss = target.Tracer.ReadLoss();
+                // The blocks of an image exec replaced are dropped first: they died with their address space.
+                if (!stopped) PollProcesses();
+                var watch = Stopwatch.StartNew();
+                // One report per process of the tree: each leak names the process that made it.
+                var builders = new Dictionary<TracedProcess, (LeakReportBuilder Builder, LeakAggregator Aggregator)>();
+                LeakAggregator AggregatorOf(TracedProcess process)
                 {
-                    ProcessId = process.ProcessId,
-                    ProcessName = process.Name,
-                    TraceStartNs = target.TraceStartNs,
-                    // One time for every process of the report: ages and windows are as of its Timestamp.
-                    NowNs = reportNs,
-                    // A command we started whose process has exited has nothing in flight: all it never freed is leaked, whatever its age.
-                    OlderThanNs = target.IsLaunched && (process.IsRoot ? target.RootExited : process.Exited) ? 0 : olderThanNs,
-                    IncludeAddresses = IncludeAddresses,
-                    Timestamp = _clock.Value.ToDateTime(reportNs),
-                    Clock = _clock,
-                    ReportIndex = reportIndex,
-                    Lost = loss,
-                    Symbolize = process.Symbolize,
-                    Allocator = target.Tracer.AllocatorName,
-                    SampleRate = SampleRate,
-                    StackOrigin = target.StackOrigin,
-                };
-                var aggregator = builder.NewAggregator();
-                builders.Add(process, (builder, aggregator));
-                return aggregator;
-            }
-            var allBlocks = Verdict ? new List<(ulong, ulong, ulong)>() : null;
-            target.ReadOutstanding(AggregatorOf, allBlocks);
-            var read = watch.Elapsed;
-            if (allBlocks is not null)
-            {
-                // The scan reads the target's own memory: its verdicts are for its own blocks (the tree root's).
-                var root = builders.FirstOrDefault(b => b.Key.IsRoot).Value.Builder;
-                var verdicts = TakeVerdicts(target, allBlocks, stopped);
-                if (root is not null)
-                {
-                    root.PreviousVerdicts = _previousVerdicts.GetValueOrDefault(target.ProcessId);
-                    root.Verdicts = verdicts;
+                    if (builders.TryGetValue(process, out var entry)) return entry.Aggregator;
+                    var builder = new LeakReportBuilder
+                    {
+                        ProcessId = process.ProcessId,
+                        ProcessName = process.Name,
+                        TraceStartNs = target.TraceStartNs,
+                        // One time for every process of the report: ages and windows are as of its Timestamp.
+                        NowNs = reportNs,
+                        // A command we started whose process has exited has nothing in flight: all it never freed is leaked, whatever its age.
+                        OlderThanNs = target.IsLaunched && (process.IsRoot ? target.RootExited : process.Exited) ? 0 : olderThanNs,
+                        IncludeAddresses = IncludeAddresses,
+                        Timestamp = _clock.Value.ToDateTime(reportNs),
+                        Clock = _clock,
+                        ReportIndex = reportIndex,
+                        Lost = loss,
+                        Symbolize = process.Symbolize,
+                        Allocator = target.Tracer.AllocatorName,
+                        SampleRate = SampleRate,
+                        StackOrigin = target.StackOrigin,
+                    };
+                    var aggregator = builder.NewAggregator();
+                    builders.Add(process, (builder, aggregator));
+                    return aggregator;
                 }
-                _previousVerdicts[target.ProcessId] = verdicts;
+                var allBlocks = Verdict ? new List<(ulong, ulong, ulong)>() : null;
+                MemorySnapshot? snapshot = null;
+                prepared?.Remove(target, out snapshot);
+                target.ReadOutstanding(AggregatorOf, allBlocks);
+                var read = watch.Elapsed;
+                if (allBlocks is not null)
+                {
+                    // The scan reads the target's own memory: its verdicts are for its own blocks (the tree root's).
+                    var root = builders.FirstOrDefault(b => b.Key.IsRoot).Value.Builder;
+                    var verdicts = TakeVerdicts(target, allBlocks, stopped, snapshot);
+                    if (root is not null)
+                    {
+                        root.PreviousVerdicts = _previousVerdicts.GetValueOrDefault(target.ProcessId);
+                        root.Verdicts = verdicts;
+                    }
+                    _previousVerdicts[target.ProcessId] = verdicts;
+                }
+                var symbolizing = Stopwatch.StartNew();
+                int stacks = 0;
+                foreach (var (builder, aggregator) in builders.Values)
+                {
+                    var built = builder.Build(aggregator);
+                    stacks += built.Count;
+                    leaks.AddRange(built);
+                }
+                if (!stopped)
+                {
+                    WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                        $"{Describe(target)}: read the outstanding allocations of {builders.Count} process(es) in {read.TotalMilliseconds:F0} ms; symbolized {stacks} stacks in {symbolizing.Elapsed.TotalMilliseconds:F0} ms."));
+                }
+                if (!stopped) WarnAboutLoss(target, loss);
             }
-            var symbolizing = Stopwatch.StartNew();
-            int stacks = 0;
-            foreach (var (builder, aggregator) in builders.Values)
-            {
-                var built = builder.Build(aggregator);
-                stacks += built.Count;
-                leaks.AddRange(built);
-            }
-            if (!stopped)
-            {
-                WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                    $"{Describe(target)}: read the outstanding allocations of {builders.Count} process(es) in {read.TotalMilliseconds:F0} ms; symbolized {stacks} stacks in {symbolizing.Elapsed.TotalMilliseconds:F0} ms."));
-            }
-            if (!stopped) WarnAboutLoss(target, loss);
+        }
+        finally
+        {
+            // A target whose report failed or was not taken: its buffer is not the scan's to free.
+            if (prepared is not null) foreach (var unused in prepared.Values) unused.Dispose();
         }
         IEnumerable<MemoryLeak> ordered = Verdict
             ? leaks.OrderBy(l => l.Verdict).ThenByDescending(l => l.Bytes).ThenByDescending(l => l.Count)
@@ -312,19 +325,30 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     private readonly Dictionary<int, VerdictTable> _previousVerdicts = new();
     private bool _verdictInterrupted;
 
+    /// <summary>Why no pass over <paramref name="target"/> is taken now, or null when one is.</summary>
+    private string? CanTakeVerdicts(TracedTarget target) =>
+        target.IsKernel || target.TargetExited ? "the process has exited"
+        : _verdictInterrupted ? "a stop interrupted the scan"
+        : null;
+
     /// <summary>
     /// The verdicts of one pass over <paramref name="target"/>. A pass a stop interrupted is not taken again for
     /// the report that follows the stop; a target that cannot be paused gets Inconclusive verdicts (and an error
     /// when the reason is one the user can act on).
     /// </summary>
-    private VerdictTable TakeVerdicts(TracedTarget target, List<(ulong Address, ulong Size, ulong TimestampNs)> blocks, bool stopped)
+    private VerdictTable TakeVerdicts(TracedTarget target, List<(ulong Address, ulong Size, ulong TimestampNs)> blocks, bool stopped,
+        MemorySnapshot? prepared)
     {
-        if (target.IsKernel || target.TargetExited) return VerdictTable.Inconclusive("the process has exited");
-        if (_verdictInterrupted) return VerdictTable.Inconclusive("a stop interrupted the scan");
+        string? notNow = CanTakeVerdicts(target);
+        if (notNow is not null || prepared is null)
+        {
+            prepared?.Dispose();
+            return VerdictTable.Inconclusive(notNow ?? "the process has exited");
+        }
         bool stopAtStart = StopRequested;
         try
         {
-            var pass = TargetVerdictPass.Run(target, blocks, PauseLimit, () => !stopAtStart && StopRequested);
+            var pass = TargetVerdictPass.Run(target, blocks, PauseLimit, () => !stopAtStart && StopRequested, prepared);
             if (!stopAtStart && StopRequested) _verdictInterrupted = true;
             if (!stopped && !StopRequested)
             {

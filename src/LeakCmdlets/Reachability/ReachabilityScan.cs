@@ -36,10 +36,10 @@ public sealed class ReachabilityScan : IDisposable
     /// it go. A pause that runs out of time, or is stopped, gives an inconclusive pass rather than holding on.
     /// </summary>
     /// <exception cref="TargetPauseException">Traced by someone else, gone, or the helper failed.</exception>
-    public static ReachabilityScan Take(int processId, TimeSpan limit, Func<bool> stopRequested)
+    /// <param name="snapshot">From <see cref="MemorySnapshot.Prepare"/>, taken while the target still ran (so that only
+    /// the copy itself is paid in the pause); this scan owns it from here on.</param>
+    public static ReachabilityScan Take(int processId, TimeSpan limit, Func<bool> stopRequested, MemorySnapshot snapshot)
     {
-        // The copy's buffer is faulted in while the target still runs: only the copy itself is paid in the pause.
-        var snapshot = MemorySnapshot.Prepare(processId);
         var watch = Stopwatch.StartNew();
         TargetPause pause;
         try

@@ -13,11 +13,18 @@ namespace LeakTools.Targets;
 /// </summary>
 internal static class TargetVerdictPass
 {
+    /// <summary>
+    /// The copy's buffer for the next pass, sized and faulted in while the target runs. Take it before the report reads
+    /// the outstanding blocks: the longer between that read and the pause, the fewer blocks live through both reads.
+    /// </summary>
+    public static MemorySnapshot Prepare(TracedTarget target) => MemorySnapshot.Prepare(target.ProcessId);
+
+    /// <param name="prepared">From <see cref="Prepare"/>; the pass owns it.</param>
     /// <exception cref="TargetPauseException">The target is traced by another process, gone, or the helper failed.</exception>
     public static VerdictPassResult Run(TracedTarget target, List<(ulong Address, ulong Size, ulong TimestampNs)> before,
-        TimeSpan limit, Func<bool> stopRequested)
+        TimeSpan limit, Func<bool> stopRequested, MemorySnapshot prepared)
     {
-        using var scan = ReachabilityScan.Take(target.ProcessId, limit, stopRequested);
+        using var scan = ReachabilityScan.Take(target.ProcessId, limit, stopRequested, prepared);
         var after = new HashSet<(ulong, ulong)>(before.Count);
         target.Tracer.ReadOutstanding(batch =>
         {
