@@ -59,7 +59,7 @@ public sealed unsafe class MemorySnapshot : IDisposable
         var snapshot = new MemorySnapshot();
         ulong estimate = EstimateBytes(processId);
         // Room for what the target maps or touches between this estimate and the pause.
-        snapshot.Reserve(estimate + estimate / 4 + (4UL << 20));
+        snapshot.Reserve(estimate + estimate / 4 + (4UL << 20), prefault: true);
         return snapshot;
     }
 
@@ -87,8 +87,11 @@ public sealed unsafe class MemorySnapshot : IDisposable
         return bytes;
     }
 
-    /// <summary>Makes the buffer hold at least <paramref name="bytes"/>, every page of it written once by the kernel.</summary>
-    private void Reserve(ulong bytes)
+    /// <summary>
+    /// Makes the buffer hold at least <paramref name="bytes"/>; with <paramref name="prefault"/>, every page of it
+    /// written once from user mode and once by the kernel (before a pause only: in it, that is time the copy pays anyway).
+    /// </summary>
+    private void Reserve(ulong bytes, bool prefault)
     {
         if (bytes <= _capacity) return;
         if (_buffer is not null) NativeMemory.Free(_buffer);
@@ -96,6 +99,7 @@ public sealed unsafe class MemorySnapshot : IDisposable
         _capacity = 0;
         _buffer = (byte*)NativeMemory.Alloc((nuint)bytes);
         _capacity = bytes;
+        if (!prefault) return;
         // A store per page, and a read from /dev/zero: where the hypervisor keeps separate page tables for the guest's
         // kernel and user modes (this project's VM), each mode's first touch of a page costs an exit (about 14 µs a
         // page). Without the kernel's write, process_vm_readv paid them in the pause; without the stores, the scan
@@ -273,7 +277,7 @@ public sealed unsafe class MemorySnapshot : IDisposable
         }
         if (total == 0) return;
         // Prepared before the pause; grown here only when the target grew past the estimate since.
-        Reserve(total);
+        Reserve(total, prefault: false);
 
         var local = stackalloc RemoteMemoryCalls.IoVector[BatchVectors];
         var remote = stackalloc RemoteMemoryCalls.IoVector[BatchVectors];
