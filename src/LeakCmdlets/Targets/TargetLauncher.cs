@@ -167,6 +167,7 @@ public sealed partial class TargetLauncher : IDisposable
     /// </summary>
     internal bool WaitForEntryStop(ProgramEntry entry, TimeSpan timeout)
     {
+        FileIdentity.TryGetInode(LauncherPath, out ulong launcher);
         var waited = Stopwatch.StartNew();
         while (waited.Elapsed < timeout)
         {
@@ -175,7 +176,7 @@ public sealed partial class TargetLauncher : IDisposable
             if (state is '\0' or 'Z' or 'X') return false;
             // The exec maps another file than the one probed (the kernel resolved it otherwise): no stop will come.
             if (FileIdentity.TryGetInode(ProcessDirectory.PathOf(ProcessId, "exe"), out ulong inode)
-                && inode != entry.Inode && !IsLauncher(inode)) return false;
+                && inode != entry.Inode && inode != launcher) return false;
             Thread.Sleep(1);
         }
         return false;
@@ -189,8 +190,6 @@ public sealed partial class TargetLauncher : IDisposable
     {
         if (!_process.HasExited) Kill(ProcessId, SigCont);
     }
-
-    private static bool IsLauncher(ulong inode) => FileIdentity.TryGetInode(LauncherPath, out ulong launcher) && launcher == inode;
 
     /// <summary>The command's exit code once it has exited by itself; otherwise null.</summary>
     public int? ExitCode
