@@ -7,12 +7,12 @@ $script:FixtureDir = & "$RepoRoot/tests/fixtures/Build-Fixtures.ps1"
 # The stripped fixture's debug file lives under build/debug/.build-id; the symbolizer looks there too.
 $env:LEAKTOOLS_DEBUG_DIRS = Join-Path $FixtureDir 'debug'
 
-# Starts a fixture (a name in the fixture folder, or a path) with its output discarded and returns the Process
-# once its threads run. By default it lives two minutes, far longer than any test that stops it with Stop-Fixture
-# (a loaded machine can take tens of seconds to start a fresh PowerShell and attach).
-function Start-Fixture([string] $Name, [string[]] $ArgumentList = @('120')) {
+# Starts a fixture (a name in the fixture folder, or a path) with its output discarded (or written to
+# $StandardOutputPath) and returns the Process once its threads run. By default it lives two minutes, far longer than
+# any test that stops it with Stop-Fixture (a loaded machine can take tens of seconds to start a fresh PowerShell and attach).
+function Start-Fixture([string] $Name, [string[]] $ArgumentList = @('120'), [string] $StandardOutputPath = '/dev/null') {
     $path = if ([IO.Path]::IsPathRooted($Name)) { $Name } else { Join-Path $FixtureDir $Name }
-    $process = Start-Process -FilePath $path -ArgumentList $ArgumentList -RedirectStandardOutput /dev/null -PassThru
+    $process = Start-Process -FilePath $path -ArgumentList $ArgumentList -RedirectStandardOutput $StandardOutputPath -PassThru
     $deadline = [DateTime]::UtcNow.AddSeconds(5)
     while ([DateTime]::UtcNow -lt $deadline) {
         $maps = Get-Content -LiteralPath "/proc/$($process.Id)/maps" -Raw -ErrorAction Ignore

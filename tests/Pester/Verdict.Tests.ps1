@@ -212,11 +212,9 @@ Describe 'The pause of -Verdict' {
         # the target while it is stopped, and one at each pause while it is seized but not yet interrupted (the
         # helper waits 20 ms there): that one stops it for delivery, and the helper must hand it back.
         $output = "$TestDrive/signals.out"
-        $target = Start-Process (Join-Path $FixtureDir 'verdict_shapes_fp') -ArgumentList 'signals', '120' -PassThru -RedirectStandardOutput $output
+        $target = Start-Fixture 'verdict_shapes_fp' -ArgumentList 'signals', '120' -StandardOutputPath $output
         $env:LEAKTOOLS_VERDICT_SEIZE_DELAY_MS = '20'
         try {
-            # Traced once it runs its own code (Start-Process returns before the exec and the dynamic loader are done).
-            Wait-Until { (Get-Content -LiteralPath "/proc/$($target.Id)/maps" -Raw -ErrorAction Ignore) -match 'libc\.so' } 10 | Should -BeTrue
             $verbose = @(Find-MemoryLeak -Id $target.Id -Duration 3 -Interval 0.2 -Verdict -PauseLimit 10 -Verbose -ErrorVariable failures 4>&1 |
                     Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
             $failures | Should -BeNullOrEmpty
