@@ -529,21 +529,7 @@ function Measure-Soak {
 # is taken from redis itself (INFO's total_commands_processed) over a fixed window while redis-benchmark loops, so
 # every case is timed as long whatever its speed, and the sampled case covers whole sampling cycles.
 
-function Get-RedisCounter([int] $Port, [string] $Name) {
-    $line = & redis-cli -p $Port INFO stats | Where-Object { $_ -like "${Name}:*" }
-    if (-not $line) { throw "redis-cli INFO stats has no $Name." }
-    [double]($line -split ':')[1].Trim()
-}
-
-# CPU time of all of a process's threads, in ns (schedstat: time on a CPU); threads that end meanwhile drop out,
-# which suits redis (its threads stay) and not the tracer: see Get-ProcessCpuTicksNs.
-function Get-ProcessCpuNs([int] $ProcessId) {
-    $sum = 0.0
-    foreach ($task in [IO.Directory]::GetDirectories("/proc/$ProcessId/task")) {
-        try { $sum += [double](([IO.File]::ReadAllText("$task/schedstat")) -split ' ')[0] } catch [IO.IOException] { }
-    }
-    $sum
-}
+# (Start-BenchRedis, Get-RedisCounter and Get-ProcessCpuNs, redis's CPU time, are in BenchTools.psm1.)
 
 # A process's user and system time, ended threads included, in ns (clock ticks of 10 ms: coarse, but complete).
 function Get-ProcessCpuTicksNs([int] $ProcessId) {
@@ -646,20 +632,14 @@ function Measure-Redis {
         foreach ($case in $cases.Values) { $Rows.Add((New-MissingRow $s "$label, $case" 'redis-server or redis-tools not installed')) }
         return
     }
-    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $listener.Start()
-    $port = $listener.LocalEndpoint.Port; $listener.Stop()
-    $server = Start-BenchProgram (Get-Command redis-server -CommandType Application)[0].Source @('--port', "$port", '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning')
+    $redis = Start-BenchRedis
+    $server = $redis.Process; $port = $redis.Port
     $samples = @{}; $byRun = @{}; $notes = @{}; $cpu = @{}; $hits = [Collections.Generic.List[double]]::new()
     foreach ($case in $cases.Keys) {
         $samples[$case] = [Collections.Generic.List[double]]::new(); $byRun[$case] = @{}; $notes[$case] = [Collections.Generic.List[string]]::new()
         $cpu[$case] = [Collections.Generic.List[double]]::new()
     }
     try {
-        $deadline = [DateTime]::UtcNow.AddSeconds(10)
-        while ((& redis-cli -p $port PING 2>$null) -ne 'PONG') {
-            if ([DateTime]::UtcNow -gt $deadline) { throw "redis-server did not answer on port $port." }
-            Start-Sleep -Milliseconds 100
-        }
         $order = @($cases.Keys)
         for ($run = 1; $run -le $Settings.RedisRuns; $run++) {
             $shift = ($run - 1) % $order.Count

@@ -140,6 +140,37 @@ function Stop-BenchProgram([Diagnostics.Process] $Process) {
     $Process.Dispose()
 }
 
+# Debian's redis-server on a free loopback port, no persistence, once it answers PING (within 10 s):
+# { Process; Port }. The caller stops it with Stop-BenchProgram.
+function Start-BenchRedis {
+    $listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $listener.Start()
+    $port = $listener.LocalEndpoint.Port; $listener.Stop()
+    $server = Start-BenchProgram (Get-Command redis-server -CommandType Application)[0].Source @('--port', "$port", '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning')
+    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+    while ((& redis-cli -p $port PING 2>$null) -ne 'PONG') {
+        if ([DateTime]::UtcNow -gt $deadline) { Stop-BenchProgram $server; throw "redis-server did not answer on port $port." }
+        Start-Sleep -Milliseconds 100
+    }
+    [pscustomobject]@{ Process = $server; Port = $port }
+}
+
+# A counter of redis's INFO stats (total_commands_processed: the requests it served).
+function Get-RedisCounter([int] $Port, [string] $Name) {
+    $line = & redis-cli -p $Port INFO stats | Where-Object { $_ -like "${Name}:*" }
+    if (-not $line) { throw "redis-cli INFO stats has no $Name." }
+    [double]($line -split ':')[1].Trim()
+}
+
+# CPU time of all of a process's threads, in ns (schedstat: time on a CPU); threads that end meanwhile drop out,
+# which suits redis (its threads stay) and not a tracer whose threads come and go.
+function Get-ProcessCpuNs([int] $ProcessId) {
+    $sum = 0.0
+    foreach ($task in [IO.Directory]::GetDirectories("/proc/$ProcessId/task")) {
+        try { $sum += [double](([IO.File]::ReadAllText("$task/schedstat")) -split ' ')[0] } catch [IO.IOException] { }
+    }
+    $sum
+}
+
 # "a=1 b=2.5" -> hashtable of doubles (non-numbers kept as strings).
 function ConvertFrom-KeyValueLine([string] $Line) {
     $table = @{}

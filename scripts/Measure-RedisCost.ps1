@@ -26,19 +26,6 @@ $root = Split-Path $PSScriptRoot -Parent
 Import-Module (Join-Path $root 'LeakTools.psd1') -Force
 Import-Module (Join-Path $PSScriptRoot 'BenchTools.psm1') -Force
 
-function Get-RedisCommands([int] $Port) {
-    $line = & redis-cli -p $Port INFO stats | Where-Object { $_ -like 'total_commands_processed:*' }
-    [double]($line -split ':')[1].Trim()
-}
-
-function Get-ThreadCpuNs([int] $ProcessId) {
-    $sum = 0.0
-    foreach ($task in [IO.Directory]::GetDirectories("/proc/$ProcessId/task")) {
-        try { $sum += [double](([IO.File]::ReadAllText("$task/schedstat")) -split ' ')[0] } catch [IO.IOException] { }
-    }
-    $sum
-}
-
 # The cumulative statistics of the programs this process holds (other sessions may run programs of the same names).
 function Get-ProgramStatistics {
     $ours = [Collections.Generic.HashSet[long]]::new()
@@ -53,18 +40,12 @@ function Get-ProgramStatistics {
     $table
 }
 
-$listener = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $listener.Start()
-$port = $listener.LocalEndpoint.Port; $listener.Stop()
-$server = Start-BenchProgram (Get-Command redis-server -CommandType Application)[0].Source @('--port', "$port", '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning')
+$redis = Start-BenchRedis
+$server = $redis.Process; $port = $redis.Port
 $client = $null
 $statsBefore = (Get-Content /proc/sys/kernel/bpf_stats_enabled).Trim()
 & sysctl -qw kernel.bpf_stats_enabled=1
 try {
-    $deadline = [DateTime]::UtcNow.AddSeconds(10)
-    while ((& redis-cli -p $port PING 2>$null) -ne 'PONG') {
-        if ([DateTime]::UtcNow -gt $deadline) { throw "redis-server did not answer on port $port." }
-        Start-Sleep -Milliseconds 100
-    }
     $client = Start-BenchProgram (Get-Command redis-benchmark -CommandType Application)[0].Source @('-p', "$port", '-t', 'set,get,lpush', '-d', '512', '-c', '20', '-P', '1', '-n', '100000', '-l', '-q')
     foreach ($name in $Configuration) {
         $tracer = $null
@@ -79,9 +60,9 @@ try {
             }
             Start-Sleep -Milliseconds 1000   # past the attach
             $programs0 = Get-ProgramStatistics
-            $commands0 = Get-RedisCommands $port; $cpu0 = Get-ThreadCpuNs $server.Id
+            $commands0 = Get-RedisCounter $port 'total_commands_processed'; $cpu0 = Get-ProcessCpuNs $server.Id
             Start-Sleep -Seconds $Seconds
-            $requests = (Get-RedisCommands $port) - $commands0; $cpu = (Get-ThreadCpuNs $server.Id) - $cpu0
+            $requests = (Get-RedisCounter $port 'total_commands_processed') - $commands0; $cpu = (Get-ProcessCpuNs $server.Id) - $cpu0
             $programs = Get-ProgramStatistics
             $programNs = 0.0
             $rows = foreach ($id in $programs.Keys) {
