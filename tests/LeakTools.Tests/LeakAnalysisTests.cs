@@ -129,9 +129,10 @@ public class LeakAnalysisTests
         Assert.Equal(0, leak.BytesPerSecond);
     }
 
+    // Four words since -Verdict gave each its slot: a million blocks cost 32 MB, and must not cost more.
     [Fact]
-    public void TrackedAllocationStaysAt28Bytes()
-        => Assert.Equal(28, System.Runtime.CompilerServices.Unsafe.SizeOf<TrackedAllocation>());
+    public void TrackedAllocationStaysAt32Bytes()
+        => Assert.Equal(32, System.Runtime.CompilerServices.Unsafe.SizeOf<TrackedAllocation>());
 
     [Fact]
     public void ASiteKeepsEveryAllocationInOrderAcrossItsChunks()

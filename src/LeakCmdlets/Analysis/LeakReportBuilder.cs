@@ -136,37 +136,43 @@ public sealed class LeakReportBuilder
     /// <summary>The wall-clock time of a monotonic timestamp, counted back from <see cref="Timestamp"/>.</summary>
     private DateTime WallClock(ulong ns) => Clock?.ToDateTime(ns) ?? Timestamp.AddTicks(-((long)NowNs - (long)ns) / 100);
 
-    /// <summary>One MemoryLeak per verdict among the site's allocations; those freed while the scan ran are left out.</summary>
+    /// <summary>One MemoryLeak per verdict among the site's allocations; those the pass did not judge are left out.</summary>
     private void AddVerdictGroups(List<MemoryLeak> leaks, AllocationSite site, in ReportWindow window)
     {
-        var groups = new SortedDictionary<LeakVerdict, List<(TrackedAllocation Allocation, BlockVerdict Verdict)>>();
+        // Totals per verdict, in one pass; the blocks themselves are kept only when their addresses are asked for.
+        var groups = new SortedDictionary<LeakVerdict, VerdictGroup>();
         foreach (var allocation in site.Allocations)
         {
-            if (!Verdicts!.TryGet(allocation.Address, allocation.TimestampNs, out var verdict)) continue;
-            if (!groups.TryGetValue(verdict.Verdict, out var group)) groups.Add(verdict.Verdict, group = new());
-            group.Add((allocation, verdict));
+            if (!Verdicts!.TryGet(allocation.VerdictSlot, allocation.Address, allocation.TimestampNs, out var verdict)) continue;
+            if (!groups.TryGetValue(verdict.Verdict, out var group)) groups.Add(verdict.Verdict, group = new VerdictGroup(IncludeAddresses));
+            group.Count++;
+            group.Bytes += allocation.Size;
+            group.IndirectBytes += verdict.IndirectBytes;
+            group.OldestNs = Math.Min(group.OldestNs, allocation.TimestampNs);
+            group.Confirmed |= verdict.IsLost && PreviousVerdicts is not null && PreviousVerdicts.FoundLost(allocation.Address, allocation.TimestampNs);
+            group.Blocks?.Add((allocation.Address, verdict));
         }
         foreach (var (verdict, group) in groups)
         {
-            ulong bytes = 0, indirect = 0, oldest = ulong.MaxValue;
-            bool confirmed = false;
-            foreach (var (allocation, block) in group)
-            {
-                bytes += allocation.Size;
-                indirect += block.IndirectBytes;
-                oldest = Math.Min(oldest, allocation.TimestampNs);
-                confirmed |= block.IsLost && PreviousVerdicts is not null && PreviousVerdicts.FoundLost(allocation.Address, allocation.TimestampNs);
-            }
-            var ordered = IncludeAddresses ? group.OrderBy(g => g.Allocation.Address).ToList() : null;
-            var leak = NewLeak(site.Stack, bytes, (ulong)group.Count, oldest, window);
-            leak.Addresses = ordered?.Select(g => g.Allocation.Address).ToArray();
+            var ordered = group.Blocks?.OrderBy(b => b.Address).ToList();
+            var leak = NewLeak(site.Stack, group.Bytes, group.Count, group.OldestNs, window);
+            leak.Addresses = ordered?.Select(b => b.Address).ToArray();
             leak.Verdict = verdict;
             leak.DirectBytes = leak.Bytes;
-            leak.IndirectBytes = indirect * leak.SampleRate;
-            leak.Confirmed = confirmed;
-            leak.Referrers = verdict == LeakVerdict.PossiblyLost ? ordered?.Select(g => DescribeReferrer(g.Verdict)).ToArray() : null;
+            leak.IndirectBytes = group.IndirectBytes * leak.SampleRate;
+            leak.Confirmed = group.Confirmed;
+            leak.Referrers = verdict == LeakVerdict.PossiblyLost ? ordered?.Select(b => DescribeReferrer(b.Verdict)).ToArray() : null;
             leaks.Add(leak);
         }
+    }
+
+    private sealed class VerdictGroup
+    {
+        public VerdictGroup(bool keepBlocks) => Blocks = keepBlocks ? new() : null;
+
+        public ulong Count, Bytes, IndirectBytes, OldestNs = ulong.MaxValue;
+        public bool Confirmed;
+        public List<(ulong Address, BlockVerdict Verdict)>? Blocks { get; }
     }
 
     private static string DescribeReferrer(in BlockVerdict verdict) =>

@@ -114,10 +114,17 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         try
         {
             if (!StartTracing(streamEvents: false, captureStacks: true)) return;
+            if (Verdict)
+            {
+                foreach (var target in Targets.Where(t => CanTakeVerdicts(t) is null))
+                    _snapshotPreparers[target] = new SnapshotPreparer(target.ProcessId);
+            }
             Watch();
         }
         finally
         {
+            foreach (var preparer in _snapshotPreparers.Values) preparer.Dispose();
+            _snapshotPreparers.Clear();
             StopTracing();
             FlushVerbose();
         }
@@ -207,13 +214,12 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     {
         RefreshSymbols();
         var leaks = new List<MemoryLeak>();
-        // -Verdict: each target's copy buffer, sized and faulted in before the report's time is taken (that can take
-        // a while), so the blocks the report reads are not younger than its time and live through both of its reads.
-        var prepared = Verdict ? Targets.Where(t => CanTakeVerdicts(t) is null).ToDictionary(t => t, TargetVerdictPass.Prepare) : null;
         // One anchor for the whole trace, so every report maps the trace's start to the same wall-clock time.
         _clock ??= MonotonicClock.Anchor.Take();
         ulong reportNs = MonotonicClock.NowNs();
         ulong olderThanNs = (ulong)OlderThan.Ticks * 100;
+        // -Verdict: every target is paused and copied before the report reads its blocks, so one read serves both.
+        var passes = Verdict ? PauseForVerdicts(stopped, reportNs) : null;
         try
         {
             foreach (var target in Targets)
@@ -250,16 +256,15 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                     builders.Add(process, (builder, aggregator));
                     return aggregator;
                 }
-                var allBlocks = Verdict ? new List<(ulong, ulong, ulong)>() : null;
-                MemorySnapshot? snapshot = null;
-                prepared?.Remove(target, out snapshot);
-                target.ReadOutstanding(AggregatorOf, allBlocks);
+                // Sized up front: grown by doubling, a million blocks would touch twice the memory.
+                var allBlocks = passes is not null ? new List<(ulong, ulong, ulong)>(target.Tracer.OutstandingCountHint()) : null;
+                target.ReadOutstanding(AggregatorOf, allBlocks, passes?[target].JudgedUpToNs ?? 0);
                 var read = watch.Elapsed;
-                if (allBlocks is not null)
+                if (passes is not null && allBlocks is not null)
                 {
                     // The scan reads the target's own memory: its verdicts are for its own blocks (the tree root's).
                     var root = builders.FirstOrDefault(b => b.Key.IsRoot).Value.Builder;
-                    var verdicts = TakeVerdicts(target, allBlocks, stopped, snapshot);
+                    var verdicts = ClassifyBlocks(target, passes[target], allBlocks, stopped);
                     if (root is not null)
                     {
                         root.PreviousVerdicts = _previousVerdicts.GetValueOrDefault(target.ProcessId);
@@ -285,8 +290,7 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         }
         finally
         {
-            // A target whose report failed or was not taken: its buffer is not the scan's to free.
-            if (prepared is not null) foreach (var unused in prepared.Values) unused.Dispose();
+            if (passes is not null) foreach (var pass in passes.Values) pass.Dispose();
         }
         IEnumerable<MemoryLeak> ordered = Verdict
             ? leaks.OrderBy(l => l.Verdict).ThenByDescending(l => l.Bytes).ThenByDescending(l => l.Count)
@@ -323,6 +327,8 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
     public const string VerdictViewTypeName = "LeakTools.Model.MemoryLeak#Verdict";
 
     private readonly Dictionary<int, VerdictTable> _previousVerdicts = new();
+    // -Verdict: per target, the copy buffer kept ready while the trace runs.
+    private readonly Dictionary<TracedTarget, SnapshotPreparer> _snapshotPreparers = new();
     private bool _verdictInterrupted;
 
     /// <summary>Why no pass over <paramref name="target"/> is taken now, or null when one is.</summary>
@@ -332,36 +338,45 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
         : null;
 
     /// <summary>
-    /// The verdicts of one pass over <paramref name="target"/>. A pass a stop interrupted is not taken again for
-    /// the report that follows the stop; a target that cannot be paused gets Inconclusive verdicts (and an error
-    /// when the reason is one the user can act on).
+    /// One verdict pass per target, each target paused and copied in turn. A pass a stop interrupted is not taken
+    /// again for the report that follows the stop; a target that cannot be paused gets Inconclusive verdicts (and an
+    /// error when the reason is one the user can act on).
     /// </summary>
-    private VerdictTable TakeVerdicts(TracedTarget target, List<(ulong Address, ulong Size, ulong TimestampNs)> blocks, bool stopped,
-        MemorySnapshot? prepared)
+    private Dictionary<TracedTarget, TargetVerdictPass> PauseForVerdicts(bool stopped, ulong reportNs)
     {
-        string? notNow = CanTakeVerdicts(target);
-        if (notNow is not null || prepared is null)
-        {
-            prepared?.Dispose();
-            return VerdictTable.Inconclusive(notNow ?? "the process has exited");
-        }
-        bool stopAtStart = StopRequested;
+        var passes = new Dictionary<TracedTarget, TargetVerdictPass>();
         try
         {
-            var pass = TargetVerdictPass.Run(target, blocks, PauseLimit, () => !stopAtStart && StopRequested, prepared);
-            if (!stopAtStart && StopRequested) _verdictInterrupted = true;
-            if (!stopped && !StopRequested)
-            {
-                WriteVerbose(string.Create(CultureInfo.InvariantCulture,
-                    $"{Describe(target)}: paused {pass.Threads} thread(s) for {pass.PauseTime.TotalMilliseconds:F0} ms, copied {pass.BytesCopied / 1048576.0:F1} MiB; scanned and classified {blocks.Count} block(s) in {pass.ScanTime.TotalMilliseconds:F0} ms."));
-                if (pass.Table.InconclusiveReason is { } reason) WriteWarning($"{Describe(target)}: the verdicts are Inconclusive: {reason}.");
-            }
-            return pass.Table;
+            PauseEach(passes, stopped, reportNs);
+            return passes;
         }
-        catch (TargetPauseException ex)
+        catch
         {
-            if (!stopped && !StopRequested)
+            foreach (var pass in passes.Values) pass.Dispose();
+            throw;
+        }
+    }
+
+    private void PauseEach(Dictionary<TracedTarget, TargetVerdictPass> passes, bool stopped, ulong reportNs)
+    {
+        foreach (var target in Targets)
+        {
+            string? notNow = CanTakeVerdicts(target);
+            if (notNow is not null || !_snapshotPreparers.TryGetValue(target, out var preparer))
             {
+                passes[target] = TargetVerdictPass.Inconclusive(notNow ?? "the process has exited");
+                continue;
+            }
+            bool stopAtStart = StopRequested;
+            try
+            {
+                passes[target] = TargetVerdictPass.Pause(target, preparer.Take(), PauseLimit, () => !stopAtStart && StopRequested, reportNs);
+                if (!stopAtStart && StopRequested) _verdictInterrupted = true;
+            }
+            catch (TargetPauseException ex)
+            {
+                passes[target] = TargetVerdictPass.Inconclusive(ex.Message);
+                if (stopped || StopRequested) continue;
                 switch (ex.Failure)
                 {
                     case PauseFailure.TargetTraced:
@@ -375,8 +390,20 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                         break;
                 }
             }
-            return VerdictTable.Inconclusive(ex.Message);
         }
+    }
+
+    /// <summary>The verdicts of <paramref name="pass"/> on <paramref name="blocks"/>, the target's blocks as the report read them.</summary>
+    private VerdictTable ClassifyBlocks(TracedTarget target, TargetVerdictPass pass, List<(ulong Address, ulong Size, ulong TimestampNs)> blocks, bool stopped)
+    {
+        var table = pass.Classify(blocks);
+        if (pass.Paused && !stopped && !StopRequested)
+        {
+            WriteVerbose(string.Create(CultureInfo.InvariantCulture,
+                $"{Describe(target)}: paused {pass.Threads} thread(s) for {pass.PauseTime.TotalMilliseconds:F0} ms, copied {pass.BytesCopied / 1048576.0:F1} MiB; scanned and classified {pass.BlocksJudged} block(s) in {pass.ScanTime.TotalMilliseconds:F0} ms."));
+            if (table.InconclusiveReason is { } reason) WriteWarning($"{Describe(target)}: the verdicts are Inconclusive: {reason}.");
+        }
+        return table;
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ namespace LeakTools.Interop;
 /// <summary>
 /// The few system calls used directly: bpf(BPF_LINK_CREATE) for multi-uprobe links (libbpf 1.1 has no wrapper),
 /// bpf(BPF_PROG_TEST_RUN), statx (glibc's stat wrappers and struct stat vary by version and architecture; the raw
-/// call does not), mmap/munmap for reading ring buffers in place, and open/openat2 for opening a target's files safely.
+/// call does not), mmap/munmap/madvise for reading ring buffers in place and for the verdict's copy, and open/openat2 for opening a target's files safely.
 /// Numbers come from <see cref="SyscallNumbers"/>, chosen by architecture.
 /// </summary>
 internal static unsafe partial class LinuxSyscalls
@@ -63,6 +63,10 @@ internal static unsafe partial class LinuxSyscalls
 
     [LibraryImport(LibraryNames.Libc, EntryPoint = "munmap")]
     internal static partial int Munmap(IntPtr address, nuint length);
+
+    /// <summary>madvise(2); 0 or -1 with errno set.</summary>
+    [LibraryImport(LibraryNames.Libc, EntryPoint = "madvise", SetLastError = true)]
+    internal static partial int Madvise(IntPtr address, nuint length, int advice);
 
     internal const int OpenReadOnly = 0, OpenNoControllingTerminal = 0x100, OpenNonBlocking = 0x800,
         OpenDirectory = 0x10000, OpenCloseOnExec = 0x80000, OpenPathOnly = 0x200000;

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 
 namespace LeakTools.Reachability;
 
@@ -94,32 +95,55 @@ public sealed class BlockIndex
     /// </summary>
     public static BlockIndex Build(IReadOnlyList<(ulong Address, ulong Size, ulong Order)> blocks, out int[] kept)
     {
-        var order = new int[blocks.Count];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
-        Array.Sort(order, (a, b) => blocks[a].Address.CompareTo(blocks[b].Address));
-        var starts = new List<ulong>(order.Length);
-        var ends = new List<ulong>(order.Length);
-        var from = new List<int>(order.Length);
-        foreach (int i in order)
+        int count = blocks.Count;
+        var order = new int[count];
+        var starts = new ulong[count];
+        bool sorted = true;
+        for (int i = 0; i < count; i++)
         {
+            order[i] = i;
+            starts[i] = blocks[i].Address;
+            sorted &= i == 0 || starts[i - 1] <= starts[i];
+        }
+        // Callers mostly hand them over sorted already (VerdictTable does).
+        if (!sorted) Array.Sort(starts, order);
+        // Kept blocks are compacted in place (entry k is written at or below k): a million blocks cost three arrays,
+        // not six lists and their copies. Each array's first touch is paid page by page, and on some VMs that is the cost.
+        var ends = new ulong[count];
+        int keptCount = 0;
+        for (int k = 0; k < count; k++)
+        {
+            int i = order[k];
             var (address, size, age) = blocks[i];
-            ulong end = address + Math.Max(size, 1);
             // A zero-byte block still has an address a pointer can hold: give it one byte.
-            while (starts.Count > 0 && ends[^1] > address)
+            ulong end = address + Math.Max(size, 1);
+            while (keptCount > 0 && ends[keptCount - 1] > address)
             {
-                if (blocks[from[^1]].Order > age) goto skip;
-                starts.RemoveAt(starts.Count - 1);
-                ends.RemoveAt(ends.Count - 1);
-                from.RemoveAt(from.Count - 1);
+                if (blocks[order[keptCount - 1]].Order > age) goto skip;
+                keptCount--;
             }
-            starts.Add(address);
-            ends.Add(end);
-            from.Add(i);
+            starts[keptCount] = address;
+            ends[keptCount] = end;
+            order[keptCount] = i;
+            keptCount++;
         skip:;
         }
-        kept = from.ToArray();
-        return new BlockIndex(starts.ToArray(), ends.ToArray());
+        if (keptCount < count)
+        {
+            Array.Resize(ref starts, keptCount);
+            Array.Resize(ref ends, keptCount);
+            Array.Resize(ref order, keptCount);
+        }
+        kept = order;
+        return new BlockIndex(starts, ends);
     }
+
+    /// <summary>
+    /// Whether <paramref name="address"/> lies between the first block's start and the last one's end: the check a
+    /// scan makes on every word before <see cref="Find"/>, kept small enough to inline (most words are no pointers).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool InBounds(ulong address) => address - _low < _span;
 
     /// <summary>The block that holds <paramref name="address"/>, or -1.</summary>
     public int Find(ulong address)

@@ -25,8 +25,10 @@ public sealed unsafe class MemorySnapshot : IDisposable
     private const ulong BatchBytes = 64UL << 20;          // one process_vm_readv call, between two stop checks
     private const int BatchVectors = 1024;                // IOV_MAX
 
-    private byte* _buffer;
-    private ulong _capacity;
+    private SnapshotBuffer? _lent;    // a preparer's, given back on Dispose
+    private Action? _giveBack;
+    private SnapshotBuffer? _owned;   // mapped in the pause when the target outgrew the lent one
+    private SnapshotBuffer? _buffer;  // the one copied into
     private readonly List<CopiedRange> _ranges = new();
 
     private MemorySnapshot() { }
@@ -46,22 +48,15 @@ public sealed unsafe class MemorySnapshot : IDisposable
 
     internal void MarkInconclusive(string reason) => InconclusiveReason ??= reason;
 
-    public ReadOnlySpan<byte> Bytes(in CopiedRange range) => new(_buffer + range.Offset, range.Length);
+    public ReadOnlySpan<byte> Bytes(in CopiedRange range) => new(_buffer!.Start + range.Offset, range.Length);
 
     /// <summary>
-    /// A snapshot to be taken of running <paramref name="processId"/>, its buffer sized to the memory the copy will
-    /// probably need and already written once by the kernel. Call it before the pause: process_vm_readv into fresh
-    /// memory copied 180 MiB/s on this project's VM, against 4.4 GiB/s into memory the kernel had written before,
-    /// and all of that time was spent with the target stopped.
+    /// A snapshot to be taken, to copy into <paramref name="buffer"/> (prepared by a <see cref="SnapshotPreparer"/>
+    /// while the target ran: process_vm_readv into memory nobody touched before copied 180 MiB/s on this project's
+    /// VM, against 4.4 GiB/s into prefaulted memory, and all of that time was spent with the target stopped).
+    /// The buffer is borrowed: <paramref name="giveBack"/> is called on <see cref="Dispose"/>.
     /// </summary>
-    public static MemorySnapshot Prepare(int processId)
-    {
-        var snapshot = new MemorySnapshot();
-        ulong estimate = EstimateBytes(processId);
-        // Room for what the target maps or touches between this estimate and the pause.
-        snapshot.Reserve(estimate + estimate / 4 + (4UL << 20), prefault: true);
-        return snapshot;
-    }
+    internal static MemorySnapshot Over(SnapshotBuffer? buffer, Action giveBack) => new() { _lent = buffer, _giveBack = giveBack };
 
     /// <summary>Copies the memory of stopped <paramref name="processId"/> into this snapshot (once).</summary>
     public void Fill(int processId, IReadOnlyList<ThreadRegisters> threads, Func<bool> stopRequested)
@@ -74,7 +69,7 @@ public sealed unsafe class MemorySnapshot : IDisposable
     }
 
     /// <summary>What the ranges a snapshot copies hold in pages now (resident or swapped), from smaps.</summary>
-    private static ulong EstimateBytes(int processId)
+    internal static ulong EstimateBytes(int processId)
     {
         using var text = ProcessFiles.TryOpenText(processId, "smaps");
         if (text is null) return 0;
@@ -88,39 +83,27 @@ public sealed unsafe class MemorySnapshot : IDisposable
     }
 
     /// <summary>
-    /// Makes the buffer hold at least <paramref name="bytes"/>; with <paramref name="prefault"/>, every page of it
-    /// written once from user mode and once by the kernel (before a pause only: in it, that is time the copy pays anyway).
+    /// The buffer to copy <paramref name="bytes"/> into: the lent one when it is large enough (not prefaulted any
+    /// further here: in the pause that would be two extra passes over memory the copy is about to write), else one
+    /// mapped now. False when none can be had.
     /// </summary>
-    private void Reserve(ulong bytes, bool prefault)
+    private bool TryReserve(ulong bytes)
     {
-        if (bytes <= _capacity) return;
-        if (_buffer is not null) NativeMemory.Free(_buffer);
-        _buffer = null;
-        _capacity = 0;
-        _buffer = (byte*)NativeMemory.Alloc((nuint)bytes);
-        _capacity = bytes;
-        if (!prefault) return;
-        // A store per page, and a read from /dev/zero: where the hypervisor keeps separate page tables for the guest's
-        // kernel and user modes (this project's VM), each mode's first touch of a page costs an exit (about 14 µs a
-        // page). Without the kernel's write, process_vm_readv paid them in the pause; without the stores, the scan
-        // after it did (4 times slower). Elsewhere this is two cheap passes over memory the copy needs anyway.
-        ulong page = (ulong)ProcessFiles.PageSize;
-        for (ulong at = 0; at < bytes; at += page) _buffer[at] = 0;
-        int zero = LinuxSyscalls.Open("/dev/zero", LinuxSyscalls.OpenReadOnly | LinuxSyscalls.OpenCloseOnExec);
-        if (zero < 0) return;
+        if (_lent is not null && bytes <= _lent.Capacity)
+        {
+            _buffer = _lent;
+            return true;
+        }
         try
         {
-            const ulong Chunk = 16UL << 20;
-            for (ulong at = 0; at < bytes;)
-            {
-                long read = RemoteMemoryCalls.Pread(zero, _buffer + at, (nuint)Math.Min(Chunk, bytes - at), 0);
-                if (read <= 0) return;
-                at += (ulong)read;
-            }
+            _owned = SnapshotBuffer.Allocate(bytes, reserveMachine: false);
+            _buffer = _owned;
+            return true;
         }
-        finally
+        catch (OutOfMemoryException ex)
         {
-            LinuxSyscalls.Close(zero);
+            InconclusiveReason ??= ex.Message;
+            return false;
         }
     }
 
@@ -276,8 +259,11 @@ public sealed unsafe class MemorySnapshot : IDisposable
             }
         }
         if (total == 0) return;
-        // Prepared before the pause; grown here only when the target grew past the estimate since.
-        Reserve(total, prefault: false);
+        if (!TryReserve(total))
+        {
+            _ranges.Clear();
+            return;
+        }
 
         var local = stackalloc RemoteMemoryCalls.IoVector[BatchVectors];
         var remote = stackalloc RemoteMemoryCalls.IoVector[BatchVectors];
@@ -295,7 +281,7 @@ public sealed unsafe class MemorySnapshot : IDisposable
             while (next + count < _ranges.Count && count < BatchVectors && (count == 0 || bytes < BatchBytes))
             {
                 var range = _ranges[next + count];
-                local[count] = new RemoteMemoryCalls.IoVector { Base = _buffer + range.Offset, Length = (nuint)range.Length };
+                local[count] = new RemoteMemoryCalls.IoVector { Base = _buffer!.Start + range.Offset, Length = (nuint)range.Length };
                 remote[count] = new RemoteMemoryCalls.IoVector { Base = (void*)range.Address, Length = (nuint)range.Length };
                 bytes += (ulong)range.Length;
                 count++;
@@ -334,7 +320,7 @@ public sealed unsafe class MemorySnapshot : IDisposable
             {
                 ulong address = range.Address + (ulong)at;
                 int length = (int)Math.Min((ulong)(range.Length - at), (ulong)page - (address % (ulong)page));
-                byte* into = _buffer + range.Offset + (ulong)at;
+                byte* into = _buffer!.Start + range.Offset + (ulong)at;
                 long read = fd >= 0 ? RemoteMemoryCalls.Pread(fd, into, (nuint)length, (long)address) : -1;
                 if (read != length)
                 {
@@ -358,11 +344,12 @@ public sealed unsafe class MemorySnapshot : IDisposable
 
     public void Dispose()
     {
-        if (_buffer is not null)
-        {
-            NativeMemory.Free(_buffer);
-            _buffer = null;
-            _capacity = 0;
-        }
+        _buffer = null;
+        _owned?.Dispose();
+        _owned = null;
+        _lent = null;
+        var giveBack = _giveBack;
+        _giveBack = null;
+        giveBack?.Invoke();
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace LeakTools.Reachability;
@@ -17,14 +18,9 @@ public static class PointerScanner
     public static BlockGraph Scan(BlockIndex index, MemorySnapshot snapshot, IReadOnlyList<ThreadRegisters> threads, bool glibcChunks = true)
     {
         var sizes = new ulong[index.Count];
-        var nextChunks = new ulong[index.Count];
-        for (int i = 0; i < sizes.Length; i++)
-        {
-            sizes[i] = index.Size(i);
-            nextChunks[i] = glibcChunks ? GlibcNextChunk(index.Start(i), sizes[i]) : 0;
-        }
+        for (int i = 0; i < sizes.Length; i++) sizes[i] = index.Size(i);
         var builder = new BlockGraph.Builder(sizes);
-        var scan = new WordScan(index, builder, nextChunks);
+        var scan = new WordScan(index, builder, glibcChunks);
         foreach (var thread in threads)
         {
             foreach (ulong word in thread.Words) scan.Root(word, BlockGraph.InRegister);
@@ -70,13 +66,13 @@ public static class PointerScanner
     {
         private readonly BlockIndex _index;
         private readonly BlockGraph.Builder _builder;
-        private readonly ulong[] _nextChunks;
+        private readonly bool _glibcChunks;
 
-        public WordScan(BlockIndex index, BlockGraph.Builder builder, ulong[] nextChunks)
+        public WordScan(BlockIndex index, BlockGraph.Builder builder, bool glibcChunks)
         {
             _index = index;
             _builder = builder;
-            _nextChunks = nextChunks;
+            _glibcChunks = glibcChunks;
         }
 
         public void Root(ulong word, ulong location)
@@ -103,11 +99,16 @@ public static class PointerScanner
             }
         }
 
-        private int Target(ulong word)
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private int Target(ulong word) => _index.InBounds(word) ? Lookup(word) : -1;
+
+        private int Lookup(ulong word)
         {
             int target = _index.Find(word);
             if (target < 0) return -1;
-            return word != _index.Start(target) && word == _nextChunks[target] ? -1 : target;
+            ulong start = _index.Start(target);
+            // Computed on a hit only: most words hit nothing, and an array of next chunks is one more to touch.
+            return _glibcChunks && word != start && word == GlibcNextChunk(start, _index.Size(target)) ? -1 : target;
         }
     }
 }

@@ -36,8 +36,8 @@ public sealed class ReachabilityScan : IDisposable
     /// it go. A pause that runs out of time, or is stopped, gives an inconclusive pass rather than holding on.
     /// </summary>
     /// <exception cref="TargetPauseException">Traced by someone else, gone, or the helper failed.</exception>
-    /// <param name="snapshot">From <see cref="MemorySnapshot.Prepare"/>, taken while the target still ran (so that only
-    /// the copy itself is paid in the pause); this scan owns it from here on.</param>
+    /// <param name="snapshot">From <see cref="SnapshotPreparer.Take"/>, its buffer prepared while the target still ran
+    /// (so that only the copy itself is paid in the pause); this scan owns it from here on.</param>
     public static ReachabilityScan Take(int processId, TimeSpan limit, Func<bool> stopRequested, MemorySnapshot snapshot)
     {
         var watch = Stopwatch.StartNew();
@@ -107,22 +107,15 @@ public sealed class ReachabilityScan : IDisposable
     }
 
     /// <summary>
-    /// The verdict on each of <paramref name="blocks"/> (address, size, and an order that says which of two
-    /// overlapping records is newer), in the same order. Every verdict is Inconclusive when the pass is.
+    /// The verdicts on <paramref name="blocks"/> (address, size, and an order that says which of two overlapping
+    /// records is newer), by position. Every verdict is Inconclusive when the pass is.
     /// </summary>
-    public BlockVerdict[] Classify(IReadOnlyList<(ulong Address, ulong Size, ulong Order)> blocks)
+    public ClassifiedBlocks Classify(IReadOnlyList<(ulong Address, ulong Size, ulong Order)> blocks)
     {
-        var result = new BlockVerdict[blocks.Count];
-        Array.Fill(result, BlockVerdict.Inconclusive);
-        if (_snapshot is null || InconclusiveReason is not null) return result;
+        if (_snapshot is null || InconclusiveReason is not null) return ClassifiedBlocks.Inconclusive(blocks.Count);
         var index = BlockIndex.Build(blocks, out int[] kept);
         var graph = PointerScanner.Scan(index, _snapshot, _threads);
-        var classes = LeakClassifier.Classify(graph);
-        for (int i = 0; i < kept.Length; i++)
-        {
-            result[kept[i]] = new BlockVerdict(classes.Verdicts[i], classes.IndirectBytes[i], graph.Referrers[i], graph.ReferrerOffsets[i]);
-        }
-        return result;
+        return ClassifiedBlocks.From(blocks.Count, kept, graph, LeakClassifier.Classify(graph));
     }
 
     public void Dispose() => _snapshot?.Dispose();

@@ -277,7 +277,10 @@ internal sealed class TracedTarget : IDisposable
     /// pair is read once and its array shared. <paramref name="allBlocks"/>, when given, gets every outstanding block
     /// of the target's own process, whatever its age (for -Verdict).
     /// </summary>
-    public void ReadOutstanding(Func<TracedProcess, LeakAggregator> aggregatorOf, List<(ulong Address, ulong Size, ulong TimestampNs)>? allBlocks = null)
+    /// <param name="verdictBlocks">With -Verdict: receives the root process's blocks allocated up to
+    /// <paramref name="verdictUpToNs"/>, the ones its pass judges; each allocation gets its slot there.</param>
+    public void ReadOutstanding(Func<TracedProcess, LeakAggregator> aggregatorOf,
+        List<(ulong Address, ulong Size, ulong TimestampNs)>? verdictBlocks = null, ulong verdictUpToNs = 0)
     {
         var stacks = new Dictionary<(ulong, ulong, uint), ulong[]>();
         TracedProcess? last = null;
@@ -294,7 +297,12 @@ internal sealed class TracedTarget : IDisposable
                     aggregator = aggregatorOf(last);
                 }
                 // -Verdict scans the target's own memory: its own blocks only (the tree's root in its current image).
-                if (allBlocks is not null && last.IsRoot) allBlocks.Add((allocation.Address, allocation.Size, allocation.TimestampNs));
+                int slot = 0;
+                if (verdictBlocks is not null && last.IsRoot && allocation.TimestampNs <= verdictUpToNs)
+                {
+                    verdictBlocks.Add((allocation.Address, allocation.Size, allocation.TimestampNs));
+                    slot = verdictBlocks.Count;
+                }
                 // Per image: whether a value is a return address depends on the code of the process that stored it.
                 var key = (allocation.StackKey, allocation.CallerAddress, allocation.Image);
                 if (!stacks.TryGetValue(key, out var stack))
@@ -311,6 +319,7 @@ internal sealed class TracedTarget : IDisposable
                     Size = allocation.Size,
                     TimestampNs = allocation.TimestampNs,
                     ThreadId = (int)allocation.ThreadId,
+                    VerdictSlot = slot,
                 });
             }
         });

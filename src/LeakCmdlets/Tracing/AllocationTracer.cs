@@ -255,6 +255,15 @@ public sealed class AllocationTracer : IDisposable
         return result;
     }
 
+    /// <summary>About how many allocations are outstanding (recorded minus freed, from the counters): a capacity hint.</summary>
+    public int OutstandingCountHint()
+    {
+        if (_options.CountOnly) return 0;
+        var statistics = ReadStatistics();
+        ulong live = statistics.Allocations - Math.Min(statistics.Allocations, statistics.Frees);
+        return (int)Math.Min(live, 1UL << 26);
+    }
+
     /// <summary>
     /// All allocations not freed yet, handed over one batch at a time (at most 65,536), so a caller that
     /// aggregates them never holds a copy of the whole map.

@@ -1,0 +1,152 @@
+using System;
+using System.Threading;
+
+namespace LeakTools.Reachability;
+
+/// <summary>
+/// Keeps the copy buffer of a target's next verdict pass ready while the trace runs: a background thread looks at
+/// the target's writable memory once a second (smaps), prefaults the buffer a quarter beyond it, and reads the
+/// target's memory into it once each time the target has grown by a quarter. The report after the window then only
+/// tops the buffer up. On this project's VM, prefaulting is 0.3–5 s per GiB (see <see cref="SnapshotBuffer"/>);
+/// paid after the window, it was most of the wait for a verdict. The buffer is kept from report to report, so
+/// -Interval pays for growth only.
+/// </summary>
+public sealed class SnapshotPreparer : IDisposable
+{
+    private static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
+
+    private readonly int _processId;
+    private readonly object _gate = new();
+    private readonly ManualResetEventSlim _stop = new();
+    private readonly Thread? _thread;
+    private SnapshotBuffer? _buffer;
+    private bool _lent;
+    private volatile bool _wanted;   // a report waits for the buffer: the background step lets go at once
+    private bool _failed;
+    private ulong _warmedFor;        // the wanted size at the last warm-up
+    private bool _disposed;
+
+    /// <param name="inBackground">False: no background thread; <see cref="Take"/> prepares the whole buffer itself.</param>
+    public SnapshotPreparer(int processId, bool inBackground = true)
+    {
+        _processId = processId;
+        if (!inBackground) return;
+        _thread = new Thread(Run) { IsBackground = true, Name = $"LeakTools verdict buffer {processId}" };
+        _thread.Start();
+    }
+
+    /// <summary>
+    /// A snapshot to fill in the next pause, over this preparer's buffer topped up to the target's memory as it is
+    /// now. The buffer is lent until the snapshot is disposed; take one at a time.
+    /// </summary>
+    public MemorySnapshot Take()
+    {
+        _wanted = true;
+        lock (_gate)
+        {
+            _wanted = false;
+            if (_lent) throw new InvalidOperationException("The buffer is still lent to an earlier snapshot.");
+            Ensure(Wanted(), stop: null);
+            _lent = true;
+            return MemorySnapshot.Over(_buffer, Return);
+        }
+    }
+
+    /// <summary>Whether the buffer is prefaulted for at least <paramref name="bytes"/> (tests).</summary>
+    internal bool IsReadyFor(ulong bytes)
+    {
+        lock (_gate) return _buffer is not null && _buffer.Prefaulted >= bytes;
+    }
+
+    private void Return()
+    {
+        lock (_gate)
+        {
+            _lent = false;
+            if (!_disposed) return;
+            _buffer?.Dispose();
+            _buffer = null;
+        }
+    }
+
+    private void Run()
+    {
+        while (!_stop.IsSet)
+        {
+            ulong wanted = Wanted();
+            lock (_gate)
+            {
+                if (!_lent)
+                {
+                    Ensure(wanted, Interrupted);
+                    if (wanted >= _warmedFor + _warmedFor / 4 && !Interrupted()) WarmUp(wanted);
+                }
+            }
+            _stop.Wait(Period);
+        }
+    }
+
+    private bool Interrupted() => _wanted || _stop.IsSet;
+
+    /// <summary>
+    /// Reads the target's memory once, as the pause will, into the buffer (under _gate). On this project's VM the
+    /// first read of pages a process wrote recently costs 2–7 s per GiB, the next one 0.13 s: paid here, while the
+    /// target runs, rather than in the pause. Done again only when the target has grown by a quarter since.
+    /// </summary>
+    private void WarmUp(ulong wanted)
+    {
+        if (_buffer is null) return;
+        try
+        {
+            using var rehearsal = MemorySnapshot.Over(_buffer, giveBack: static () => { });
+            rehearsal.Fill(_processId, Array.Empty<ThreadRegisters>(), Interrupted);
+            if (rehearsal.InconclusiveReason is null || !Interrupted()) _warmedFor = wanted;
+        }
+        catch (TargetPauseException)
+        {
+            // Gone: the report says so.
+        }
+    }
+
+    // What the copy will probably need: the writable memory smaps shows now, and room for what the target maps or
+    // touches between this look and the pause.
+    private ulong Wanted()
+    {
+        ulong estimate = MemorySnapshot.EstimateBytes(_processId);
+        return estimate + estimate / 4 + (4UL << 20);
+    }
+
+    // Under _gate. A buffer that cannot be mapped is not asked for again: the copy maps its own in the pause.
+    private void Ensure(ulong bytes, Func<bool>? stop)
+    {
+        if (_failed) return;
+        try
+        {
+            if (_buffer is null || _buffer.Capacity < bytes)
+            {
+                _buffer?.Dispose();
+                _buffer = null;
+                _buffer = SnapshotBuffer.Allocate(bytes, reserveMachine: true);
+            }
+            _buffer.Prefault(bytes, stop);
+        }
+        catch (OutOfMemoryException)
+        {
+            _failed = true;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Set();
+        _thread?.Join();
+        lock (_gate)
+        {
+            _disposed = true;
+            // A buffer still lent is freed when its snapshot gives it back, never under it.
+            if (_lent) return;
+            _buffer?.Dispose();
+            _buffer = null;
+        }
+    }
+}
