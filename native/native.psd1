@@ -13,5 +13,6 @@
         @{ Name = 'allocbench'; Sources = @('bench/allocbench.c'); Flags = @('-O2', '-g', '-fomit-frame-pointer', '-fno-builtin', '-pthread') }
         @{ Name = 'outstanding'; Sources = @('bench/outstanding.c'); Flags = @('-O0', '-g', '-fno-omit-frame-pointer', '-fno-inline') }
         @{ Name = 'manymaps'; Sources = @('bench/manymaps.c'); Flags = @('-O2', '-g') }
+        @{ Name = 'firsttouch'; Sources = @('bench/firsttouch.c'); Flags = @('-O2') }
     )
 }

@@ -1,6 +1,7 @@
 # Child of scripts/Bench.ps1 (section Verdict): runs Find-MemoryLeak -Verdict once in this fresh PowerShell and
 # prints, as JSON, what its verbose line says about the pass (threads, pause, MiB copied, scan time), when the
-# window ended and the last object came (Unix seconds), and the process's peak RSS (VmHWM) before and after.
+# window ended and the last object came (Unix seconds), the process's peak RSS (VmHWM) before and after, and its
+# minor page faults sampled every 50 ms (Unix seconds, count), so the driver can count those after the window.
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [int] $ProcessId,
@@ -12,8 +13,32 @@ function Get-PeakRssKb { [long]((Select-String -Path /proc/self/status -Pattern 
 function Get-UnixNow { [DateTimeOffset]::UtcNow.ToUnixTimeMilliseconds() / 1000.0 }
 
 Import-Module $ModulePath
+# Sampled from a plain .NET thread: no runspace, so it runs while the pipeline below holds this one.
+Add-Type -TypeDefinition @'
+public sealed class FaultSampler
+{
+    private readonly System.Collections.Generic.List<double[]> _samples = new System.Collections.Generic.List<double[]>();
+    private volatile bool _done;
+    private readonly System.Threading.Thread _thread;
+    public FaultSampler()
+    {
+        _thread = new System.Threading.Thread(() =>
+        {
+            while (!_done)
+            {
+                long faults = long.Parse(System.IO.File.ReadAllText("/proc/self/stat").Split(' ')[9]);
+                _samples.Add(new[] { System.DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, faults });
+                System.Threading.Thread.Sleep(50);
+            }
+        }) { IsBackground = true };
+        _thread.Start();
+    }
+    public double[][] Stop() { _done = true; _thread.Join(); return _samples.ToArray(); }
+}
+'@
+$sampler = [FaultSampler]::new()
 [GC]::Collect()
-$before = Get-PeakRssKb
+$before = Get-PeakRssKb   # after Add-Type's compiler, so that the growth is the trace's
 $script:firstVerbose = $null; $script:lastObject = $null; $script:pass = $null
 $verdicts = @{}
 Find-MemoryLeak -Id $ProcessId -Duration $Duration -Verdict -PauseLimit $PauseLimit -Verbose -WarningAction SilentlyContinue -WarningVariable warnings 4>&1 |
@@ -32,6 +57,7 @@ Find-MemoryLeak -Id $ProcessId -Duration $Duration -Verdict -PauseLimit $PauseLi
         }
     }
 $after = Get-PeakRssKb
+$faultSamples = $sampler.Stop()
 @{
     FirstVerbose = $script:firstVerbose
     LastObject   = $script:lastObject
@@ -44,4 +70,5 @@ $after = Get-PeakRssKb
     HwmAfterKb   = $after
     Verdicts     = (($verdicts.GetEnumerator() | Sort-Object Name | ForEach-Object { "$($_.Name) $($_.Value)" }) -join ', ')
     Warnings     = (@($warnings | ForEach-Object { "$_" }) -join ' / ')
-} | ConvertTo-Json -Compress
+    FaultSamples = $faultSamples
+} | ConvertTo-Json -Compress -Depth 4
