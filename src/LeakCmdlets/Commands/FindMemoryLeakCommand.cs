@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using System.Text;
+using System.Threading.Tasks;
 using LeakTools.Analysis;
 using LeakTools.Model;
 using LeakTools.Reachability;
@@ -264,7 +265,19 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                 {
                     // The scan reads the target's own memory: its verdicts are for its own blocks (the tree root's).
                     var root = builders.FirstOrDefault(b => b.Key.IsRoot).Value.Builder;
-                    var verdicts = ClassifyBlocks(target, passes[target], allBlocks, stopped);
+                    // The stacks are named on a worker while this thread classifies the blocks (the two share
+                    // nothing); the report below then finds every stack named already.
+                    var reports = builders.Select(b => (b.Key, b.Value.Aggregator)).ToList();
+                    var naming = Task.Run(() => NameStacks(reports));
+                    VerdictTable verdicts;
+                    try
+                    {
+                        verdicts = ClassifyBlocks(target, passes[target], allBlocks, stopped);
+                    }
+                    finally
+                    {
+                        naming.Wait();
+                    }
                     if (root is not null)
                     {
                         root.PreviousVerdicts = _previousVerdicts.GetValueOrDefault(target.ProcessId);
@@ -390,6 +403,29 @@ public sealed class FindMemoryLeakCommand : AllocationTraceCmdletBase
                         break;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Names the stacks of every site ahead of the report (each process caches what it named). Off the pipeline
+    /// thread: what fails here is left for the report to meet again, and a stop ends it.
+    /// </summary>
+    private void NameStacks(IEnumerable<(TracedProcess Process, LeakAggregator Aggregator)> reports)
+    {
+        try
+        {
+            foreach (var (process, aggregator) in reports)
+            {
+                foreach (var site in aggregator.Sites())
+                {
+                    if (StopRequested) return;
+                    process.Symbolize(site.Stack);
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // The report names the same stacks again on the pipeline thread, and reports what goes wrong there.
         }
     }
 
