@@ -24,6 +24,7 @@ public sealed class SnapshotPreparer : IDisposable
     private volatile bool _wanted;   // a report waits for the buffer: the background step lets go at once
     private bool _failed;
     private ulong _warmedFor;        // the wanted size at the last warm-up
+    private ulong _lastWanted;       // the background thread's last look (under _gate)
     private bool _disposed;
 
     /// <param name="inBackground">False: no background thread; <see cref="Take"/> prepares the whole buffer itself.</param>
@@ -46,7 +47,9 @@ public sealed class SnapshotPreparer : IDisposable
         {
             _wanted = false;
             if (_lent) throw new InvalidOperationException("The buffer is still lent to an earlier snapshot.");
-            Ensure(Wanted(), stop: null);
+            // The background thread's look at smaps is at most a second old: reading smaps again here (70 ms for a
+            // 1 GiB heap) would be paid after the window; growth since then is copied into reserved pages anyway.
+            Ensure(_lastWanted > 0 ? _lastWanted : Wanted(), stop: null);
             _lent = true;
             return MemorySnapshot.Over(_buffer, Return);
         }
@@ -76,6 +79,7 @@ public sealed class SnapshotPreparer : IDisposable
             ulong wanted = Wanted();
             lock (_gate)
             {
+                _lastWanted = wanted;
                 if (!_lent)
                 {
                     Ensure(wanted, Interrupted);

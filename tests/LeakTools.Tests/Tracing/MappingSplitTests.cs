@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Runtime.InteropServices;
 using LeakTools.Bpf;
+using LeakTools.Tests.Bpf;
 using LeakTools.Tracing;
 using Xunit;
 
@@ -33,7 +34,7 @@ public class MappingSplitTests
     public void UnmappingPartOfARecordedMappingLeavesTheBytesStillMapped(string what, (int, int)[] mapped, (int First, int Pages) unmapped,
         int gonePages, (int First, int Pages, int From)[] expected)
     {
-        using var bpf = LoadTestProgram();
+        using var bpf = MemleakTestObject.Load();
         foreach (var (first, pages) in mapped) Assert.Equal(0, Run(bpf, 0, first, pages));
 
         int gone = Run(bpf, 1, unmapped.First, unmapped.Pages);
@@ -58,7 +59,7 @@ public class MappingSplitTests
     [Fact]
     public void ThePiecesOfASplitMappingSplitAgain()
     {
-        using var bpf = LoadTestProgram();
+        using var bpf = MemleakTestObject.Load();
         Run(bpf, 0, 0, 10);
         Assert.Equal(2 * (int)Page, Run(bpf, 1, 4, 2));   // [0,4) and [6,10)
         Assert.Equal(2 * (int)Page, Run(bpf, 1, 7, 2));   // [0,4), [6,7) and [9,10)
@@ -81,16 +82,4 @@ public class MappingSplitTests
     }
 
     /// <summary>memleak.bpf.o with only the test program (and the flush program, which needs nothing) loaded.</summary>
-    private static BpfObject LoadTestProgram()
-    {
-        var bpf = BpfObject.OpenEmbedded("memleak");
-        foreach (AllocatorProbe probe in AllocatorProbe.All)
-        {
-            bpf.SetAutoload(probe.EntryProgram, false);
-            if (probe.ReturnProgram is not null) bpf.SetAutoload(probe.ReturnProgram, false);
-        }
-        bpf.SetAutoload("memleak__mapping_test", true);
-        bpf.Load();
-        return bpf;
-    }
 }
