@@ -4,12 +4,12 @@ using System.Threading;
 namespace LeakTools.Reachability;
 
 /// <summary>
-/// Keeps the copy buffer of a target's next verdict pass ready while the trace runs: a background thread looks at
-/// the target's writable memory once a second (smaps), prefaults the buffer a quarter beyond it, and reads the
-/// target's memory into it once each time the target has grown by a quarter. The report after the window then only
-/// tops the buffer up. On this project's VM, prefaulting is 0.3–5 s per GiB (see <see cref="SnapshotBuffer"/>);
-/// paid after the window, it was most of the wait for a verdict. The buffer is kept from report to report, so
-/// -Interval pays for growth only.
+/// Keeps the copy buffer of a target's next verdict pass ready while the trace runs. A background thread looks at
+/// the target's writable memory once a second (smaps) and prefaults the buffer a quarter beyond it; it also reads
+/// the target's memory into the buffer each time the target has grown by a quarter, and once more when its growth
+/// stops. The report after the window then only tops the buffer up. On this project's VM, prefaulting is 0.3–5 s
+/// per GiB (see <see cref="SnapshotBuffer"/>); paid after the window, it was most of the wait for a verdict. The
+/// buffer is kept from report to report, so -Interval pays for growth only.
 /// </summary>
 public sealed class SnapshotPreparer : IDisposable
 {
@@ -25,6 +25,7 @@ public sealed class SnapshotPreparer : IDisposable
     private bool _failed;
     private ulong _warmedFor;        // the wanted size at the last warm-up
     private ulong _lastWanted;       // the background thread's last look (under _gate)
+    private ulong _previousWanted;   // the look before it (background thread only)
     private bool _disposed;
 
     /// <param name="inBackground">False: no background thread; <see cref="Take"/> prepares the whole buffer itself.</param>
@@ -83,7 +84,8 @@ public sealed class SnapshotPreparer : IDisposable
                 if (!_lent)
                 {
                     Ensure(wanted, Interrupted);
-                    if (wanted >= _warmedFor + _warmedFor / 4 && !Interrupted()) WarmUp(wanted);
+                    if (ShouldWarmUp(wanted) && !Interrupted()) WarmUp(wanted);
+                    _previousWanted = wanted;
                 }
             }
             _stop.Wait(Period);
@@ -92,10 +94,20 @@ public sealed class SnapshotPreparer : IDisposable
 
     private bool Interrupted() => _wanted || _stop.IsSet;
 
+    // Again after growth by a quarter, and once more when the growth stops (so that the last part the target
+    // wrote, the freshest, is read before the pause too); not for the few pages a steady target gains and loses.
+    private bool ShouldWarmUp(ulong wanted)
+    {
+        ulong unwarmed = wanted > _warmedFor ? wanted - _warmedFor : 0;
+        bool steady = wanted < _previousWanted + wanted / 64;
+        return unwarmed >= _warmedFor / 4 || (steady && unwarmed >= wanted / 64);
+    }
+
     /// <summary>
     /// Reads the target's memory once, as the pause will, into the buffer (under _gate). On this project's VM the
     /// first read of pages a process wrote recently costs 2–7 s per GiB, the next one 0.13 s: paid here, while the
-    /// target runs, rather than in the pause. Done again only when the target has grown by a quarter since.
+    /// target runs, rather than in the pause. Done again when the target has grown by a quarter since, or has stopped
+    /// growing with some of it not read yet.
     /// </summary>
     private void WarmUp(ulong wanted)
     {
