@@ -105,7 +105,7 @@ public sealed class BlockIndex
             starts[i] = blocks[i].Address;
             sorted &= i == 0 || starts[i - 1] <= starts[i];
         }
-        // Callers mostly hand them over sorted already (VerdictTable does).
+        // The report's blocks come in the BPF map's hash order; a list already sorted skips the sort.
         if (!sorted) Array.Sort(starts, order);
         // Kept blocks are compacted in place (entry k is written at or below k): a million blocks cost three arrays,
         // not six lists and their copies. Each array's first touch is paid page by page, and on some VMs that is the cost.

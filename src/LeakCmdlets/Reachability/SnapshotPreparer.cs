@@ -25,7 +25,6 @@ public sealed class SnapshotPreparer : IDisposable
     private bool _failed;
     private ulong _warmedFor;        // the wanted size at the last warm-up
     private ulong _lastWanted;       // the background thread's last look (under _gate)
-    private ulong _previousWanted;   // the look before it (background thread only)
     private bool _disposed;
 
     /// <param name="inBackground">False: no background thread; <see cref="Take"/> prepares the whole buffer itself.</param>
@@ -38,8 +37,9 @@ public sealed class SnapshotPreparer : IDisposable
     }
 
     /// <summary>
-    /// A snapshot to fill in the next pause, over this preparer's buffer topped up to the target's memory as it is
-    /// now. The buffer is lent until the snapshot is disposed; take one at a time.
+    /// A snapshot to fill in the next pause, over this preparer's buffer topped up to the background thread's last
+    /// look at the target (or, without that thread, to a look taken now). The buffer is lent until the snapshot is
+    /// disposed; take one at a time.
     /// </summary>
     public MemorySnapshot Take()
     {
@@ -80,12 +80,12 @@ public sealed class SnapshotPreparer : IDisposable
             ulong wanted = Wanted();
             lock (_gate)
             {
+                ulong previous = _lastWanted;
                 _lastWanted = wanted;
                 if (!_lent)
                 {
                     Ensure(wanted, Interrupted);
-                    if (ShouldWarmUp(wanted) && !Interrupted()) WarmUp(wanted);
-                    _previousWanted = wanted;
+                    if (ShouldWarmUp(wanted, previous) && !Interrupted()) WarmUp(wanted);
                 }
             }
             _stop.Wait(Period);
@@ -96,10 +96,10 @@ public sealed class SnapshotPreparer : IDisposable
 
     // Again after growth by a quarter, and once more when the growth stops (so that the last part the target
     // wrote, the freshest, is read before the pause too); not for the few pages a steady target gains and loses.
-    private bool ShouldWarmUp(ulong wanted)
+    private bool ShouldWarmUp(ulong wanted, ulong previous)
     {
         ulong unwarmed = wanted > _warmedFor ? wanted - _warmedFor : 0;
-        bool steady = wanted < _previousWanted + wanted / 64;
+        bool steady = wanted < previous + wanted / 64;
         return unwarmed >= _warmedFor / 4 || (steady && unwarmed >= wanted / 64);
     }
 

@@ -23,13 +23,12 @@ internal sealed class TargetVerdictPass : IDisposable
     public const ulong RecordClockSlackNs = 10_000_000;
 
     private readonly ReachabilityScan? _scan;
-    private readonly ulong _judgedUpToNs;
     private readonly string? _inconclusiveReason;
 
     private TargetVerdictPass(ReachabilityScan? scan, ulong judgedUpToNs, string? inconclusiveReason)
     {
         _scan = scan;
-        _judgedUpToNs = judgedUpToNs;
+        JudgedUpToNs = judgedUpToNs;
         _inconclusiveReason = inconclusiveReason;
     }
 
@@ -68,7 +67,7 @@ internal sealed class TargetVerdictPass : IDisposable
     /// The allocation time up to which blocks are judged: read the blocks after the pause, and hand those allocated
     /// up to this time to <see cref="Classify"/>.
     /// </summary>
-    public ulong JudgedUpToNs => _judgedUpToNs;
+    public ulong JudgedUpToNs { get; }
 
     /// <summary>The verdicts on <paramref name="blocks"/>: the target's own outstanding blocks allocated up to <see cref="JudgedUpToNs"/>, read after the pause.</summary>
     public VerdictTable Classify(List<(ulong Address, ulong Size, ulong TimestampNs)> blocks)

@@ -274,11 +274,11 @@ internal sealed class TracedTarget : IDisposable
     /// <summary>
     /// Reads the outstanding allocations batch by batch, each with its stack, into the aggregator of the process
     /// that made it (<paramref name="aggregatorOf"/>). Many allocations share a stack: each (stack key, caller)
-    /// pair is read once and its array shared. <paramref name="allBlocks"/>, when given, gets every outstanding block
-    /// of the target's own process, whatever its age (for -Verdict).
+    /// pair is read once and its array shared.
     /// </summary>
     /// <param name="verdictBlocks">With -Verdict: receives the root process's blocks allocated up to
-    /// <paramref name="verdictUpToNs"/>, the ones its pass judges; each allocation gets its slot there.</param>
+    /// <paramref name="verdictUpToNs"/> whatever their age otherwise, the ones its pass judges; each allocation gets
+    /// its slot there.</param>
     public void ReadOutstanding(Func<TracedProcess, LeakAggregator> aggregatorOf,
         List<(ulong Address, ulong Size, ulong TimestampNs)>? verdictBlocks = null, ulong verdictUpToNs = 0)
     {
