@@ -15,6 +15,10 @@ namespace LeakTools.Analysis;
 public sealed class LeakAggregator
 {
     private readonly Dictionary<ulong[], AllocationSite> _sites = new(StackComparer.Instance);
+    // The reader hands the same array for every allocation of a stack: found by reference first, a million
+    // allocations do not hash their stacks' frames a million times.
+    private readonly Dictionary<ulong[], AllocationSite> _byArray = new(ReferenceEqualityComparer.Instance);
+    private readonly List<AllocationSite> _inOrder = new();
     private readonly ulong _bornAtOrAfterNs;
     private readonly ulong _bornAtOrBeforeNs;
 
@@ -31,13 +35,36 @@ public sealed class LeakAggregator
     /// <summary>Adds one allocation made by <paramref name="stack"/> (equal stacks may be different arrays).</summary>
     public void Add(ulong[] stack, in TrackedAllocation allocation)
     {
-        if (allocation.TimestampNs < _bornAtOrAfterNs || allocation.TimestampNs > _bornAtOrBeforeNs) return;
-        if (!_sites.TryGetValue(stack, out var site))
+        if (!Counts(allocation.TimestampNs)) return;
+        SiteOf(stack).Add(allocation);
+    }
+
+    /// <summary>
+    /// Adds one allocation a -Verdict pass judges to <paramref name="judged"/>, with the site that will report it
+    /// (or none, when this report leaves it out); the site itself does not keep it.
+    /// </summary>
+    public void AddJudged(ulong[] stack, in TrackedAllocation allocation, JudgedAllocations judged) =>
+        judged.Add(allocation, Counts(allocation.TimestampNs) ? SiteOf(stack).Index : JudgedAllocations.NotReported);
+
+    /// <summary>The site of <paramref name="index"/> (<see cref="AllocationSite.Index"/>).</summary>
+    public AllocationSite SiteAt(int index) => _inOrder[index];
+
+    /// <summary>How many sites, in the order they were met.</summary>
+    public int SiteCount => _inOrder.Count;
+
+    private bool Counts(ulong timestampNs) => timestampNs >= _bornAtOrAfterNs && timestampNs <= _bornAtOrBeforeNs;
+
+    private AllocationSite SiteOf(ulong[] stack)
+    {
+        if (_byArray.TryGetValue(stack, out var site)) return site;
+        if (!_sites.TryGetValue(stack, out site))
         {
-            site = new AllocationSite(stack);
+            site = new AllocationSite(stack, _inOrder.Count);
             _sites.Add(stack, site);
+            _inOrder.Add(site);
         }
-        site.Add(allocation);
+        _byArray.Add(stack, site);
+        return site;
     }
 
     /// <summary>The sites, largest first.</summary>

@@ -58,8 +58,11 @@ public sealed class LeakReportBuilder
     /// <summary>How a stack of raw addresses was obtained and why it ended (null: not known, as for the caller alone).</summary>
     public Func<ulong[], CapturedStack?>? StackOrigin { get; init; }
 
-    /// <summary>With -Verdict: this report's verdicts; each site is then split into one MemoryLeak per verdict.</summary>
+    /// <summary>With -Verdict: this report's verdicts on <see cref="Judged"/>; each site is then split into one MemoryLeak per verdict.</summary>
     public VerdictTable? Verdicts { get; set; }
+
+    /// <summary>With -Verdict: the blocks the verdicts are on, by position, each with the site that reports it.</summary>
+    public JudgedAllocations? Judged { get; set; }
 
     /// <summary>With -Verdict and -Interval: the previous report's verdicts, which confirm what is still lost.</summary>
     public VerdictTable? PreviousVerdicts { get; set; }
@@ -76,7 +79,6 @@ public sealed class LeakReportBuilder
     /// <summary>The MemoryLeak objects of what <paramref name="aggregator"/> (from <see cref="NewAggregator"/>) gathered.</summary>
     public List<MemoryLeak> Build(LeakAggregator aggregator)
     {
-        var sites = aggregator.Sites();
         // Only allocations made in [TraceStart, Cutoff] are counted, so that is the window of the rate.
         DateTime windowStart = WallClock(TraceStartNs);
         var window = new ReportWindow(
@@ -84,14 +86,11 @@ public sealed class LeakReportBuilder
             TimeSpan.FromTicks((long)((NowNs - Math.Min(NowNs, TraceStartNs)) / 100)),
             windowStart,
             Cutoff > TraceStartNs ? WallClock(Cutoff) : windowStart);
+        if (Verdicts is not null) return BuildVerdictGroups(aggregator, window);
+        var sites = aggregator.Sites();
         var leaks = new List<MemoryLeak>(sites.Count);
         foreach (var site in sites)
         {
-            if (Verdicts is not null)
-            {
-                AddVerdictGroups(leaks, site, window);
-                continue;
-            }
             var leak = NewLeak(site.Stack, site.Bytes, (ulong)site.Count, site.OldestTimestampNs, window);
             leak.Addresses = IncludeAddresses ? site.Allocations.Select(a => a.Address).OrderBy(a => a).ToArray() : null;
             leaks.Add(leak);
@@ -136,34 +135,68 @@ public sealed class LeakReportBuilder
     /// <summary>The wall-clock time of a monotonic timestamp, counted back from <see cref="Timestamp"/>.</summary>
     private DateTime WallClock(ulong ns) => Clock?.ToDateTime(ns) ?? Timestamp.AddTicks(-((long)NowNs - (long)ns) / 100);
 
-    /// <summary>One MemoryLeak per verdict among the site's allocations; those the pass did not judge are left out.</summary>
-    private void AddVerdictGroups(List<MemoryLeak> leaks, AllocationSite site, in ReportWindow window)
+    /// <summary>
+    /// One MemoryLeak per (site, verdict), like valgrind's loss records. The judged blocks are totalled in one pass
+    /// in the order they were read and judged, the order of every array that describes them.
+    /// </summary>
+    private List<MemoryLeak> BuildVerdictGroups(LeakAggregator aggregator, in ReportWindow window)
     {
-        // Totals per verdict, in one pass; the blocks themselves are kept only when their addresses are asked for.
-        var groups = new SortedDictionary<LeakVerdict, VerdictGroup>();
-        foreach (var allocation in site.Allocations)
+        const int verdictCount = (int)LeakVerdict.Inconclusive + 1;
+        var verdicts = Verdicts!;
+        var groups = new VerdictGroup?[aggregator.SiteCount * verdictCount];
+        VerdictGroup GroupOf(int site, LeakVerdict verdict) =>
+            groups[site * verdictCount + (int)verdict] ??= new VerdictGroup(IncludeAddresses);
+        if (Judged is { } judged)
         {
-            if (!Verdicts!.TryGet(allocation.VerdictSlot, allocation.Address, allocation.TimestampNs, out var verdict)) continue;
-            if (!groups.TryGetValue(verdict.Verdict, out var group)) groups.Add(verdict.Verdict, group = new VerdictGroup(IncludeAddresses));
-            group.Count++;
-            group.Bytes += allocation.Size;
-            group.IndirectBytes += verdict.IndirectBytes;
-            group.OldestNs = Math.Min(group.OldestNs, allocation.TimestampNs);
-            group.Confirmed |= verdict.IsLost && PreviousVerdicts is not null && PreviousVerdicts.FoundLost(allocation.Address, allocation.TimestampNs);
-            group.Blocks?.Add((allocation.Address, verdict));
+            var blocks = judged.Blocks;
+            for (int position = 0; position < judged.Count; position++)
+            {
+                int site = judged.SiteOf(position);
+                if (site == JudgedAllocations.NotReported) continue;
+                var (address, size, timestampNs) = blocks[position];
+                var verdict = verdicts.VerdictAt(position);
+                var group = GroupOf(site, verdict);
+                group.Add(size, timestampNs);
+                if (verdict == LeakVerdict.DefinitelyLost) group.IndirectBytes += verdicts.IndirectBytesAt(position);
+                if ((verdict is LeakVerdict.DefinitelyLost or LeakVerdict.IndirectlyLost) && PreviousVerdicts is not null)
+                    group.Confirmed |= PreviousVerdicts.FoundLost(address, timestampNs);
+                group.Blocks?.Add((address, verdicts[position]));
+            }
         }
-        foreach (var (verdict, group) in groups)
+        // A site's own allocations were not judged (made during the pause, or by no judged process): they are
+        // reported only when nothing could be judged at all, as Inconclusive.
+        if (verdicts.AllInconclusive)
         {
-            var ordered = group.Blocks?.OrderBy(b => b.Address).ToList();
-            var leak = NewLeak(site.Stack, group.Bytes, group.Count, group.OldestNs, window);
-            leak.Addresses = ordered?.Select(b => b.Address).ToArray();
-            leak.Verdict = verdict;
-            leak.DirectBytes = leak.Bytes;
-            leak.IndirectBytes = group.IndirectBytes * leak.SampleRate;
-            leak.Confirmed = group.Confirmed;
-            leak.Referrers = verdict == LeakVerdict.PossiblyLost ? ordered?.Select(b => DescribeReferrer(b.Verdict)).ToArray() : null;
-            leaks.Add(leak);
+            for (int site = 0; site < aggregator.SiteCount; site++)
+            {
+                foreach (var allocation in aggregator.SiteAt(site).Allocations)
+                {
+                    var group = GroupOf(site, LeakVerdict.Inconclusive);
+                    group.Add(allocation.Size, allocation.TimestampNs);
+                    group.Blocks?.Add((allocation.Address, BlockVerdict.Inconclusive));
+                }
+            }
         }
+
+        var leaks = new List<MemoryLeak>();
+        for (int site = 0; site < aggregator.SiteCount; site++)
+        {
+            for (int v = 0; v < verdictCount; v++)
+            {
+                if (groups[site * verdictCount + v] is not { } group) continue;
+                var verdict = (LeakVerdict)v;
+                var ordered = group.Blocks?.OrderBy(b => b.Address).ToList();
+                var leak = NewLeak(aggregator.SiteAt(site).Stack, group.Bytes, group.Count, group.OldestNs, window);
+                leak.Addresses = ordered?.Select(b => b.Address).ToArray();
+                leak.Verdict = verdict;
+                leak.DirectBytes = leak.Bytes;
+                leak.IndirectBytes = group.IndirectBytes * leak.SampleRate;
+                leak.Confirmed = group.Confirmed;
+                leak.Referrers = verdict == LeakVerdict.PossiblyLost ? ordered?.Select(b => DescribeReferrer(b.Verdict)).ToArray() : null;
+                leaks.Add(leak);
+            }
+        }
+        return leaks;
     }
 
     private sealed class VerdictGroup
@@ -172,6 +205,14 @@ public sealed class LeakReportBuilder
 
         public ulong Count, Bytes, IndirectBytes, OldestNs = ulong.MaxValue;
         public bool Confirmed;
+
+        public void Add(ulong size, ulong timestampNs)
+        {
+            Count++;
+            Bytes += size;
+            OldestNs = Math.Min(OldestNs, timestampNs);
+        }
+
         public List<(ulong Address, BlockVerdict Verdict)>? Blocks { get; }
     }
 

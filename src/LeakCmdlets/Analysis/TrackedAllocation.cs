@@ -7,7 +7,8 @@ namespace LeakTools.Analysis;
 /// needs: where it is (to scan the target's memory for pointers into it, valgrind style: definitely,
 /// indirectly or possibly lost, still reachable), how big and how old. Who made it is its
 /// <see cref="AllocationSite"/>'s stack, shared by all of the site's allocations.
-/// A 32-byte struct, packed, because a report may hold millions of them.
+/// A 28-byte struct, packed, because a report may hold millions of them. The blocks a -Verdict pass judges are
+/// held once, in <see cref="JudgedAllocations"/>, not as these.
 /// </summary>
 [StructLayout(LayoutKind.Sequential, Pack = 4)]
 public readonly struct TrackedAllocation
@@ -20,10 +21,4 @@ public readonly struct TrackedAllocation
     public ulong TimestampNs { get; init; }
 
     public int ThreadId { get; init; }
-
-    /// <summary>
-    /// With -Verdict: one more than its position in the list of blocks the pass judged (so that a report finds its
-    /// verdict without a search); 0 when it was not judged.
-    /// </summary>
-    public int VerdictSlot { get; init; }
 }

@@ -78,6 +78,17 @@ internal sealed unsafe class BpfHashMap<TKey, TValue> where TKey : unmanaged whe
         }
     }
 
+    /// <summary>
+    /// The first entries only, up to <paramref name="count"/> (one batched lookup, whole hash buckets): a sample of the
+    /// map, in its hash order.
+    /// </summary>
+    public void ReadFirst(int count, BpfBatchHandler<TKey, TValue> onBatch)
+    {
+        var buffers = new BatchBuffers(count);
+        var batch = Lookup(buffers, resumeAfter: null, new Libbpf.MapBatchOptions { Size = (nuint)sizeof(Libbpf.MapBatchOptions) });
+        if (batch.Count > 0) onBatch(buffers.Keys.AsSpan(0, batch.Count), buffers.Values.AsSpan(0, batch.Count));
+    }
+
     // One batch into the buffers; the kernel's resume token (a bucket index for hash maps) goes into the next.
     private BatchResult Lookup(BatchBuffers into, ulong? resumeAfter, Libbpf.MapBatchOptions options)
     {

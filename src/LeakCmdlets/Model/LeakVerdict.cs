@@ -4,7 +4,7 @@ namespace LeakTools.Model;
 /// What a reachability scan (Find-MemoryLeak -Verdict) says about an outstanding allocation, with valgrind
 /// memcheck's names and rules. Declared worst first, so sorting by verdict puts DefinitelyLost first.
 /// </summary>
-public enum LeakVerdict
+public enum LeakVerdict : byte
 {
     /// <summary>Nothing points at it: neither a root nor any other block.</summary>
     DefinitelyLost,

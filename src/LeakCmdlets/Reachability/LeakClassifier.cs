@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using LeakTools.Model;
 
@@ -53,9 +54,17 @@ public static class LeakClassifier
             }
         }
 
+        var verdicts = new LeakVerdict[n];
+        if (Array.IndexOf(state, Unmarked) < 0)
+        {
+            // Nothing is lost (a healthy process): no cliques, and no arrays for them.
+            for (int i = 0; i < n; i++) verdicts[i] = state[i] == Reachable ? LeakVerdict.Reachable : LeakVerdict.PossiblyLost;
+            return new BlockClassification(verdicts, null, null);
+        }
+
         // Cliques of lost blocks. owner[i] == i for a leader; a leader absorbed later points at its new leader.
         var owner = new int[n];
-        for (int i = 0; i < n; i++) owner[i] = -1;
+        Array.Fill(owner, -1);
         var indirect = new ulong[n];
         for (int leader = 0; leader < n; leader++)
         {
@@ -73,14 +82,14 @@ public static class LeakClassifier
                     if (current == -1)
                     {
                         owner[target] = leader;
-                        indirect[leader] += graph.Sizes[target];
+                        indirect[leader] += graph.Size(target);
                         stack.Push(target);
                     }
                     else if (current == target)
                     {
                         // An earlier leader: it and all it owned now belong to this clique.
                         owner[target] = leader;
-                        indirect[leader] += graph.Sizes[target] + indirect[target];
+                        indirect[leader] += graph.Size(target) + indirect[target];
                         indirect[target] = 0;
                     }
                     // Otherwise it is owned already (by this clique, or by an earlier one whose leader this one does not reach): it stays.
@@ -88,21 +97,22 @@ public static class LeakClassifier
             }
         }
 
-        var verdicts = new LeakVerdict[n];
-        var owners = new int[n];
+        // The owners are settled in place: a block's final leader replaces its link (what later blocks' chains pass
+        // through stays a block of the same clique), and a block that is no clique's owns itself.
         for (int i = 0; i < n; i++)
         {
-            owners[i] = i;
             if (state[i] == Reachable) verdicts[i] = LeakVerdict.Reachable;
             else if (state[i] == Possible) verdicts[i] = LeakVerdict.PossiblyLost;
             else if (owner[i] == i) verdicts[i] = LeakVerdict.DefinitelyLost;
             else
             {
                 verdicts[i] = LeakVerdict.IndirectlyLost;
-                owners[i] = FindLeader(owner, i);
+                owner[i] = FindLeader(owner, i);
+                continue;
             }
+            owner[i] = i;
         }
-        return new BlockClassification(verdicts, indirect, owners);
+        return new BlockClassification(verdicts, indirect, owner);
     }
 
     private static int FindLeader(int[] owner, int block)

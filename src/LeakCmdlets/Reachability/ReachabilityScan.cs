@@ -110,11 +110,12 @@ public sealed class ReachabilityScan : IDisposable
     /// The verdicts on <paramref name="blocks"/> (address, size, and an order that says which of two overlapping
     /// records is newer), by position. Every verdict is Inconclusive when the pass is.
     /// </summary>
-    public ClassifiedBlocks Classify(IReadOnlyList<(ulong Address, ulong Size, ulong Order)> blocks)
+    /// <param name="keepReferrers">Whether each verdict names the pointer that reaches the block (<see cref="BlockVerdict.Referrer"/>; else 0).</param>
+    public ClassifiedBlocks Classify(IReadOnlyList<(ulong Address, ulong Size, ulong Order)> blocks, bool keepReferrers = true)
     {
         if (_snapshot is null || InconclusiveReason is not null) return ClassifiedBlocks.Inconclusive(blocks.Count);
         var index = BlockIndex.Build(blocks, out int[] kept);
-        var graph = PointerScanner.Scan(index, _snapshot, _threads);
+        var graph = PointerScanner.Scan(index, _snapshot, _threads, keepReferrers: keepReferrers);
         return ClassifiedBlocks.From(blocks.Count, kept, graph, LeakClassifier.Classify(graph));
     }
 

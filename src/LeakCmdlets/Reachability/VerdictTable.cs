@@ -1,13 +1,14 @@
 using System;
 using System.Collections.Generic;
+using LeakTools.Model;
 
 namespace LeakTools.Reachability;
 
 /// <summary>
-/// The verdicts of one pass. A report finds each allocation's verdict by the slot its read gave it (one more than
-/// its position in the judged list, checked against address and allocation time); the next pass looks
-/// blocks up by address and time (so a block freed and allocated again at the same address is another block).
-/// A block that is not in the table was not judged: allocated since the pause began, or freed before it.
+/// The verdicts of one pass. A report finds each block's verdict by its position in the list that was judged (the
+/// report's own read, in its order); the next pass looks blocks up by address and time (so a
+/// block freed and allocated again at the same address is another block). A block that is not in the table was not
+/// judged: allocated since the pause began, or freed before it.
 /// </summary>
 public sealed class VerdictTable
 {
@@ -35,27 +36,24 @@ public sealed class VerdictTable
     /// The verdicts of <paramref name="blocks"/> (address, size, allocation time) as <paramref name="scan"/> finds
     /// them. The table keeps the list: position i of it is slot i + 1.
     /// </summary>
-    public static VerdictTable Classify(ReachabilityScan scan, List<(ulong Address, ulong Size, ulong TimestampNs)> blocks) =>
-        new(blocks, scan.Classify(blocks), scan.InconclusiveReason, allInconclusive: false);
+    /// <param name="keepReferrers">Whether each verdict names the pointer that reaches the block (for -IncludeAddresses).</param>
+    public static VerdictTable Classify(ReachabilityScan scan, List<(ulong Address, ulong Size, ulong TimestampNs)> blocks, bool keepReferrers) =>
+        new(blocks, scan.Classify(blocks, keepReferrers), scan.InconclusiveReason, allInconclusive: false);
 
-    /// <summary>The verdict on the block in <paramref name="slot"/>, allocated at <paramref name="address"/> at <paramref name="timestampNs"/>; false when it was not judged (slot 0, or another block's).</summary>
-    public bool TryGet(int slot, ulong address, ulong timestampNs, out BlockVerdict verdict)
-    {
-        if (_allInconclusive)
-        {
-            verdict = BlockVerdict.Inconclusive;
-            return true;
-        }
-        int position = slot - 1;
-        if (position < 0 || position >= _blocks.Count
-            || _blocks[position].Address != address || _blocks[position].TimestampNs != timestampNs)
-        {
-            verdict = default;
-            return false;
-        }
-        verdict = _verdicts[position];
-        return true;
-    }
+    /// <summary>Whether every verdict is Inconclusive (the target was not paused), whatever was judged.</summary>
+    public bool AllInconclusive => _allInconclusive;
+
+    /// <summary>How many blocks were judged.</summary>
+    public int Count => _blocks.Count;
+
+    /// <summary>The verdict on the block at <paramref name="position"/> of the judged list.</summary>
+    public LeakVerdict VerdictAt(int position) => _allInconclusive ? LeakVerdict.Inconclusive : _verdicts.VerdictAt(position);
+
+    /// <summary>The bytes the block at <paramref name="position"/> makes indirectly lost (non-zero only for a DefinitelyLost block).</summary>
+    public ulong IndirectBytesAt(int position) => _allInconclusive ? 0 : _verdicts.IndirectBytesAt(position);
+
+    /// <summary>The whole verdict on the block at <paramref name="position"/>, with the referrer that makes it possibly lost.</summary>
+    public BlockVerdict this[int position] => _allInconclusive ? BlockVerdict.Inconclusive : _verdicts[position];
 
     /// <summary>Whether this pass found the block at <paramref name="address"/> allocated at <paramref name="timestampNs"/> lost (definitely or indirectly).</summary>
     public bool FoundLost(ulong address, ulong timestampNs)

@@ -70,11 +70,12 @@ internal sealed class TargetVerdictPass : IDisposable
     public ulong JudgedUpToNs { get; }
 
     /// <summary>The verdicts on <paramref name="blocks"/>: the target's own outstanding blocks allocated up to <see cref="JudgedUpToNs"/>, read after the pause.</summary>
-    public VerdictTable Classify(List<(ulong Address, ulong Size, ulong TimestampNs)> blocks)
+    /// <param name="keepReferrers">Whether each verdict names the pointer that reaches the block (for -IncludeAddresses).</param>
+    public VerdictTable Classify(List<(ulong Address, ulong Size, ulong TimestampNs)> blocks, bool keepReferrers)
     {
         if (_scan is null) return VerdictTable.Inconclusive(_inconclusiveReason ?? "the process was not paused");
         var watch = Stopwatch.StartNew();
-        var table = VerdictTable.Classify(_scan, blocks);
+        var table = VerdictTable.Classify(_scan, blocks, keepReferrers);
         ScanTime = watch.Elapsed;
         BlocksJudged = blocks.Count;
         return table;

@@ -276,11 +276,11 @@ internal sealed class TracedTarget : IDisposable
     /// that made it (<paramref name="aggregatorOf"/>). Many allocations share a stack: each (stack key, caller)
     /// pair is read once and its array shared.
     /// </summary>
-    /// <param name="verdictBlocks">With -Verdict: receives the root process's blocks allocated up to
-    /// <paramref name="verdictUpToNs"/> whatever their age otherwise, the ones its pass judges; each allocation gets
-    /// its slot there.</param>
+    /// <param name="judged">With -Verdict: receives the root process's blocks allocated up to
+    /// <paramref name="judgedUpToNs"/>, whatever their age otherwise: the ones its pass judges. Those are not kept in
+    /// their sites as well.</param>
     public void ReadOutstanding(Func<TracedProcess, LeakAggregator> aggregatorOf,
-        List<(ulong Address, ulong Size, ulong TimestampNs)>? verdictBlocks = null, ulong verdictUpToNs = 0)
+        JudgedAllocations? judged = null, ulong judgedUpToNs = 0)
     {
         var stacks = new Dictionary<(ulong, ulong, uint), ulong[]>();
         TracedProcess? last = null;
@@ -296,13 +296,6 @@ internal sealed class TracedTarget : IDisposable
                     lastImage = allocation.Image;
                     aggregator = aggregatorOf(last);
                 }
-                // -Verdict scans the target's own memory: its own blocks only (the tree's root in its current image).
-                int slot = 0;
-                if (verdictBlocks is not null && last.IsRoot && allocation.TimestampNs <= verdictUpToNs)
-                {
-                    verdictBlocks.Add((allocation.Address, allocation.Size, allocation.TimestampNs));
-                    slot = verdictBlocks.Count;
-                }
                 // Per image: whether a value is a return address depends on the code of the process that stored it.
                 var key = (allocation.StackKey, allocation.CallerAddress, allocation.Image);
                 if (!stacks.TryGetValue(key, out var stack))
@@ -313,16 +306,40 @@ internal sealed class TracedTarget : IDisposable
                     _origins.TryAdd(stack, captured);
                     NoticeUnknownCode(captured);
                 }
-                aggregator!.Add(stack, new TrackedAllocation
+                var tracked = new TrackedAllocation
                 {
                     Address = allocation.Address,
                     Size = allocation.Size,
                     TimestampNs = allocation.TimestampNs,
                     ThreadId = (int)allocation.ThreadId,
-                    VerdictSlot = slot,
-                });
+                };
+                // -Verdict scans the target's own memory: its own blocks are judged (the tree's root in its current image).
+                if (judged is not null && last.IsRoot && allocation.TimestampNs <= judgedUpToNs) aggregator!.AddJudged(stack, tracked, judged);
+                else aggregator!.Add(stack, tracked);
             }
         });
+    }
+
+    /// <summary>
+    /// Names the stacks of a sample of the outstanding allocations (the first <paramref name="count"/> of the map)
+    /// ahead of a report: the symbol and line tables of the modules they run through are loaded now, and those
+    /// stacks named, rather than after the report's window. Returns how many allocations the sample held.
+    /// </summary>
+    public int NameStacksAhead(int count)
+    {
+        var named = new HashSet<(ulong, ulong, uint)>();
+        int sampled = 0;
+        Tracer.ReadSomeOutstanding(count, batch =>
+        {
+            sampled += batch.Length;
+            foreach (ref readonly var allocation in batch)
+            {
+                if (!named.Add((allocation.StackKey, allocation.CallerAddress, allocation.Image))) continue;
+                var process = _tree.ProcessOf(allocation.Image, allocation.ProcessId);
+                process.Symbolize(ReadStack(allocation.StackKey, allocation.CallerAddress, process).Frames);
+            }
+        });
+        return sampled;
     }
 
     /// <summary>How the stack with these frames was obtained and why it ended; null when it was never read here.</summary>

@@ -276,6 +276,15 @@ public sealed class AllocationTracer : IDisposable
         (_outstanding ??= new OutstandingMapReader(_bpf, _options.Kernel)).ReadAll(onBatch);
     }
 
+    /// <summary>A sample of the allocations not freed yet: the first of the map, up to <paramref name="count"/>, in one batch.</summary>
+    public void ReadSomeOutstanding(int count, OutstandingBatchHandler onBatch)
+    {
+        ArgumentNullException.ThrowIfNull(onBatch);
+        ThrowIfDisposed();
+        if (_options.CountOnly) return;
+        (_outstanding ??= new OutstandingMapReader(_bpf, _options.Kernel)).ReadFirst(count, onBatch);
+    }
+
     /// <summary>
     /// The forks, execs and exits of traced processes (and the forks not followed) since the last call, oldest
     /// first, appended to <paramref name="into"/>. Nothing in kernel mode or for the floor probe.

@@ -23,11 +23,17 @@ internal sealed class OutstandingMapReader
     /// All allocations not freed yet, handed over one batch at a time (at most 65,536), so a caller that
     /// aggregates them never holds a copy of the whole map.
     /// </summary>
-    public void ReadAll(OutstandingBatchHandler onBatch)
+    public void ReadAll(OutstandingBatchHandler onBatch) => Read(BatchSize, onBatch, (map, size, handler) => map.ReadAll(size, handler));
+
+    /// <summary>A sample: the first allocations of the map (up to <paramref name="count"/>), in one batch.</summary>
+    public void ReadFirst(int count, OutstandingBatchHandler onBatch) => Read(count, onBatch, (map, size, handler) => map.ReadFirst(size, handler));
+
+    private void Read(int batchSize, OutstandingBatchHandler onBatch,
+        Action<BpfHashMap<MemleakAbi.AllocKey, MemleakAbi.AllocInfo>, int, BpfBatchHandler<MemleakAbi.AllocKey, MemleakAbi.AllocInfo>> read)
     {
         _outstanding ??= _bpf.HashMap<MemleakAbi.AllocKey, MemleakAbi.AllocInfo>("outstanding");
-        var batch = GC.AllocateUninitializedArray<OutstandingAllocation>(BatchSize);
-        _outstanding.ReadAll(BatchSize, (keys, values) =>
+        var batch = GC.AllocateUninitializedArray<OutstandingAllocation>(batchSize);
+        read(_outstanding, batchSize, (keys, values) =>
         {
             for (int i = 0; i < keys.Length; i++)
             {

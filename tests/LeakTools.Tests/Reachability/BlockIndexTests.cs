@@ -66,6 +66,26 @@ public class BlockIndexTests
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void SortsBlocksThatComeInHashOrder(bool farApart)
+    {
+        var random = new Random(7);
+        var blocks = Enumerable.Range(0, 50_000).Select(i => (0x5555_0000_0000UL + (ulong)i * 64, 48UL, (ulong)i)).ToList();
+        // Offsets too wide to share a word with the positions: the index sorts keys and items instead.
+        if (farApart) blocks.Add((0xFFFF_FFFF_FF00_0000UL, 64UL, 50_000UL));
+        var shuffled = blocks.OrderBy(_ => random.Next()).ToList();
+        var index = BlockIndex.Build(shuffled, out int[] kept);
+        Assert.Equal(blocks.Count, index.Count);
+        for (int k = 0; k < index.Count; k++)
+        {
+            Assert.Equal(blocks[k].Item1, index.Start(k));
+            Assert.Equal(blocks[k].Item1 + 48, index.End(k) - (farApart && k == index.Count - 1 ? 16UL : 0));
+            Assert.Equal(blocks[k].Item1, shuffled[kept[k]].Item1);
+        }
+    }
+
     [Fact]
     public void GlibcNextChunkLiesInsideTheBlockWhenTheSizeFillsTheChunk()
     {

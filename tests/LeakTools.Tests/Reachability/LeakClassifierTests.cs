@@ -66,8 +66,8 @@ public class LeakClassifierTests
     {
         var classes = new Graph(100, 200, 300).Edge(0, 1).Edge(1, 2).Edge(2, 0).Classify();
         Assert.Equal(new[] { LeakVerdict.DefinitelyLost, LeakVerdict.IndirectlyLost, LeakVerdict.IndirectlyLost }, classes.Verdicts);
-        Assert.Equal(500UL, classes.IndirectBytes[0]);
-        Assert.Equal(new[] { 0, 0, 0 }, classes.Owners);
+        Assert.Equal(500UL, classes.IndirectBytes(0));
+        Assert.Equal(new[] { 0, 0, 0 }, Enumerable.Range(0, classes.Verdicts.Length).Select(classes.Owner));
     }
 
     [Fact]
@@ -76,9 +76,9 @@ public class LeakClassifierTests
         // Leaves at lower addresses than the root: each becomes a leader first, then joins the root's clique.
         var classes = new Graph(10, 20, 30, 40).Edge(2, 1).Edge(3, 0).Edge(3, 2).Classify();
         Assert.Equal(new[] { LeakVerdict.IndirectlyLost, LeakVerdict.IndirectlyLost, LeakVerdict.IndirectlyLost, LeakVerdict.DefinitelyLost }, classes.Verdicts);
-        Assert.Equal(60UL, classes.IndirectBytes[3]);
-        Assert.Equal(0UL, classes.IndirectBytes[2]);
-        Assert.Equal(new[] { 3, 3, 3, 3 }, classes.Owners);
+        Assert.Equal(60UL, classes.IndirectBytes(3));
+        Assert.Equal(0UL, classes.IndirectBytes(2));
+        Assert.Equal(new[] { 3, 3, 3, 3 }, Enumerable.Range(0, classes.Verdicts.Length).Select(classes.Owner));
     }
 
     [Fact]
@@ -95,8 +95,8 @@ public class LeakClassifierTests
         // 0 and 1 are both unreferenced and both point at 2.
         var classes = new Graph(8, 8, 8).Edge(0, 2).Edge(1, 2).Classify();
         Assert.Equal(new[] { LeakVerdict.DefinitelyLost, LeakVerdict.DefinitelyLost, LeakVerdict.IndirectlyLost }, classes.Verdicts);
-        Assert.Equal(8UL, classes.IndirectBytes[0]);
-        Assert.Equal(0UL, classes.IndirectBytes[1]);
+        Assert.Equal(8UL, classes.IndirectBytes(0));
+        Assert.Equal(0UL, classes.IndirectBytes(1));
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public class LeakClassifierTests
         builder.AddEdge(0, 1, 0, 0x10);
         builder.AddRoot(1, 8, 0x20);
         var graph = builder.Build();
-        Assert.Equal(0x20UL, graph.Referrers[1]);
-        Assert.Equal(8UL, graph.ReferrerOffsets[1]);
+        Assert.Equal(0x20UL, graph.Referrers![1]);
+        Assert.Equal(8UL, graph.ReferrerOffsets![1]);
     }
 }

@@ -65,4 +65,23 @@ public unsafe class SnapshotBufferTests
         while (!preparer.IsReadyFor(wanted) && watch.Elapsed < TimeSpan.FromSeconds(30)) System.Threading.Thread.Sleep(50);
         Assert.True(preparer.IsReadyFor(wanted), "the background thread prefaulted less than the process's writable memory within 30 s");
     }
+
+    [Fact]
+    public void PreparerReadsTheTargetOnceMoreWhenAReportIsDueSoon()
+    {
+        using var chain = PointerChain.Start(1000);   // a target that no longer grows
+        using var preparer = new SnapshotPreparer(chain.ProcessId);
+        Assert.True(WaitFor(() => preparer.WarmUps > 0, TimeSpan.FromSeconds(10)), "the background thread never read the target");
+        int before = preparer.WarmUps;
+        Assert.False(WaitFor(() => preparer.WarmUps > before, TimeSpan.FromSeconds(2.5)), "read again though the target did not grow");
+        preparer.ReportSoon();
+        Assert.True(WaitFor(() => preparer.WarmUps > before, TimeSpan.FromSeconds(2.5)), "not read again within a look of being told a report is due");
+    }
+
+    private static bool WaitFor(Func<bool> condition, TimeSpan limit)
+    {
+        var watch = Stopwatch.StartNew();
+        while (!condition() && watch.Elapsed < limit) System.Threading.Thread.Sleep(20);
+        return condition();
+    }
 }
