@@ -15,7 +15,7 @@ public sealed class VerdictTable
     private readonly List<(ulong Address, ulong Size, ulong TimestampNs)> _blocks;
     private readonly ClassifiedBlocks _verdicts;
     private readonly bool _allInconclusive;
-    private (ulong[] Addresses, int[] Positions)? _byAddress;   // built when a later pass first asks
+    private (ulong[] Addresses, int[] Positions)? _lostByAddress;   // the lost blocks; built when a later pass first asks
 
     private VerdictTable(List<(ulong, ulong, ulong)> blocks, ClassifiedBlocks verdicts, string? inconclusiveReason, bool allInconclusive)
     {
@@ -59,27 +59,33 @@ public sealed class VerdictTable
     public bool FoundLost(ulong address, ulong timestampNs)
     {
         if (_allInconclusive) return false;
-        var (addresses, positions) = _byAddress ??= SortByAddress();
+        var (addresses, positions) = _lostByAddress ??= SortLostByAddress();
         int i = Array.BinarySearch(addresses, address);
         if (i < 0) return false;
         while (i > 0 && addresses[i - 1] == address) i--;   // an address can hold a record and the newer one that overlapped it
         for (; i < addresses.Length && addresses[i] == address; i++)
         {
-            if (_blocks[positions[i]].TimestampNs == timestampNs) return _verdicts[positions[i]].IsLost;
+            if (_blocks[positions[i]].TimestampNs == timestampNs) return true;
         }
         return false;
     }
 
-    private (ulong[], int[]) SortByAddress()
+    // Only the lost blocks: a later pass asks about the blocks it finds lost, and a healthy process has few.
+    private (ulong[], int[]) SortLostByAddress()
     {
-        var addresses = new ulong[_blocks.Count];
-        var positions = new int[_blocks.Count];
-        for (int i = 0; i < addresses.Length; i++)
+        int lost = 0;
+        for (int i = 0; i < _blocks.Count; i++) lost += IsLost(i) ? 1 : 0;
+        var addresses = new ulong[lost];
+        var positions = new int[lost];
+        for (int i = 0, k = 0; i < _blocks.Count; i++)
         {
-            addresses[i] = _blocks[i].Address;
-            positions[i] = i;
+            if (!IsLost(i)) continue;
+            addresses[k] = _blocks[i].Address;
+            positions[k++] = i;
         }
-        Array.Sort(addresses, positions);
+        AddressSort.Sort(addresses, positions, _blocks.Count);
         return (addresses, positions);
     }
+
+    private bool IsLost(int position) => _verdicts.VerdictAt(position) is LeakVerdict.DefinitelyLost or LeakVerdict.IndirectlyLost;
 }
