@@ -80,7 +80,8 @@ public static class PointerScanner
             if (split.Range > splits[^1].Range || (split.Range == splits[^1].Range && split.Word > splits[^1].Word)) splits.Add(split);
         }
         splits.Add(new WordAt(ranges.Count, 0));
-        // Fewer parts than asked when splits met: the callers size their builders from this list.
+        // Splits that met (a block spanning them, or ranges too few) leave fewer parts: the rest are empty ones at the
+        // end, so that there are as many as asked.
         while (splits.Count - 1 < parts) splits.Insert(splits.Count - 1, splits[^1]);
         return splits;
     }

@@ -14,7 +14,6 @@ public sealed class VerdictTable
 {
     private readonly List<(ulong Address, ulong Size, ulong TimestampNs)> _blocks;
     private readonly ClassifiedBlocks _verdicts;
-    private readonly bool _allInconclusive;
     private (ulong[] Addresses, int[] Positions)? _lostByAddress;   // the lost blocks; built when a later pass first asks
 
     private VerdictTable(List<(ulong, ulong, ulong)> blocks, ClassifiedBlocks verdicts, string? inconclusiveReason, bool allInconclusive)
@@ -22,7 +21,7 @@ public sealed class VerdictTable
         _blocks = blocks;
         _verdicts = verdicts;
         InconclusiveReason = inconclusiveReason;
-        _allInconclusive = allInconclusive;
+        AllInconclusive = allInconclusive;
     }
 
     /// <summary>Why the verdicts are Inconclusive, or null.</summary>
@@ -41,24 +40,24 @@ public sealed class VerdictTable
         new(blocks, scan.Classify(blocks, keepReferrers), scan.InconclusiveReason, allInconclusive: false);
 
     /// <summary>Whether every verdict is Inconclusive (the target was not paused), whatever was judged.</summary>
-    public bool AllInconclusive => _allInconclusive;
+    public bool AllInconclusive { get; }
 
     /// <summary>How many blocks were judged.</summary>
     public int Count => _blocks.Count;
 
     /// <summary>The verdict on the block at <paramref name="position"/> of the judged list.</summary>
-    public LeakVerdict VerdictAt(int position) => _allInconclusive ? LeakVerdict.Inconclusive : _verdicts.VerdictAt(position);
+    public LeakVerdict VerdictAt(int position) => AllInconclusive ? LeakVerdict.Inconclusive : _verdicts.VerdictAt(position);
 
     /// <summary>The bytes the block at <paramref name="position"/> makes indirectly lost (non-zero only for a DefinitelyLost block).</summary>
-    public ulong IndirectBytesAt(int position) => _allInconclusive ? 0 : _verdicts.IndirectBytesAt(position);
+    public ulong IndirectBytesAt(int position) => AllInconclusive ? 0 : _verdicts.IndirectBytesAt(position);
 
     /// <summary>The whole verdict on the block at <paramref name="position"/>, with the referrer that makes it possibly lost.</summary>
-    public BlockVerdict this[int position] => _allInconclusive ? BlockVerdict.Inconclusive : _verdicts[position];
+    public BlockVerdict this[int position] => AllInconclusive ? BlockVerdict.Inconclusive : _verdicts[position];
 
     /// <summary>Whether this pass found the block at <paramref name="address"/> allocated at <paramref name="timestampNs"/> lost (definitely or indirectly).</summary>
     public bool FoundLost(ulong address, ulong timestampNs)
     {
-        if (_allInconclusive) return false;
+        if (AllInconclusive) return false;
         var (addresses, positions) = _lostByAddress ??= SortLostByAddress();
         int i = Array.BinarySearch(addresses, address);
         if (i < 0) return false;
